@@ -1,0 +1,88 @@
+//! The in-process validation cache: token hash → session, so that an authenticated request served
+//! from it runs no SQL at all.
+//!
+//! Revocation must win every race against a concurrent cache fill: a request that read the row
+//! just before it was deleted must not put it back into the cache after the eviction. Every
+//! eviction bumps an epoch, and a fill that saw the epoch move while it was reading gives way.
+
+use crate::token::TokenHash;
+use moka::sync::Cache;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long an entry may serve before it is read again from the database: the last line of
+/// defence should an eviction message from another instance or process ever be lost.
+pub const ENTRY_TTL: Duration = Duration::from_secs(30);
+
+/// What validation needs to know about a session, without a query.
+#[derive(Debug)]
+pub struct CachedSession {
+    pub session_id: Arc<str>,
+    pub user_id: i64,
+    pub username: Arc<str>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    /// The newest known use, in memory ahead of the row (see `touch_interval`).
+    pub last_used_at: AtomicI64,
+}
+
+pub struct SessionCache {
+    entries: Option<Cache<TokenHash, Arc<CachedSession>>>,
+    epoch: AtomicU64,
+}
+
+impl SessionCache {
+    /// A cache of `capacity` sessions; 0 turns caching off.
+    pub fn new(capacity: u64) -> SessionCache {
+        let entries = (capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ENTRY_TTL)
+                .build()
+        });
+        SessionCache {
+            entries,
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    pub fn get(&self, hash: &TokenHash) -> Option<Arc<CachedSession>> {
+        self.entries.as_ref()?.get(hash)
+    }
+
+    /// The epoch to pass to [`SessionCache::fill`]; read it before reading the database.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(SeqCst)
+    }
+
+    /// Caches a session read from the database, unless an eviction happened since `epoch`.
+    pub fn fill(&self, hash: TokenHash, session: Arc<CachedSession>, epoch: u64) {
+        let Some(entries) = &self.entries else { return };
+        if self.epoch.load(SeqCst) != epoch {
+            return;
+        }
+        entries.insert(hash, session);
+        // An eviction may have slipped in between the check and the insert: undo ours.
+        if self.epoch.load(SeqCst) != epoch {
+            entries.invalidate(&hash);
+        }
+    }
+
+    pub fn evict(&self, hashes: &[TokenHash]) {
+        self.epoch.fetch_add(1, SeqCst);
+        if let Some(entries) = &self.entries {
+            for hash in hashes {
+                entries.invalidate(hash);
+            }
+        }
+    }
+
+    /// Forgets everything (e.g. when eviction messages may have been lost).
+    pub fn clear(&self) {
+        self.epoch.fetch_add(1, SeqCst);
+        if let Some(entries) = &self.entries {
+            entries.invalidate_all();
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The request guard: `&CurrentSession` in a handler's signature puts the route behind a token.
+
+use super::{Auth, CachedSession};
+use crate::problem::{Problem, REALM};
+use crate::token::TokenHash;
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome};
+use rocket::{Request, Sentinel};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
+
+/// The session a request was authenticated with (SPEC §6). Validated at most once per request,
+/// however many guards ask for it. Credentials come only from the `Authorization` header
+/// (`Bearer` or, for clients of the Django original, `Token`); never from a query string.
+#[derive(Debug)]
+pub struct CurrentSession {
+    session: Arc<CachedSession>,
+    token_hash: TokenHash,
+}
+
+impl CurrentSession {
+    /// The session's public id.
+    pub fn id(&self) -> &str {
+        &self.session.session_id
+    }
+
+    pub fn user_id(&self) -> i64 {
+        self.session.user_id
+    }
+
+    pub fn username(&self) -> &str {
+        &self.session.username
+    }
+
+    pub fn token_hash(&self) -> &TokenHash {
+        &self.token_hash
+    }
+
+    /// The newest known use of this session (possibly newer than the row).
+    pub fn last_used_at(&self) -> i64 {
+        self.session.last_used_at.load(SeqCst)
+    }
+}
+
+/// Why a request is not authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthError {
+    /// No credentials, or a scheme other than Bearer/Token.
+    Missing,
+    /// An Authorization header that is not `<scheme> <token>`, or more than one of them.
+    Malformed,
+    /// A token that is junk, unknown, revoked or expired.
+    InvalidToken,
+    /// The database could not be asked.
+    Unavailable,
+}
+
+impl AuthError {
+    pub fn problem(self) -> Problem {
+        let challenge = |error: Option<&str>| match error {
+            Some(e) => Some(format!("Bearer realm=\"{REALM}\", error=\"{e}\"")),
+            None => Some(format!("Bearer realm=\"{REALM}\"")),
+        };
+        let (status, code, title, www_authenticate) = match self {
+            AuthError::Missing => (
+                Status::Unauthorized,
+                "not_authenticated",
+                "Authentication required",
+                challenge(None),
+            ),
+            AuthError::Malformed => (
+                Status::BadRequest,
+                "invalid_request",
+                "Malformed Authorization header",
+                challenge(Some("invalid_request")),
+            ),
+            AuthError::InvalidToken => (
+                Status::Unauthorized,
+                "invalid_token",
+                "The token is invalid, expired or revoked",
+                challenge(Some("invalid_token")),
+            ),
+            AuthError::Unavailable => return Problem::database_unavailable(),
+        };
+        let mut problem = Problem::new(status, code, title);
+        problem.www_authenticate = www_authenticate;
+        problem
+    }
+}
+
+/// The token text of the request's Authorization header, if it carries one.
+fn presented_token<'r>(req: &'r Request<'_>) -> Result<&'r str, AuthError> {
+    let mut values = req.headers().get("Authorization");
+    let value = values.next().ok_or(AuthError::Missing)?;
+    if values.next().is_some() {
+        return Err(AuthError::Malformed);
+    }
+    let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("token") {
+        return Err(AuthError::Missing);
+    }
+    let token = token.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(AuthError::Malformed);
+    }
+    Ok(token)
+}
+
+async fn authenticate(req: &Request<'_>) -> Result<CurrentSession, AuthError> {
+    let token = presented_token(req)?;
+    // Junk is refused here, before any query.
+    let token_hash = TokenHash::parse(token).ok_or(AuthError::InvalidToken)?;
+    let auth = req
+        .rocket()
+        .state::<Arc<Auth>>()
+        .ok_or(AuthError::Unavailable)?;
+    let session = auth.validate(&token_hash).await?;
+    Ok(CurrentSession {
+        session,
+        token_hash,
+    })
+}
+
+/// The memoised result of authenticating one request.
+struct Authenticated(Result<CurrentSession, AuthError>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for &'r CurrentSession {
+    type Error = AuthError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let outcome = req
+            .local_cache_async(async { Authenticated(authenticate(req).await) })
+            .await;
+        match &outcome.0 {
+            Ok(session) => Outcome::Success(session),
+            Err(e) => {
+                let problem = e.problem();
+                let status = problem.status;
+                problem.stash(req);
+                Outcome::Error((status, *e))
+            }
+        }
+    }
+}
+
+/// A route behind the guard cannot launch without the auth fairing.
+impl Sentinel for &CurrentSession {
+    fn abort(rocket: &rocket::Rocket<rocket::Ignite>) -> bool {
+        rocket.state::<Arc<Auth>>().is_none()
+    }
+}

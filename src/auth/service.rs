@@ -1,0 +1,324 @@
+//! What the API and the pages do with accounts and sessions: sign up, sign in, change a password,
+//! end sessions. Handlers stay thin; the rules live here, once for both front ends.
+
+use super::{Auth, CurrentSession};
+use crate::password::check_new_password;
+use crate::store::sessions::{Kind, NewSession, Session, SessionView, MAX_NAME};
+use crate::store::users::{CreateError, User};
+use crate::store::{now, throttle};
+use crate::token::{new_public_id, Token};
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome};
+use rocket::Request;
+use sqlx::AnyConnection;
+
+use crate::problem::Problem;
+
+/// Why a sign-in (or a password check) failed.
+#[derive(Debug)]
+pub enum SignInError {
+    /// Too many recent failures for the username or the client IP; retry after this many seconds.
+    Throttled(u64),
+    /// Unknown user, wrong password or disabled user: one answer for all three.
+    InvalidCredentials,
+    /// A new password that does not meet the rules.
+    Invalid(&'static str),
+    Db(sqlx::Error),
+}
+
+/// Why a sign-up failed.
+#[derive(Debug)]
+pub enum SignUpError {
+    Invalid(&'static str),
+    Taken,
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for SignInError {
+    fn from(e: sqlx::Error) -> Self {
+        SignInError::Db(e)
+    }
+}
+
+impl From<SignInError> for Problem {
+    fn from(e: SignInError) -> Problem {
+        match e {
+            SignInError::Throttled(secs) => Problem::throttled(secs),
+            SignInError::InvalidCredentials => Problem::invalid_credentials(),
+            SignInError::Invalid(msg) => Problem::unprocessable(msg),
+            SignInError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<SignUpError> for Problem {
+    fn from(e: SignUpError) -> Problem {
+        match e {
+            SignUpError::Invalid(msg) => Problem::unprocessable(msg),
+            SignUpError::Taken => Problem::new(
+                Status::Conflict,
+                "username_taken",
+                "That username is already taken",
+            ),
+            SignUpError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Where a request comes from: the client IP (from the socket unless `ip_header` is set) and the
+/// user agent.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientInfo {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(ClientInfo {
+            ip: req.client_ip().map(|ip| ip.to_string()),
+            user_agent: req
+                .headers()
+                .get_one("User-Agent")
+                .map(|ua| clean_text(&crate::device::truncate_user_agent(ua))),
+        })
+    }
+}
+
+/// Drops control characters (NUL included, which PostgreSQL cannot store) from user text.
+fn clean_text(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
+impl Auth {
+    /// Creates a user (SPEC §4, POST /api/users); the caller checks that signup is open.
+    pub async fn sign_up(&self, username: &str, password: String) -> Result<User, SignUpError> {
+        let username = username.trim();
+        if let Some(msg) = User::check_username(username).or(check_new_password(&password)) {
+            return Err(SignUpError::Invalid(msg));
+        }
+        let hash = self
+            .hasher
+            .hash(password)
+            .await
+            .map_err(|_| SignUpError::Invalid("password cannot be hashed"))?;
+        let mut conn = self.db.acquire().await.map_err(SignUpError::Db)?;
+        User::create(&mut conn, username, &hash, now())
+            .await
+            .map_err(|e| match e {
+                CreateError::Taken => SignUpError::Taken,
+                CreateError::Db(e) => SignUpError::Db(e),
+            })
+    }
+
+    /// Checks a username and password and opens a new session of `kind` (SPEC §3, §4).
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: String,
+        name: Option<&str>,
+        kind: Kind,
+        client: &ClientInfo,
+    ) -> Result<(Token, Session), SignInError> {
+        let now = now();
+        let key = User::key(username);
+        // A username that could never have signed up is not looked up, nor counted against.
+        let user_key = User::check_username(&key)
+            .is_none()
+            .then(|| throttle::user_key(&key));
+        let ip_key = client.ip.as_deref().map(throttle::ip_key);
+
+        let user = {
+            let mut conn = self.db.acquire().await?;
+            self.check_throttle(&mut conn, user_key.as_deref(), ip_key.as_deref(), now)
+                .await?;
+            match user_key {
+                Some(_) => User::find_by_username(&mut conn, &key).await?,
+                None => None,
+            }
+        }; // The connection goes back to the pool before the slow hash.
+        let enabled = user.filter(|u| !u.is_disabled());
+        let verified = self
+            .hasher
+            .verify(password, enabled.as_ref().map(|u| u.password_hash.clone()))
+            .await;
+
+        let mut conn = self.db.acquire().await?;
+        let Some(user) = enabled.filter(|_| verified) else {
+            for key in user_key.iter().chain(ip_key.iter()) {
+                throttle::record_failure(&mut conn, key, now).await?;
+            }
+            return Err(SignInError::InvalidCredentials);
+        };
+
+        let new = NewSession {
+            user_id: user.id,
+            kind,
+            name: name.map(|n| clean_text(&crate::device::truncate(n, MAX_NAME))),
+            user_agent: client.user_agent.clone(),
+            ip: client.ip.clone(),
+        };
+        let (token, token_hash) = Token::generate();
+        let expires_at =
+            (self.config.session_lifetime > 0).then(|| now + self.config.session_lifetime as i64);
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        // Locks the user row, and refuses the login if the password changed or the user was
+        // disabled while the hash was being checked: no session may outlive such a change.
+        let still_valid = sqlx::query(
+            "UPDATE users SET password_hash = password_hash \
+             WHERE id = $1 AND password_hash = $2 AND disabled = 0",
+        )
+        .bind(user.id)
+        .bind(&user.password_hash)
+        .execute(&mut *tx)
+        .await?;
+        if still_valid.rows_affected() == 0 {
+            return Err(SignInError::InvalidCredentials);
+        }
+        if let Some(user_key) = &user_key {
+            throttle::clear(&mut tx, user_key).await?;
+        }
+        let session = Session::insert(&mut tx, &new, &new_public_id(), &token_hash, now, expires_at)
+            .await?;
+        let evicted = Session::evict_over_cap(
+            &mut tx,
+            user.id,
+            &session.id,
+            self.config.max_sessions,
+            self.expiry(now),
+        )
+        .await?;
+        self.commit_revocation(tx, &evicted).await?;
+        Ok((token, session))
+    }
+
+    async fn check_throttle(
+        &self,
+        conn: &mut AnyConnection,
+        user_key: Option<&str>,
+        ip_key: Option<&str>,
+        now: i64,
+    ) -> Result<(), SignInError> {
+        let window = self.config.login_failure_window;
+        let mut wait = None;
+        if let Some(key) = user_key {
+            wait = throttle::retry_after(conn, key, self.config.login_max_failures, window, now)
+                .await?;
+        }
+        if let Some(key) = ip_key {
+            let max = self.config.login_max_failures_per_ip;
+            let ip_wait = throttle::retry_after(conn, key, max, window, now).await?;
+            wait = wait.max(ip_wait);
+        }
+        match wait {
+            Some(secs) => Err(SignInError::Throttled(secs)),
+            None => Ok(()),
+        }
+    }
+
+    /// Changes the password of the session's user and ends every other session of that user.
+    /// A wrong current password counts as a failed login (so a stolen token cannot guess it).
+    pub async fn change_password(
+        &self,
+        current: &CurrentSession,
+        current_password: String,
+        new_password: String,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        if let Some(msg) = check_new_password(&new_password) {
+            return Err(SignInError::Invalid(msg));
+        }
+        let now = now();
+        let user_key = throttle::user_key(&User::key(current.username()));
+        let ip_key = client.ip.as_deref().map(throttle::ip_key);
+        let user = {
+            let mut conn = self.db.acquire().await?;
+            self.check_throttle(&mut conn, Some(&user_key), ip_key.as_deref(), now)
+                .await?;
+            User::find(&mut conn, current.user_id()).await?
+        };
+        let Some(user) = user else {
+            return Err(SignInError::InvalidCredentials);
+        };
+        let verified = self
+            .hasher
+            .verify(current_password, Some(user.password_hash.clone()))
+            .await;
+        if !verified {
+            let mut conn = self.db.acquire().await?;
+            for key in std::iter::once(&user_key).chain(ip_key.iter()) {
+                throttle::record_failure(&mut conn, key, now).await?;
+            }
+            return Err(SignInError::InvalidCredentials);
+        }
+        let new_hash = self
+            .hasher
+            .hash(new_password)
+            .await
+            .map_err(|_| SignInError::Invalid("password cannot be hashed"))?;
+        let mut conn = self.db.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        User::set_password(&mut tx, user.id, &new_hash).await?;
+        let ended = Session::delete_all_for_user(&mut tx, user.id, Some(current.id())).await?;
+        self.commit_revocation(tx, &ended).await?;
+        Ok(())
+    }
+
+    /// Ends one session of a user; `false` when the id is unknown or someone else's.
+    pub async fn end_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool> {
+        let mut conn = self.db.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let ended = Session::delete_for_user(&mut tx, user_id, session_id).await?;
+        self.commit_revocation(tx, &ended).await?;
+        Ok(!ended.is_empty())
+    }
+
+    /// Ends every session of a user, or every one but `except`; returns how many.
+    pub async fn end_all_sessions(&self, user_id: i64, except: Option<&str>) -> sqlx::Result<usize> {
+        let mut conn = self.db.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let ended = Session::delete_all_for_user(&mut tx, user_id, except).await?;
+        self.commit_revocation(tx, &ended).await?;
+        Ok(ended.len())
+    }
+
+    /// Disables (or re-enables) a user; disabling ends all of the user's sessions at once.
+    /// Returns `false` when there is no such user.
+    pub async fn set_disabled(&self, user_id: i64, disabled: bool) -> sqlx::Result<bool> {
+        let mut conn = self.db.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        if !User::set_disabled(&mut tx, user_id, disabled).await? {
+            return Ok(false);
+        }
+        let ended = match disabled {
+            true => Session::delete_all_for_user(&mut tx, user_id, None).await?,
+            false => Vec::new(),
+        };
+        self.commit_revocation(tx, &ended).await?;
+        Ok(true)
+    }
+
+    /// The user's live sessions as the API shows them, most recently used first.
+    pub async fn sessions_of(&self, current: &CurrentSession) -> sqlx::Result<Vec<SessionView>> {
+        // Pending last-used times first, so the order is right.
+        self.flush_touches().await?;
+        let now = now();
+        let mut conn = self.db.acquire().await?;
+        let rows = Session::list_live(&mut conn, current.user_id(), self.expiry(now)).await?;
+        let idle = self.config.idle_timeout;
+        Ok(rows
+            .iter()
+            .map(|s| {
+                let is_current = s.id == current.id();
+                let last_used = match is_current {
+                    true => s.last_used_at.max(current.last_used_at()),
+                    false => s.last_used_at,
+                };
+                s.view(is_current, idle, last_used)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,102 @@
+//! The `[auth]` table of Rocket.toml (SPEC §8), read from Rocket's figment so that every test and
+//! every deployment can change it without a global static.
+
+use rocket::figment::{Figment, Profile};
+use serde::Deserialize;
+
+/// Settings of the auth machinery. Every key has a default, so an empty `[auth]` table is valid.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Seconds from login until a session ends, whatever its use (0 = never).
+    pub session_lifetime: u64,
+    /// Seconds without use after which a session ends (0 = never).
+    pub idle_timeout: u64,
+    /// At most one `last_used_at` write per session per this many seconds.
+    pub touch_interval: u64,
+    /// Live sessions per user; a login past it revokes the least recently used one.
+    pub max_sessions: u32,
+    /// bcrypt cost for new password hashes.
+    pub bcrypt_cost: u32,
+    /// Whether `POST /api/users` and `/signup` are open.
+    pub signup: bool,
+    /// Failed logins for one username within the window before 429.
+    pub login_max_failures: u32,
+    /// Failed logins from one client IP within the window before 429.
+    pub login_max_failures_per_ip: u32,
+    /// Seconds that a failed login counts against its username and IP.
+    pub login_failure_window: u64,
+    /// Sessions kept in the in-process validation cache (0 = no cache).
+    pub cache_capacity: u64,
+    /// The session cookie's `Secure` flag; unset means "on in the release profile only".
+    pub secure_cookie: Option<bool>,
+    /// Seconds between two runs of the expired-session sweep (0 = no sweep).
+    pub sweep_interval: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            session_lifetime: 30 * 24 * 3600,
+            idle_timeout: 14 * 24 * 3600,
+            touch_interval: 60,
+            max_sessions: 100,
+            bcrypt_cost: 12,
+            signup: true,
+            login_max_failures: 10,
+            login_max_failures_per_ip: 100,
+            login_failure_window: 900,
+            cache_capacity: 100_000,
+            secure_cookie: None,
+            sweep_interval: 300,
+        }
+    }
+}
+
+impl AuthConfig {
+    /// Reads `auth` from the figment and checks that the values make sense together.
+    pub fn from_figment(figment: &Figment) -> Result<Self, String> {
+        let mut config: AuthConfig = figment
+            .focus("auth")
+            .extract()
+            .map_err(|e| format!("invalid [auth] configuration: {e}"))?;
+        if config.secure_cookie.is_none() {
+            config.secure_cookie = Some(figment.profile() == &Profile::const_new("release"));
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let fail = |msg: &str| Err(format!("invalid [auth] configuration: {msg}"));
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return fail("bcrypt_cost must be between 4 and 31");
+        }
+        if self.max_sessions == 0 {
+            return fail("max_sessions must be at least 1");
+        }
+        if self.login_max_failures == 0 || self.login_max_failures_per_ip == 0 {
+            return fail("login_max_failures and login_max_failures_per_ip must be at least 1");
+        }
+        if self.login_failure_window == 0 {
+            return fail("login_failure_window must be at least 1 second");
+        }
+        if self.idle_timeout != 0 && self.touch_interval >= self.idle_timeout {
+            return fail("touch_interval must be shorter than idle_timeout");
+        }
+        // Keeps every timestamp sum far from i64 overflow.
+        let ten_years = 10 * 365 * 24 * 3600;
+        if [self.session_lifetime, self.idle_timeout, self.touch_interval, self.login_failure_window]
+            .iter()
+            .any(|&s| s > ten_years)
+        {
+            return fail("durations must be at most ten years");
+        }
+        Ok(())
+    }
+
+    /// The cookie `Secure` flag, resolved against the profile.
+    pub fn secure_cookie(&self) -> bool {
+        self.secure_cookie.unwrap_or(false)
+    }
+}

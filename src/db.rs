@@ -1,0 +1,192 @@
+//! The database pool, for SQLite (the default) or PostgreSQL (a `postgres://` URL).
+//!
+//! rocket_db_pools 0.2's own sqlx integration pins sqlx 0.7 and leaves SQLite out of WAL mode, so
+//! this module implements its public `Pool` trait for a sqlx 0.8 `AnyPool`: handlers still take
+//! `Connection<Db>`, and the same `$1`-style SQL runs on both backends.
+
+use rocket::fairing::{self, AdHoc};
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Executor};
+use std::fmt;
+use std::ops::Deref;
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which server is behind the pool; chosen by the URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// The application's database, as a request guard (`Connection<Db>`) and as managed state.
+#[derive(Database)]
+#[database("db")]
+pub struct Db(DbPool);
+
+/// A sqlx 0.8 pool that knows its backend.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl DbPool {
+    /// Opens a pool for `url`, creating a SQLite file (and its folder) when missing.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<DbPool, DbError> {
+        let backend = Backend::of_url(url).ok_or(DbError::UnsupportedUrl)?;
+        sqlx::any::install_default_drivers();
+        let mut options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(5));
+        if backend == Backend::Sqlite {
+            ensure_sqlite_folder(url)?;
+            // Not expressible in a SQLite URL; set on every new connection and tested.
+            options = options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let connect = AnyConnectOptions::from_str(&url).map_err(DbError::Sqlx)?;
+        let pool = options.connect_with(connect).await.map_err(DbError::Sqlx)?;
+        Ok(DbPool { pool, backend })
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await.map_err(|e| DbError::Sqlx(e.into()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+impl Deref for DbPool {
+    type Target = AnyPool;
+    fn deref(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+fn ensure_sqlite_folder(url: &str) -> Result<(), DbError> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::Folder(e.to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[rocket::async_trait]
+impl rocket_db_pools::Pool for DbPool {
+    type Connection = PoolConnection<Any>;
+    type Error = DbError;
+
+    async fn init(figment: &Figment) -> Result<Self, Self::Error> {
+        let config: rocket_db_pools::Config = figment
+            .extract()
+            .map_err(|e| DbError::Config(e.to_string()))?;
+        DbPool::connect(&config.url, config.max_connections as u32).await
+    }
+
+    async fn get(&self) -> Result<Self::Connection, Self::Error> {
+        self.pool.acquire().await.map_err(DbError::Sqlx)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Why the pool could not start or hand out a connection.
+#[derive(Debug)]
+pub enum DbError {
+    Config(String),
+    UnsupportedUrl,
+    Folder(String),
+    Sqlx(sqlx::Error),
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DbError::Config(e) => write!(f, "invalid databases.db configuration: {e}"),
+            DbError::UnsupportedUrl => {
+                f.write_str("databases.db.url must start with sqlite: or postgres://")
+            }
+            DbError::Folder(e) => write!(f, "cannot create the SQLite folder: {e}"),
+            DbError::Sqlx(e) => write!(f, "database error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DbError {}
+
+async fn run_migrations(rocket: Rocket<Build>) -> fairing::Result {
+    let Some(db) = Db::fetch(&rocket) else {
+        return Err(rocket);
+    };
+    match db.migrate().await {
+        Ok(()) => Ok(rocket),
+        Err(e) => {
+            rocket::error!("migrations failed: {e}");
+            Err(rocket)
+        }
+    }
+}
+
+/// Opens the pool and migrates the schema at ignition.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Database", |rocket| async {
+        rocket
+            .attach(Db::init())
+            .attach(AdHoc::try_on_ignite("Database migrations", run_migrations))
+    })
+}

@@ -1,0 +1,153 @@
+//! The one error shape of the JSON API: `application/problem+json` (RFC 9457) with a stable
+//! machine-readable `code`.
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::response::{self, Responder, Response};
+use rocket::Request;
+use serde_json::json;
+use std::io::Cursor;
+use std::sync::Mutex;
+
+/// Realm named in `WWW-Authenticate` challenges.
+pub const REALM: &str = "multitoken";
+
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: Status,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub detail: Option<String>,
+    pub retry_after: Option<u64>,
+    pub www_authenticate: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: Status, code: &'static str, title: &'static str) -> Problem {
+        Problem {
+            status,
+            code,
+            title,
+            detail: None,
+            retry_after: None,
+            www_authenticate: None,
+        }
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Problem {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The generic problem for a status, when nothing more specific was recorded.
+    pub fn from_status(status: Status) -> Problem {
+        let (code, title) = match status.code {
+            400 => ("bad_request", "Bad request"),
+            401 => ("not_authenticated", "Authentication required"),
+            403 => ("forbidden", "Forbidden"),
+            404 => ("not_found", "Not found"),
+            405 => ("method_not_allowed", "Method not allowed"),
+            413 => ("payload_too_large", "Request body too large"),
+            415 => ("unsupported_media_type", "Request body must be JSON"),
+            422 => ("unprocessable_entity", "Invalid request body"),
+            429 => ("too_many_requests", "Too many requests"),
+            503 => ("service_unavailable", "Service unavailable"),
+            500..=599 => ("internal_error", "Internal server error"),
+            _ => ("error", "Request failed"),
+        };
+        let mut problem = Problem::new(status, code, title);
+        if status == Status::Unauthorized {
+            problem.www_authenticate = Some(format!("Bearer realm=\"{REALM}\""));
+        }
+        problem
+    }
+
+    pub fn not_found() -> Problem {
+        Problem::from_status(Status::NotFound)
+    }
+
+    pub fn unprocessable(detail: impl Into<String>) -> Problem {
+        Problem::new(Status::UnprocessableEntity, "invalid_input", "Invalid input").detail(detail)
+    }
+
+    pub fn database_unavailable() -> Problem {
+        Problem::new(
+            Status::ServiceUnavailable,
+            "database_unavailable",
+            "The database is unavailable",
+        )
+    }
+
+    /// 401 for a wrong username or password, whatever the reason (SPEC §4).
+    pub fn invalid_credentials() -> Problem {
+        let mut problem = Problem::new(
+            Status::Unauthorized,
+            "invalid_credentials",
+            "Invalid username or password",
+        );
+        problem.www_authenticate = Some(format!("Bearer realm=\"{REALM}\""));
+        problem
+    }
+
+    pub fn throttled(retry_after: u64) -> Problem {
+        let mut problem = Problem::new(
+            Status::TooManyRequests,
+            "throttled",
+            "Too many failed logins; try again later",
+        );
+        problem.retry_after = Some(retry_after);
+        problem
+    }
+
+    /// Records this problem for the catcher that will answer the request (for guard failures,
+    /// which reach catchers with a status only).
+    pub fn stash(self, req: &Request<'_>) {
+        let slot = req.local_cache(|| Stashed(Mutex::new(None)));
+        *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(self);
+    }
+
+    /// The stashed problem if it matches `status`, else the generic one.
+    pub fn for_catcher(status: Status, req: &Request<'_>) -> Problem {
+        let slot = req.local_cache(|| Stashed(Mutex::new(None)));
+        let stashed = slot.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        stashed
+            .filter(|p| p.status == status)
+            .unwrap_or_else(|| Problem::from_status(status))
+    }
+}
+
+struct Stashed(Mutex<Option<Problem>>);
+
+impl From<sqlx::Error> for Problem {
+    fn from(e: sqlx::Error) -> Problem {
+        // The details go to the log, never to the client.
+        rocket::warn!("database error: {e}");
+        Problem::database_unavailable()
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Problem {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut body = json!({
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status.code,
+            "code": self.code,
+        });
+        if let Some(detail) = &self.detail {
+            body["detail"] = json!(detail);
+        }
+        let body = body.to_string();
+        let mut response = Response::build();
+        response
+            .status(self.status)
+            .header(ContentType::new("application", "problem+json"))
+            .sized_body(body.len(), Cursor::new(body));
+        if let Some(secs) = self.retry_after {
+            response.header(Header::new("Retry-After", secs.to_string()));
+        }
+        if let Some(challenge) = self.www_authenticate {
+            response.header(Header::new("WWW-Authenticate", challenge));
+        }
+        response.ok()
+    }
+}

@@ -1,0 +1,166 @@
+//! Session tokens (SPEC §3): `mt_` + 32 random bytes in base64url + a CRC32 checksum.
+//!
+//! The checksum lets secret scanners recognise a leaked token and lets the server refuse junk
+//! without a database query. Only the SHA-256 of the whole token text is ever stored.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The fixed prefix of every token.
+pub const PREFIX: &str = "mt_";
+const SECRET_BYTES: usize = 32;
+const BODY_LEN: usize = 43; // 32 bytes in unpadded base64
+const CHECKSUM_LEN: usize = 6; // 4 bytes in unpadded base64
+/// Length of a token's text.
+pub const TOKEN_LEN: usize = PREFIX.len() + BODY_LEN + CHECKSUM_LEN;
+
+/// A token's secret text, shown to its owner once. `Debug` never prints it.
+pub struct Token(String);
+
+/// SHA-256 of a token's text: what the database and the cache key on.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl Token {
+    /// A new token from the OS CSPRNG, with its hash.
+    pub fn generate() -> (Token, TokenHash) {
+        let body = URL_SAFE_NO_PAD.encode(random_bytes::<SECRET_BYTES>());
+        let checksum = checksum(&body);
+        let text = format!("{PREFIX}{body}{checksum}");
+        let hash = TokenHash::of(&text);
+        (Token(text), hash)
+    }
+
+    /// The text to hand to the client.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+impl TokenHash {
+    fn of(text: &str) -> TokenHash {
+        TokenHash(Sha256::digest(text.as_bytes()).into())
+    }
+
+    /// Checks a presented token's form and checksum and returns its hash, or `None` for junk.
+    pub fn parse(text: &str) -> Option<TokenHash> {
+        let rest = text.strip_prefix(PREFIX)?;
+        if text.len() != TOKEN_LEN || !rest.bytes().all(is_url_safe) {
+            return None;
+        }
+        let (body, sum) = rest.split_at(BODY_LEN);
+        (checksum(body) == sum).then(|| TokenHash::of(text))
+    }
+
+    /// Lower-case hex, for NOTIFY payloads and logs of hashes (never of tokens).
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The inverse of [`TokenHash::to_hex`].
+    pub fn from_hex(hex: &str) -> Option<TokenHash> {
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(TokenHash(out))
+    }
+
+    /// From a database column.
+    pub fn from_slice(bytes: &[u8]) -> Option<TokenHash> {
+        bytes.try_into().ok().map(TokenHash)
+    }
+}
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenHash(<redacted>)")
+    }
+}
+
+fn is_url_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+fn checksum(body: &str) -> String {
+    URL_SAFE_NO_PAD.encode(crc32fast::hash(body.as_bytes()).to_be_bytes())
+}
+
+/// A new public session id: 16 random bytes in base64url. Not guessable, and not the secret.
+pub fn new_public_id() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<16>())
+}
+
+/// Bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    // Without an OS RNG no secret can be made safely; there is nothing sensible to fall back to.
+    getrandom::getrandom(&mut bytes).expect("the OS random number generator failed");
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_tokens_parse_to_their_hash() {
+        let (token, hash) = Token::generate();
+        assert_eq!(token.expose().len(), TOKEN_LEN);
+        assert!(token.expose().starts_with(PREFIX));
+        assert!(TokenHash::parse(token.expose()) == Some(hash));
+    }
+
+    #[test]
+    fn tokens_are_distinct() {
+        let (a, _) = Token::generate();
+        let (b, _) = Token::generate();
+        assert_ne!(a.expose(), b.expose());
+    }
+
+    #[test]
+    fn junk_and_damaged_tokens_are_refused() {
+        let (token, _) = Token::generate();
+        let text = token.expose();
+        let mut flipped = text.to_string().into_bytes();
+        flipped[10] = if flipped[10] == b'A' { b'B' } else { b'A' };
+        let flipped = String::from_utf8(flipped).unwrap();
+        for bad in [
+            "",
+            "mt_",
+            "hello",
+            &text[..TOKEN_LEN - 1],
+            &format!("{text}x"),
+            &flipped,
+            &text.replacen("mt_", "xx_", 1),
+            &format!("{}é", &text[..TOKEN_LEN - 2]),
+        ] {
+            assert!(TokenHash::parse(bad).is_none(), "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let (token, hash) = Token::generate();
+        assert!(!format!("{token:?}").contains(token.expose()));
+        assert!(!format!("{hash:?}").contains(&hash.to_hex()));
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let (_, hash) = Token::generate();
+        assert!(TokenHash::from_hex(&hash.to_hex()) == Some(hash));
+        assert!(TokenHash::from_hex("zz").is_none());
+    }
+}
