@@ -61,7 +61,7 @@ impl AuthConfig {
             .extract()
             .map_err(|e| format!("invalid [auth] configuration: {e}"))?;
         if config.secure_cookie.is_none() {
-            config.secure_cookie = Some(figment.profile() == &Profile::const_new("release"));
+            config.secure_cookie = Some(figment.profile() == Profile::const_new("release"));
         }
         config.validate()?;
         Ok(config)
@@ -86,9 +86,14 @@ impl AuthConfig {
         }
         // Keeps every timestamp sum far from i64 overflow.
         let ten_years = 10 * 365 * 24 * 3600;
-        if [self.session_lifetime, self.idle_timeout, self.touch_interval, self.login_failure_window]
-            .iter()
-            .any(|&s| s > ten_years)
+        if [
+            self.session_lifetime,
+            self.idle_timeout,
+            self.touch_interval,
+            self.login_failure_window,
+        ]
+        .iter()
+        .any(|&s| s > ten_years)
         {
             return fail("durations must be at most ten years");
         }

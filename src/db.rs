@@ -91,7 +91,10 @@ impl DbPool {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await.map_err(|e| DbError::Sqlx(e.into()))
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| DbError::Sqlx(e.into()))
     }
 
     pub fn backend(&self) -> Backend {

@@ -55,7 +55,9 @@ fn os_name(os: &str) -> &str {
 /// "curl/8.5.0" → "curl"; anything unreadable → "Unknown device".
 fn product_name(ua: &str) -> String {
     let product = ua.split(['/', ' ', '(']).next().unwrap_or_default();
-    let clean = product.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let clean = product
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if product.is_empty() || !clean {
         "Unknown device".to_string()
     } else {

@@ -41,8 +41,10 @@ impl Hasher {
     /// A new hash of `password`; the caller has checked it with [`check_new_password`].
     pub async fn hash(&self, password: String) -> Result<String, String> {
         let cost = self.cost;
-        self.blocking(move || bcrypt::non_truncating_hash(password, cost).map_err(|e| e.to_string()))
-            .await
+        self.blocking(move || {
+            bcrypt::non_truncating_hash(password, cost).map_err(|e| e.to_string())
+        })
+        .await
     }
 
     /// Whether `password` matches `hash`; with no hash, burns the same time and returns false.
@@ -63,7 +65,9 @@ impl Hasher {
         work: impl FnOnce() -> Result<T, String> + Send + 'static,
     ) -> Result<T, String> {
         let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
-        tokio::task::spawn_blocking(work).await.map_err(|e| e.to_string())?
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| e.to_string())?
     }
 }
 

@@ -66,7 +66,12 @@ impl Problem {
     }
 
     pub fn unprocessable(detail: impl Into<String>) -> Problem {
-        Problem::new(Status::UnprocessableEntity, "invalid_input", "Invalid input").detail(detail)
+        Problem::new(
+            Status::UnprocessableEntity,
+            "invalid_input",
+            "Invalid input",
+        )
+        .detail(detail)
     }
 
     pub fn database_unavailable() -> Problem {

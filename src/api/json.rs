@@ -50,7 +50,9 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
                     Category::Data if e.to_string().starts_with("missing field") => {
                         Problem::unprocessable(e.to_string())
                     }
-                    Category::Data => Problem::unprocessable("a field is missing or has the wrong type"),
+                    Category::Data => {
+                        Problem::unprocessable("a field is missing or has the wrong type")
+                    }
                     _ => Problem::new(Status::BadRequest, "malformed_json", "Malformed JSON body")
                         .detail(e.to_string()),
                 };

@@ -69,7 +69,11 @@ impl Auth {
             // Idle in this process's view; another instance may have seen it used: re-read.
         }
         let epoch = self.cache.epoch();
-        let mut conn = self.db.acquire().await.map_err(|_| AuthError::Unavailable)?;
+        let mut conn = self
+            .db
+            .acquire()
+            .await
+            .map_err(|_| AuthError::Unavailable)?;
         let row = Session::find_for_auth(&mut conn, hash)
             .await
             .map_err(|_| AuthError::Unavailable)?
@@ -89,7 +93,10 @@ impl Auth {
     fn touch(&self, session: &CachedSession, now: i64) {
         let last = session.last_used_at.load(SeqCst);
         if now - last >= self.config.touch_interval as i64
-            && session.last_used_at.compare_exchange(last, now, SeqCst, SeqCst).is_ok()
+            && session
+                .last_used_at
+                .compare_exchange(last, now, SeqCst, SeqCst)
+                .is_ok()
         {
             let mut touches = self.touches.lock().unwrap_or_else(|e| e.into_inner());
             touches.insert(session.session_id.clone(), now);
@@ -119,7 +126,11 @@ impl Auth {
     ) -> sqlx::Result<()> {
         if self.db.backend() == Backend::Postgres {
             for chunk in gone.chunks(100) {
-                let payload = chunk.iter().map(TokenHash::to_hex).collect::<Vec<_>>().join(",");
+                let payload = chunk
+                    .iter()
+                    .map(TokenHash::to_hex)
+                    .collect::<Vec<_>>()
+                    .join(",");
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(REVOCATION_CHANNEL)
                     .bind(payload)
@@ -207,7 +218,9 @@ impl Fairing for AuthFairing {
     }
 
     async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
-        let Some(auth) = rocket.state::<Arc<Auth>>().cloned() else { return };
+        let Some(auth) = rocket.state::<Arc<Auth>>().cloned() else {
+            return;
+        };
         let shutdown = rocket.shutdown();
         let flush_every = Duration::from_secs(auth.config.touch_interval.clamp(1, 5));
         let sweep_every = auth.config.sweep_interval;

@@ -181,8 +181,15 @@ impl Auth {
         if let Some(user_key) = &user_key {
             throttle::clear(&mut tx, user_key).await?;
         }
-        let session = Session::insert(&mut tx, &new, &new_public_id(), &token_hash, now, expires_at)
-            .await?;
+        let session = Session::insert(
+            &mut tx,
+            &new,
+            &new_public_id(),
+            &token_hash,
+            now,
+            expires_at,
+        )
+        .await?;
         let evicted = Session::evict_over_cap(
             &mut tx,
             user.id,
@@ -277,7 +284,11 @@ impl Auth {
     }
 
     /// Ends every session of a user, or every one but `except`; returns how many.
-    pub async fn end_all_sessions(&self, user_id: i64, except: Option<&str>) -> sqlx::Result<usize> {
+    pub async fn end_all_sessions(
+        &self,
+        user_id: i64,
+        except: Option<&str>,
+    ) -> sqlx::Result<usize> {
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let ended = Session::delete_all_for_user(&mut tx, user_id, except).await?;

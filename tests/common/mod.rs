@@ -1,0 +1,266 @@
+//! Test harness: every test gets its own app on its own fresh database, so tests run in parallel.
+//!
+//! SQLite by default (a file in a temporary folder). With `TEST_DATABASE_URL` set to a PostgreSQL
+//! server URL (e.g. `postgres://postgres@127.0.0.1:5432/test`), each test creates a database with a
+//! random name on that server instead, and drops it afterwards, even when the test fails.
+#![allow(dead_code)]
+
+use multitoken::auth::Auth;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A database that exists for one test.
+pub enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn new() -> (TestDb, String) {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("mt_test_{}", hex(&multitoken::token::random_bytes::<8>()));
+                let mut conn = pg_admin(&admin_url).await;
+                sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create the test database");
+                let url = replace_db_name(&admin_url, &name);
+                (TestDb::Postgres { admin_url, name }, url)
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/test.sqlite3", dir.path().display());
+                (TestDb::Sqlite(dir), url)
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres { .. })
+    }
+}
+
+async fn pg_admin(url: &str) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+        .await
+        .expect("TEST_DATABASE_URL must point at a reachable PostgreSQL server")
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let cut = base
+        .rfind('/')
+        .filter(|&i| i > "postgres://".len())
+        .unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..cut])
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime; a thread with its own runtime can block.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    let mut conn = pg_admin(&admin_url).await;
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::Executor::execute(&mut conn, sql.as_str()).await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One app on its own database, driven through Rocket's local client.
+pub struct TestApp {
+    pub client: Client,
+    pub db: TestDb,
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: Status,
+    pub content_type: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|_| panic!("not JSON: {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts an RFC 9457 problem response with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.code, status, "body: {}", self.text);
+        assert_eq!(
+            self.content_type.as_deref(),
+            Some("application/problem+json")
+        );
+        let body = self.json();
+        assert_eq!(body["status"], status, "body: {}", self.text);
+        assert_eq!(body["code"], code, "body: {}", self.text);
+        assert!(body["title"].is_string());
+    }
+}
+
+pub async fn read(response: LocalResponse<'_>) -> Reply {
+    let status = response.status();
+    let content_type = response.content_type().map(|ct| ct.to_string());
+    let headers = response
+        .headers()
+        .iter()
+        .map(|h| (h.name().to_string(), h.value().to_string()))
+        .collect();
+    let text = response.into_string().await.unwrap_or_default();
+    Reply {
+        status,
+        content_type,
+        headers,
+        text,
+    }
+}
+
+impl TestApp {
+    /// An app with the test defaults (bcrypt cost 4).
+    pub async fn new() -> TestApp {
+        TestApp::with(json!({})).await
+    }
+
+    /// An app whose `[auth]` table is overridden by `auth` (e.g. `json!({"max_sessions": 2})`).
+    pub async fn with(auth: Value) -> TestApp {
+        let (db, url) = TestDb::new().await;
+        let mut figment = rocket::Config::figment()
+            .merge(("databases.db.url", url))
+            .merge(("log_level", "off"))
+            .merge(("auth.bcrypt_cost", 4));
+        for (key, value) in auth.as_object().expect("an object").clone() {
+            figment = figment.merge((format!("auth.{key}"), value));
+        }
+        let client = Client::tracked(multitoken::build(figment))
+            .await
+            .expect("the app ignites");
+        TestApp { client, db }
+    }
+
+    pub fn auth(&self) -> &Arc<Auth> {
+        self.client
+            .rocket()
+            .state::<Arc<Auth>>()
+            .expect("auth state")
+    }
+
+    /// A request with optional token and JSON body, from 127.0.0.1 unless `from` says otherwise.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        self.call_from(method, path, token, body, "127.0.0.1:5000")
+            .await
+    }
+
+    pub async fn call_from(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        from: &str,
+    ) -> Reply {
+        let mut req = match method {
+            "GET" => self.client.get(path),
+            "POST" => self.client.post(path),
+            "DELETE" => self.client.delete(path),
+            "PUT" => self.client.put(path),
+            other => panic!("method {other}"),
+        };
+        req = req.remote(from.parse::<SocketAddr>().expect("address"));
+        if let Some(token) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {token}")));
+        }
+        if let Some(body) = body {
+            req = req.header(ContentType::JSON).body(body.to_string());
+        }
+        read(req.dispatch().await).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call("GET", path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call("POST", path, token, Some(body)).await
+    }
+
+    pub async fn signup(&self, username: &str, password: &str) -> Reply {
+        self.post(
+            "/api/users",
+            None,
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn try_login(&self, username: &str, password: &str) -> Reply {
+        self.post(
+            "/api/auth/login",
+            None,
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs up `username` with [`PASSWORD`] (ignoring "taken") and returns a new token.
+    pub async fn user_token(&self, username: &str) -> String {
+        let reply = self.signup(username, PASSWORD).await;
+        assert!(matches!(reply.status.code, 201 | 409), "{}", reply.text);
+        self.login(username, PASSWORD).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let reply = self.try_login(username, password).await;
+        assert_eq!(reply.status, Status::Ok, "{}", reply.text);
+        reply.json()["token"].as_str().expect("token").to_string()
+    }
+
+    /// Runs a counting query on the app's own database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .fetch_one(&**self.auth().db())
+            .await
+            .expect("count query");
+        n
+    }
+
+    pub async fn session_count(&self) -> i64 {
+        self.count("SELECT COUNT(*) FROM sessions").await
+    }
+}
