@@ -49,6 +49,8 @@ pub struct Db(DbPool);
 pub struct DbPool {
     pool: AnyPool,
     backend: Backend,
+    /// Kept for connections outside the pool (the PostgreSQL listener). Never logged.
+    url: String,
 }
 
 impl DbPool {
@@ -82,7 +84,7 @@ impl DbPool {
         };
         let connect = AnyConnectOptions::from_str(&url).map_err(DbError::Sqlx)?;
         let pool = options.connect_with(connect).await.map_err(DbError::Sqlx)?;
-        Ok(DbPool { pool, backend })
+        Ok(DbPool { pool, backend, url })
     }
 
     /// Brings the schema up to date.
@@ -99,6 +101,11 @@ impl DbPool {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The URL the pool connects to (it may hold a password: never log it).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::token::TokenHash;
 use moka::sync::Cache;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,11 +30,14 @@ pub struct CachedSession {
 pub struct SessionCache {
     entries: Option<Cache<TokenHash, Arc<CachedSession>>>,
     epoch: AtomicU64,
+    /// False while evictions from elsewhere could be missed (PostgreSQL listener down): then
+    /// every request reads the database.
+    trusted: AtomicBool,
 }
 
 impl SessionCache {
     /// A cache of `capacity` sessions; 0 turns caching off.
-    pub fn new(capacity: u64) -> SessionCache {
+    pub fn new(capacity: u64, trusted: bool) -> SessionCache {
         let entries = (capacity > 0).then(|| {
             Cache::builder()
                 .max_capacity(capacity)
@@ -44,10 +47,14 @@ impl SessionCache {
         SessionCache {
             entries,
             epoch: AtomicU64::new(0),
+            trusted: AtomicBool::new(trusted),
         }
     }
 
     pub fn get(&self, hash: &TokenHash) -> Option<Arc<CachedSession>> {
+        if !self.trusted.load(SeqCst) {
+            return None;
+        }
         self.entries.as_ref()?.get(hash)
     }
 
@@ -59,7 +66,7 @@ impl SessionCache {
     /// Caches a session read from the database, unless an eviction happened since `epoch`.
     pub fn fill(&self, hash: TokenHash, session: Arc<CachedSession>, epoch: u64) {
         let Some(entries) = &self.entries else { return };
-        if self.epoch.load(SeqCst) != epoch {
+        if !self.trusted.load(SeqCst) || self.epoch.load(SeqCst) != epoch {
             return;
         }
         entries.insert(hash, session);
@@ -78,7 +85,23 @@ impl SessionCache {
         }
     }
 
-    /// Forgets everything (e.g. when eviction messages may have been lost).
+    /// Stops serving from the cache until [`SessionCache::trust`] (evictions may be missed).
+    pub fn distrust(&self) {
+        self.trusted.store(false, SeqCst);
+        self.clear();
+    }
+
+    /// Serves from the cache again, starting empty (what it held may have been revoked).
+    pub fn trust(&self) {
+        self.clear();
+        self.trusted.store(true, SeqCst);
+    }
+
+    pub fn is_trusted(&self) -> bool {
+        self.trusted.load(SeqCst)
+    }
+
+    /// Forgets everything.
     pub fn clear(&self) {
         self.epoch.fetch_add(1, SeqCst);
         if let Some(entries) = &self.entries {

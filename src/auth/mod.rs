@@ -3,6 +3,7 @@
 
 mod cache;
 mod guard;
+mod listener;
 mod service;
 
 pub use cache::{CachedSession, ENTRY_TTL};
@@ -21,7 +22,7 @@ use rocket::{Build, Orbit, Rocket};
 use rocket_db_pools::Database;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::HashMap;
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,14 +37,18 @@ pub struct Auth {
     cache: SessionCache,
     /// Pending `last_used_at` writes, by session id, flushed in batches off the request path.
     touches: Mutex<HashMap<Arc<str>, i64>>,
+    /// Backend pid of the PostgreSQL revocation listener; 0 while it is down (or on SQLite).
+    listener_pid: AtomicI64,
 }
 
 impl Auth {
     pub async fn new(config: AuthConfig, db: DbPool) -> Result<Auth, String> {
         Ok(Auth {
             hasher: Hasher::new(config.bcrypt_cost).await?,
-            cache: SessionCache::new(config.cache_capacity),
+            // On PostgreSQL the cache serves only while the revocation listener is up.
+            cache: SessionCache::new(config.cache_capacity, db.backend() != Backend::Postgres),
             touches: Mutex::new(HashMap::new()),
+            listener_pid: AtomicI64::new(0),
             config,
             db,
         })
@@ -153,6 +158,16 @@ impl Auth {
         self.cache.clear();
     }
 
+    /// The PostgreSQL backend pid of this instance's revocation listener, while it listens.
+    pub fn listener_pid(&self) -> Option<i64> {
+        Some(self.listener_pid.load(SeqCst)).filter(|&pid| pid != 0)
+    }
+
+    /// Whether the cache serves requests now (false on PostgreSQL while the listener is down).
+    pub fn cache_is_trusted(&self) -> bool {
+        self.cache.is_trusted()
+    }
+
     /// Deletes ended sessions and old failed-login records; returns the sessions deleted.
     pub async fn sweep(&self) -> sqlx::Result<usize> {
         let now = now();
@@ -222,6 +237,9 @@ impl Fairing for AuthFairing {
             return;
         };
         let shutdown = rocket.shutdown();
+        if auth.db.backend() == Backend::Postgres {
+            rocket::tokio::spawn(listener::run(auth.clone(), shutdown.clone()));
+        }
         let flush_every = Duration::from_secs(auth.config.touch_interval.clamp(1, 5));
         let sweep_every = auth.config.sweep_interval;
         rocket::tokio::spawn(async move {

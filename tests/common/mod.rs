@@ -17,7 +17,14 @@ pub const PASSWORD: &str = "correct horse battery";
 /// A database that exists for one test.
 pub enum TestDb {
     Sqlite(tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another instance's database, dropped by its owner.
+    Shared {
+        postgres: bool,
+    },
 }
 
 impl TestDb {
@@ -41,7 +48,10 @@ impl TestDb {
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self, TestDb::Postgres { .. })
+        matches!(
+            self,
+            TestDb::Postgres { .. } | TestDb::Shared { postgres: true }
+        )
     }
 }
 
@@ -93,6 +103,8 @@ fn hex(bytes: &[u8]) -> String {
 pub struct TestApp {
     pub client: Client,
     pub db: TestDb,
+    url: String,
+    auth_overrides: Value,
 }
 
 /// A response, read whole.
@@ -155,8 +167,20 @@ impl TestApp {
     /// An app whose `[auth]` table is overridden by `auth` (e.g. `json!({"max_sessions": 2})`).
     pub async fn with(auth: Value) -> TestApp {
         let (db, url) = TestDb::new().await;
+        TestApp::on(db, url, auth).await
+    }
+
+    /// A second instance of the app on this one's database (as behind a load balancer).
+    pub async fn another_instance(&self) -> TestApp {
+        let db = TestDb::Shared {
+            postgres: self.db.is_postgres(),
+        };
+        TestApp::on(db, self.url.clone(), self.auth_overrides.clone()).await
+    }
+
+    async fn on(db: TestDb, url: String, auth: Value) -> TestApp {
         let mut figment = rocket::Config::figment()
-            .merge(("databases.db.url", url))
+            .merge(("databases.db.url", url.clone()))
             .merge(("log_level", "off"))
             .merge(("auth.bcrypt_cost", 4));
         for (key, value) in auth.as_object().expect("an object").clone() {
@@ -165,7 +189,29 @@ impl TestApp {
         let client = Client::tracked(multitoken::build(figment))
             .await
             .expect("the app ignites");
-        TestApp { client, db }
+        let app = TestApp {
+            client,
+            db,
+            url,
+            auth_overrides: auth,
+        };
+        app.wait_for_listener().await;
+        app
+    }
+
+    /// On PostgreSQL the cache serves only once the revocation listener listens: wait for it,
+    /// as a load balancer would wait for readiness.
+    pub async fn wait_for_listener(&self) {
+        if !self.db.is_postgres() {
+            return;
+        }
+        for _ in 0..500 {
+            if self.auth().listener_pid().is_some() {
+                return;
+            }
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the revocation listener did not start within 5 s");
     }
 
     pub fn auth(&self) -> &Arc<Auth> {
