@@ -106,19 +106,26 @@ fn presented_token<'r>(req: &'r Request<'_>) -> Result<&'r str, AuthError> {
     Ok(token)
 }
 
+impl Auth {
+    /// Validates a token's text (from a header or, for the HTML pages, the session cookie).
+    pub async fn authenticate(&self, token: &str) -> Result<CurrentSession, AuthError> {
+        // Junk is refused here, before any query.
+        let token_hash = TokenHash::parse(token).ok_or(AuthError::InvalidToken)?;
+        let session = self.validate(&token_hash).await?;
+        Ok(CurrentSession {
+            session,
+            token_hash,
+        })
+    }
+}
+
 async fn authenticate(req: &Request<'_>) -> Result<CurrentSession, AuthError> {
     let token = presented_token(req)?;
-    // Junk is refused here, before any query.
-    let token_hash = TokenHash::parse(token).ok_or(AuthError::InvalidToken)?;
     let auth = req
         .rocket()
         .state::<Arc<Auth>>()
         .ok_or(AuthError::Unavailable)?;
-    let session = auth.validate(&token_hash).await?;
-    Ok(CurrentSession {
-        session,
-        token_hash,
-    })
+    auth.authenticate(token).await
 }
 
 /// The memoised result of authenticating one request.
