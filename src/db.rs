@@ -151,7 +151,8 @@ impl rocket_db_pools::Pool for DbPool {
     }
 
     async fn close(&self) {
-        self.pool.close().await;
+        // rocket_db_pools calls this from its shutdown fairing, which runs before the auth
+        // fairing's final flush of last-used times; the auth fairing closes the pool after it.
     }
 }
 

@@ -9,9 +9,11 @@ extern crate rocket;
 
 pub mod api;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod device;
+pub mod events;
 pub mod password;
 pub mod problem;
 pub mod store;
@@ -26,6 +28,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(db::stage())
         .attach(auth::stage())
         .attach(api::stage())
+        .attach(events::audit_log())
 }
 
 /// The application on Rocket.toml and `ROCKET_*` environment variables.

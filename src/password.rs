@@ -48,13 +48,15 @@ impl Hasher {
     }
 
     /// Whether `password` matches `hash`; with no hash, burns the same time and returns false.
+    /// A password over 72 bytes never matches: no such password can have been set.
     pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
+        let fits = password.len() <= MAX_PASSWORD_BYTES;
         let (hash, real) = match hash {
-            Some(h) => (h, true),
-            None => (self.dummy_hash.clone(), false),
+            Some(h) if fits => (h, true),
+            _ => (self.dummy_hash.clone(), false),
         };
         let matched = self
-            .blocking(move || Ok(bcrypt::non_truncating_verify(password, &hash).unwrap_or(false)))
+            .blocking(move || Ok(bcrypt::verify(password, &hash).unwrap_or(false)))
             .await
             .unwrap_or(false);
         real && matched

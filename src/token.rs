@@ -102,6 +102,11 @@ pub fn new_public_id() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<16>())
 }
 
+/// Whether `id` has the form of a public session id (so that junk never reaches a query).
+pub fn is_public_id(id: &str) -> bool {
+    id.len() == 22 && id.bytes().all(is_url_safe)
+}
+
 /// Bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
@@ -155,6 +160,13 @@ mod tests {
         let (token, hash) = Token::generate();
         assert!(!format!("{token:?}").contains(token.expose()));
         assert!(!format!("{hash:?}").contains(&hash.to_hex()));
+    }
+
+    #[test]
+    fn public_ids_have_a_fixed_url_safe_form() {
+        assert!(is_public_id(&new_public_id()));
+        assert!(!is_public_id("short"));
+        assert!(!is_public_id(&"\0".repeat(22)));
     }
 
     #[test]

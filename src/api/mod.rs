@@ -10,6 +10,7 @@ use crate::problem::Problem;
 use crate::store::sessions::{Kind, SessionView};
 use rocket::fairing::AdHoc;
 use rocket::http::{Header, Status};
+use rocket::request::{self, FromRequest};
 use rocket::serde::json::{json, Json, Value};
 use rocket::{Request, State};
 use serde::{Deserialize, Serialize};
@@ -60,14 +61,30 @@ impl<R> NoStore<R> {
     }
 }
 
+/// Passes only while signup is open; otherwise the route does not exist (404), whatever the body.
+struct SignupOpen;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SignupOpen {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        match req.rocket().state::<Arc<Auth>>() {
+            Some(auth) if auth.config.signup => request::Outcome::Success(SignupOpen),
+            _ => {
+                Problem::not_found().detail("signup is disabled").stash(req);
+                request::Outcome::Error((Status::NotFound, ()))
+            }
+        }
+    }
+}
+
 #[post("/users", data = "<body>")]
 async fn sign_up(
     auth: &State<Arc<Auth>>,
+    _open: SignupOpen,
     body: JsonBody<SignUpRequest>,
 ) -> ApiResult<(Status, Json<UserView>)> {
-    if !auth.config.signup {
-        return Err(Problem::not_found().detail("signup is disabled"));
-    }
     let SignUpRequest { username, password } = body.0;
     let user = auth.sign_up(&username, password).await?;
     let view = UserView {
@@ -100,13 +117,13 @@ async fn login(
 
 #[post("/auth/logout")]
 async fn logout(auth: &State<Arc<Auth>>, session: &CurrentSession) -> ApiResult<Status> {
-    auth.end_session(session.user_id(), session.id()).await?;
+    auth.logout(session).await?;
     Ok(Status::NoContent)
 }
 
 #[post("/auth/logout-all")]
 async fn logout_all(auth: &State<Arc<Auth>>, session: &CurrentSession) -> ApiResult<Status> {
-    auth.end_all_sessions(session.user_id(), None).await?;
+    auth.logout_all(session).await?;
     Ok(Status::NoContent)
 }
 
@@ -144,8 +161,7 @@ async fn sessions(
 
 #[delete("/sessions/<id>")]
 async fn revoke(auth: &State<Arc<Auth>>, session: &CurrentSession, id: &str) -> ApiResult<Status> {
-    // Public ids are 22 characters; anything much longer cannot exist.
-    if id.len() <= 64 && auth.end_session(session.user_id(), id).await? {
+    if crate::token::is_public_id(id) && auth.end_session(session.user_id(), id).await? {
         Ok(Status::NoContent)
     } else {
         Err(Problem::not_found().detail("no such session"))

@@ -23,8 +23,10 @@ pub struct CachedSession {
     pub username: Arc<str>,
     pub created_at: i64,
     pub expires_at: Option<i64>,
-    /// The newest known use, in memory ahead of the row (see `touch_interval`).
+    /// The newest known use, in memory ahead of the row; the idle timeout counts from it.
     pub last_used_at: AtomicI64,
+    /// The newest use written (or queued to be written) to the row (see `touch_interval`).
+    pub last_written_at: AtomicI64,
 }
 
 pub struct SessionCache {

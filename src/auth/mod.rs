@@ -12,6 +12,7 @@ pub use service::{ClientInfo, SignInError, SignUpError};
 
 use crate::config::AuthConfig;
 use crate::db::{Backend, Db, DbPool};
+use crate::events::{AuthEvent, EventBus, RevokeReason};
 use crate::password::Hasher;
 use crate::store::sessions::{AuthRow, Expiry, Session};
 use crate::store::{now, throttle};
@@ -33,6 +34,8 @@ pub const REVOCATION_CHANNEL: &str = "multitoken_revoked";
 pub struct Auth {
     pub config: AuthConfig,
     pub hasher: Hasher,
+    /// Subscribe with [`crate::events::subscriber`].
+    pub events: EventBus,
     db: DbPool,
     cache: SessionCache,
     /// Pending `last_used_at` writes, by session id, flushed in batches off the request path.
@@ -45,6 +48,7 @@ impl Auth {
     pub async fn new(config: AuthConfig, db: DbPool) -> Result<Auth, String> {
         Ok(Auth {
             hasher: Hasher::new(config.bcrypt_cost).await?,
+            events: EventBus::default(),
             // On PostgreSQL the cache serves only while the revocation listener is up.
             cache: SessionCache::new(config.cache_capacity, db.backend() != Backend::Postgres),
             touches: Mutex::new(HashMap::new()),
@@ -85,7 +89,14 @@ impl Auth {
             .ok_or(AuthError::InvalidToken)?;
         if self.expiry(now).has_ended(row.last_used_at, row.expires_at) {
             // Refused either way; deleting it now is housekeeping, so a failure here is moot.
-            let _ = self.revoke_ended(&mut conn, hash).await;
+            if self.revoke_ended(&mut conn, hash).await.is_ok() {
+                self.events.emit(AuthEvent::SessionRevoked {
+                    user_id: Some(row.user_id),
+                    session_id: Some(row.id),
+                    reason: RevokeReason::Expired,
+                    sessions_ended: 1,
+                });
+            }
             return Err(AuthError::InvalidToken);
         }
         let session = Arc::new(cached(row));
@@ -177,6 +188,14 @@ impl Auth {
         let ended = Session::delete_ended(&mut tx, expiry).await?;
         self.commit_revocation(tx, &ended).await?;
         throttle::prune(&mut conn, self.config.login_failure_window, now).await?;
+        if !ended.is_empty() {
+            self.events.emit(AuthEvent::SessionRevoked {
+                user_id: None,
+                session_id: None,
+                reason: RevokeReason::Expired,
+                sessions_ended: ended.len(),
+            });
+        }
         Ok(ended.len())
     }
 
@@ -195,6 +214,7 @@ fn cached(row: AuthRow) -> CachedSession {
         created_at: row.created_at,
         expires_at: row.expires_at,
         last_used_at: row.last_used_at.into(),
+        last_written_at: row.last_used_at.into(),
     }
 }
 
@@ -269,6 +289,8 @@ impl Fairing for AuthFairing {
             if let Err(e) = auth.flush_touches().await {
                 rocket::warn!("could not write last-used times at shutdown: {e}");
             }
+            // The pool closes here, after the last write (see `DbPool::close`).
+            auth.db.close().await;
         }
     }
 }

@@ -2,6 +2,7 @@
 //! end sessions. Handlers stay thin; the rules live here, once for both front ends.
 
 use super::{Auth, CurrentSession};
+use crate::events::{AuthEvent, RevokeReason};
 use crate::password::check_new_password;
 use crate::store::sessions::{Kind, NewSession, Session, SessionView, MAX_NAME};
 use crate::store::users::{CreateError, User};
@@ -123,6 +124,46 @@ impl Auth {
         kind: Kind,
         client: &ClientInfo,
     ) -> Result<(Token, Session), SignInError> {
+        let shown_name = clean_text(&crate::device::truncate(username.trim(), 64));
+        self.events.emit(AuthEvent::LoginAttempt {
+            username: shown_name.clone(),
+            ip: client.ip.clone(),
+        });
+        let result = self
+            .open_session(username, password, name, kind, client)
+            .await;
+        let failure = match &result {
+            Ok((_, session)) => {
+                self.events.emit(AuthEvent::LoginSucceeded {
+                    user_id: session.user_id,
+                    username: shown_name,
+                    session_id: session.id.clone(),
+                    kind: session.kind.clone(),
+                    ip: session.ip.clone(),
+                    device: session.device.clone(),
+                });
+                return result;
+            }
+            Err(SignInError::Throttled(_)) => "throttled",
+            Err(SignInError::InvalidCredentials) => "invalid_credentials",
+            Err(_) => return result,
+        };
+        self.events.emit(AuthEvent::LoginFailed {
+            username: shown_name,
+            ip: client.ip.clone(),
+            reason: failure,
+        });
+        result
+    }
+
+    async fn open_session(
+        &self,
+        username: &str,
+        password: String,
+        name: Option<&str>,
+        kind: Kind,
+        client: &ClientInfo,
+    ) -> Result<(Token, Session), SignInError> {
         let now = now();
         let key = User::key(username);
         // A username that could never have signed up is not looked up, nor counted against.
@@ -164,6 +205,8 @@ impl Auth {
         let (token, token_hash) = Token::generate();
         let expires_at =
             (self.config.session_lifetime > 0).then(|| now + self.config.session_lifetime as i64);
+        // Eviction picks the least recently used session: write pending uses first.
+        self.flush_touches().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         // Locks the user row, and refuses the login if the password changed or the user was
         // disabled while the hash was being checked: no session may outlive such a change.
@@ -199,6 +242,14 @@ impl Auth {
         )
         .await?;
         self.commit_revocation(tx, &evicted).await?;
+        if !evicted.is_empty() {
+            self.events.emit(AuthEvent::SessionRevoked {
+                user_id: Some(user.id),
+                session_id: None,
+                reason: RevokeReason::Evicted,
+                sessions_ended: evicted.len(),
+            });
+        }
         Ok((token, session))
     }
 
@@ -271,29 +322,99 @@ impl Auth {
         User::set_password(&mut tx, user.id, &new_hash).await?;
         let ended = Session::delete_all_for_user(&mut tx, user.id, Some(current.id())).await?;
         self.commit_revocation(tx, &ended).await?;
+        self.events.emit(AuthEvent::PasswordChanged {
+            user_id: user.id,
+            session_id: current.id().to_string(),
+            sessions_ended: ended.len(),
+        });
         Ok(())
     }
 
-    /// Ends one session of a user; `false` when the id is unknown or someone else's.
-    pub async fn end_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool> {
-        let mut conn = self.db.acquire().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let ended = Session::delete_for_user(&mut tx, user_id, session_id).await?;
-        self.commit_revocation(tx, &ended).await?;
-        Ok(!ended.is_empty())
+    /// Ends the current session (logout).
+    pub async fn logout(&self, current: &CurrentSession) -> sqlx::Result<()> {
+        let ended = self
+            .end_sessions(current.user_id(), Some(current.id()), None)
+            .await?;
+        self.events.emit(AuthEvent::LoggedOut {
+            user_id: current.user_id(),
+            session_id: current.id().to_string(),
+            all: false,
+            sessions_ended: ended,
+        });
+        Ok(())
     }
 
-    /// Ends every session of a user, or every one but `except`; returns how many.
+    /// Ends every session of the current user, this one included (logout-all).
+    pub async fn logout_all(&self, current: &CurrentSession) -> sqlx::Result<()> {
+        let ended = self.end_sessions(current.user_id(), None, None).await?;
+        self.events.emit(AuthEvent::LoggedOut {
+            user_id: current.user_id(),
+            session_id: current.id().to_string(),
+            all: true,
+            sessions_ended: ended,
+        });
+        Ok(())
+    }
+
+    /// Revokes one session of a user; `false` when the id is unknown or someone else's.
+    pub async fn end_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool> {
+        let ended = self.end_sessions(user_id, Some(session_id), None).await?;
+        self.revoked(
+            Some(user_id),
+            Some(session_id),
+            RevokeReason::Revoked,
+            ended,
+        );
+        Ok(ended > 0)
+    }
+
+    /// Revokes every session of a user, or every one but `except`; returns how many ended.
     pub async fn end_all_sessions(
         &self,
         user_id: i64,
         except: Option<&str>,
     ) -> sqlx::Result<usize> {
+        let ended = self.end_sessions(user_id, None, except).await?;
+        self.revoked(Some(user_id), None, RevokeReason::Revoked, ended);
+        Ok(ended)
+    }
+
+    /// Revokes a session by its id alone (the command line); `false` when there is none.
+    pub async fn revoke_by_id(&self, session_id: &str) -> sqlx::Result<bool> {
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let ended = Session::delete_all_for_user(&mut tx, user_id, except).await?;
+        let ended = Session::delete_by_id(&mut tx, session_id).await?;
+        self.commit_revocation(tx, &ended).await?;
+        self.revoked(None, Some(session_id), RevokeReason::Revoked, ended.len());
+        Ok(!ended.is_empty())
+    }
+
+    /// Deletes one session (`only`), or all of the user's but `except`.
+    async fn end_sessions(
+        &self,
+        user_id: i64,
+        only: Option<&str>,
+        except: Option<&str>,
+    ) -> sqlx::Result<usize> {
+        let mut conn = self.db.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let ended = match only {
+            Some(id) => Session::delete_for_user(&mut tx, user_id, id).await?,
+            None => Session::delete_all_for_user(&mut tx, user_id, except).await?,
+        };
         self.commit_revocation(tx, &ended).await?;
         Ok(ended.len())
+    }
+
+    fn revoked(&self, user_id: Option<i64>, id: Option<&str>, reason: RevokeReason, n: usize) {
+        if n > 0 {
+            self.events.emit(AuthEvent::SessionRevoked {
+                user_id,
+                session_id: id.map(str::to_string),
+                reason,
+                sessions_ended: n,
+            });
+        }
     }
 
     /// Disables (or re-enables) a user; disabling ends all of the user's sessions at once.
@@ -309,27 +430,39 @@ impl Auth {
             false => Vec::new(),
         };
         self.commit_revocation(tx, &ended).await?;
+        self.revoked(Some(user_id), None, RevokeReason::UserDisabled, ended.len());
         Ok(true)
     }
 
     /// The user's live sessions as the API shows them, most recently used first.
     pub async fn sessions_of(&self, current: &CurrentSession) -> sqlx::Result<Vec<SessionView>> {
+        let mut views = self
+            .sessions_of_user(current.user_id(), Some(current.id()))
+            .await?;
+        for view in views.iter_mut().filter(|v| v.current) {
+            // The current request's use may not be written yet.
+            let now = crate::store::rfc3339(current.last_used_at());
+            if now > view.last_used_at {
+                view.last_used_at = now;
+            }
+        }
+        Ok(views)
+    }
+
+    /// A user's live sessions, most recently used first; `current` marks one as this device.
+    pub async fn sessions_of_user(
+        &self,
+        user_id: i64,
+        current: Option<&str>,
+    ) -> sqlx::Result<Vec<SessionView>> {
         // Pending last-used times first, so the order is right.
         self.flush_touches().await?;
-        let now = now();
         let mut conn = self.db.acquire().await?;
-        let rows = Session::list_live(&mut conn, current.user_id(), self.expiry(now)).await?;
+        let rows = Session::list_live(&mut conn, user_id, self.expiry(now())).await?;
         let idle = self.config.idle_timeout;
         Ok(rows
             .iter()
-            .map(|s| {
-                let is_current = s.id == current.id();
-                let last_used = match is_current {
-                    true => s.last_used_at.max(current.last_used_at()),
-                    false => s.last_used_at,
-                };
-                s.view(is_current, idle, last_used)
-            })
+            .map(|s| s.view(current == Some(s.id.as_str()), idle, s.last_used_at))
             .collect())
     }
 }

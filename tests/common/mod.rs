@@ -170,6 +170,14 @@ impl TestApp {
         TestApp::on(db, url, auth).await
     }
 
+    /// An app on an existing database (owned by someone else, e.g. a CLI test).
+    pub async fn on_url(url: &str) -> TestApp {
+        let db = TestDb::Shared {
+            postgres: url.starts_with("postgres"),
+        };
+        TestApp::on(db, url.to_string(), json!({})).await
+    }
+
     /// A second instance of the app on this one's database (as behind a load balancer).
     pub async fn another_instance(&self) -> TestApp {
         let db = TestDb::Shared {

@@ -1,0 +1,152 @@
+//! Events (SPEC §7), the Rust form of the Django original's `pre_auth`/`post_auth` signals.
+//!
+//! The auth machinery publishes on a broadcast channel and never waits for anyone: a slow
+//! subscriber misses events (and is told how many) instead of stalling a login. Events carry no
+//! password, token or hash.
+
+use crate::auth::Auth;
+use rocket::fairing::AdHoc;
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Events buffered per subscriber before the oldest are dropped for it.
+pub const CAPACITY: usize = 1024;
+
+/// Why a session ended other than by its own logout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokeReason {
+    /// Revoked by id (API, device page or command line).
+    Revoked,
+    /// Pushed out by a newer login over `max_sessions`.
+    Evicted,
+    /// Found past its lifetime or idle timeout.
+    Expired,
+    /// Its user was disabled.
+    UserDisabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum AuthEvent {
+    /// Before credentials are checked (the original's `pre_auth`).
+    LoginAttempt {
+        username: String,
+        ip: Option<String>,
+    },
+    /// A new session was opened (the original's `post_auth`).
+    LoginSucceeded {
+        user_id: i64,
+        username: String,
+        session_id: String,
+        kind: String,
+        ip: Option<String>,
+        device: String,
+    },
+    LoginFailed {
+        username: String,
+        ip: Option<String>,
+        /// "invalid_credentials" or "throttled".
+        reason: &'static str,
+    },
+    /// A session ended by its own logout; `all` for logout-all (every session of the user).
+    LoggedOut {
+        user_id: i64,
+        session_id: String,
+        all: bool,
+        sessions_ended: usize,
+    },
+    SessionRevoked {
+        user_id: Option<i64>,
+        session_id: Option<String>,
+        reason: RevokeReason,
+        sessions_ended: usize,
+    },
+    /// The password changed; every other session of the user ended.
+    PasswordChanged {
+        user_id: i64,
+        session_id: String,
+        sessions_ended: usize,
+    },
+}
+
+impl AuthEvent {
+    /// The event's name, as in SPEC §7.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AuthEvent::LoginAttempt { .. } => "login_attempt",
+            AuthEvent::LoginSucceeded { .. } => "login_succeeded",
+            AuthEvent::LoginFailed { .. } => "login_failed",
+            AuthEvent::LoggedOut { .. } => "logged_out",
+            AuthEvent::SessionRevoked { .. } => "session_revoked",
+            AuthEvent::PasswordChanged { .. } => "password_changed",
+        }
+    }
+}
+
+/// The publishing side, held by [`Auth`].
+pub struct EventBus(broadcast::Sender<AuthEvent>);
+
+impl Default for EventBus {
+    fn default() -> Self {
+        EventBus(broadcast::channel(CAPACITY).0)
+    }
+}
+
+impl EventBus {
+    /// Publishes without waiting; with no subscriber the event is simply dropped.
+    pub fn emit(&self, event: AuthEvent) {
+        let _ = self.0.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<AuthEvent> {
+        self.0.subscribe()
+    }
+}
+
+/// A fairing that calls `handler` for every event, on its own task, from liftoff on:
+/// `multitoken::build(figment).attach(events::subscriber("metrics", |e| count(e)))`.
+pub fn subscriber<F>(name: &'static str, handler: F) -> AdHoc
+where
+    F: Fn(&AuthEvent) + Send + Sync + 'static,
+{
+    AdHoc::on_liftoff(name, move |rocket| {
+        Box::pin(async move {
+            let Some(auth) = rocket.state::<Arc<Auth>>() else {
+                rocket::error!("event subscriber {name} needs the Auth fairing");
+                return;
+            };
+            let mut events = auth.events.subscribe();
+            let shutdown = rocket.shutdown();
+            rocket::tokio::spawn(async move {
+                let mut shutdown = std::pin::pin!(shutdown);
+                loop {
+                    let event = rocket::tokio::select! {
+                        _ = &mut shutdown => break,
+                        event = events.recv() => event,
+                    };
+                    match event {
+                        Ok(event) => handler(&event),
+                        Err(broadcast::error::RecvError::Lagged(n)) => {
+                            rocket::warn!(
+                                "event subscriber {name} fell behind and missed {n} events"
+                            )
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+        })
+    })
+}
+
+/// The built-in subscriber: one JSON line per event on standard output, prefixed `audit:`
+/// (user id, session public id, IP, device label; never a secret).
+pub fn audit_log() -> AdHoc {
+    subscriber("Audit log", |event| {
+        if let Ok(line) = serde_json::to_string(event) {
+            println!("audit: {line}");
+        }
+    })
+}

@@ -1,0 +1,284 @@
+//! The command line (SPEC §9), driven as a user would: the real binary, on its own database.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary on a fresh database (SQLite, or PostgreSQL with TEST_DATABASE_URL).
+struct Cli {
+    _db: TestDb,
+    url: String,
+}
+
+impl Cli {
+    async fn new() -> Cli {
+        let (db, url) = TestDb::new().await;
+        Cli { _db: db, url }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_multitoken"));
+        cmd.args(args)
+            .env(
+                "ROCKET_DATABASES",
+                format!("{{db={{url=\"{}\"}}}}", self.url),
+            )
+            .env("ROCKET_AUTH", "{bcrypt_cost=4, touch_interval=1}")
+            .env("ROCKET_LOG_LEVEL", "off");
+        cmd
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[rocket::async_test]
+async fn create_user_reads_the_password_from_stdin_and_checks_it() {
+    let cli = Cli::new().await;
+    let out = cli.run(&["create-user", "alice"], "a long password\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("created user alice"));
+
+    let taken = cli.run(&["create-user", "ALICE"], "a long password\n");
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(stderr(&taken).contains("taken"), "{}", stderr(&taken));
+
+    let short = cli.run(&["create-user", "bob"], "short\n");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(stderr(&short).contains("at least 8"), "{}", stderr(&short));
+
+    let bad_name = cli.run(&["create-user", "b<b>"], "a long password\n");
+    assert_eq!(bad_name.status.code(), Some(1));
+
+    let empty = cli.run(&["create-user", "carol"], "");
+    assert_eq!(empty.status.code(), Some(1));
+}
+
+#[rocket::async_test]
+async fn list_revoke_and_prune_sessions() {
+    let cli = Cli::new().await;
+    assert!(cli
+        .run(&["create-user", "alice"], "a long password\n")
+        .status
+        .success());
+    // Sessions made through the app on the same database.
+    let app = TestApp::on_url(&cli.url).await;
+    let keep = app.login("alice", "a long password").await;
+    let gone = app.login("alice", "a long password").await;
+    let sessions = app.get("/api/sessions", Some(&keep)).await.json();
+    let gone_id = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let list = cli.run(&["list-sessions", "Alice"], "");
+    assert!(list.status.success(), "{}", stderr(&list));
+    let table = stdout(&list);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(table.contains(&gone_id), "{table}");
+    assert_eq!(table.lines().count(), 3, "{table}");
+
+    let revoke = cli.run(&["revoke", &gone_id], "");
+    assert!(revoke.status.success(), "{}", stderr(&revoke));
+    assert_eq!(app.session_count().await, 1);
+    let again = cli.run(&["revoke", &gone_id], "");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("no session"));
+    drop(gone);
+
+    let prune = cli.run(&["prune"], "");
+    assert!(prune.status.success());
+    assert!(stdout(&prune).contains("pruned 0 expired sessions"));
+
+    let unknown = cli.run(&["list-sessions", "nobody"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("no user named 'nobody'"));
+}
+
+#[rocket::async_test]
+async fn prune_deletes_expired_sessions() {
+    let cli = Cli::new().await;
+    assert!(cli
+        .run(&["create-user", "alice"], "a long password\n")
+        .status
+        .success());
+    let app = TestApp::on_url(&cli.url).await;
+    app.login("alice", "a long password").await;
+    app.login("alice", "a long password").await;
+    // Expire them in the database itself.
+    sqlx::query("UPDATE sessions SET expires_at = 1")
+        .execute(&**app.auth().db())
+        .await
+        .unwrap();
+    let prune = cli.run(&["prune"], "");
+    assert!(prune.status.success());
+    assert!(
+        stdout(&prune).contains("pruned 2 expired sessions"),
+        "{}",
+        stdout(&prune)
+    );
+    assert_eq!(app.session_count().await, 0);
+}
+
+#[test]
+fn bad_usage_exits_2_and_help_exits_0() {
+    let bin = env!("CARGO_BIN_EXE_multitoken");
+    for args in [
+        vec!["frobnicate"],
+        vec!["create-user"],
+        vec!["revoke", "a", "b"],
+        vec!["prune", "extra"],
+    ] {
+        let out = Command::new(bin).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains("Usage:"), "{args:?}");
+    }
+    for args in [
+        vec!["--help"],
+        vec!["help"],
+        vec!["create-user", "--help"],
+        vec!["list-sessions", "-h"],
+        vec!["revoke", "--help"],
+        vec!["prune", "--help"],
+        vec!["serve", "--help"],
+    ] {
+        let out = Command::new(bin).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(stdout(&out).contains("Usage: multitoken"), "{args:?}");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP/1.1 exchange; returns the status code and the body.
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let status = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[rocket::async_test]
+async fn serve_shuts_down_gracefully_and_keeps_last_use() {
+    let cli = Cli::new().await;
+    assert!(cli
+        .run(&["create-user", "alice"], "a long password\n")
+        .status
+        .success());
+    let port = free_port();
+    let mut server = cli
+        .command(&["serve"])
+        .env("ROCKET_PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let login = r#"{"username":"alice","password":"a long password"}"#;
+    let (status, body) = http(port, "POST", "/api/auth/login", None, login);
+    assert_eq!(status, 200, "{body}");
+    let token: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+    // A use after touch_interval (1 s) leaves a last-used write pending.
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(http(port, "GET", "/api/me", Some(&token), "").0, 200);
+    let used_at = multitoken::store::now();
+
+    let pid = server.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "server did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+
+    let app = TestApp::on_url(&cli.url).await;
+    let (last_used,): (i64,) = sqlx::query_as("SELECT MAX(last_used_at) FROM sessions")
+        .fetch_one(&**app.auth().db())
+        .await
+        .unwrap();
+    assert!(
+        last_used >= used_at - 1,
+        "last use {last_used} was lost (used at {used_at})"
+    );
+
+    let mut audit = String::new();
+    server
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut audit)
+        .unwrap();
+    assert!(
+        audit.contains("audit: {\"event\":\"login_succeeded\""),
+        "{audit}"
+    );
+    assert!(!audit.contains(&token));
+}

@@ -1,0 +1,139 @@
+//! Events (SPEC §7), ported from the Django original's signal tests: each fires exactly once
+//! when its action happens, and none carries a secret.
+
+mod common;
+use common::*;
+use multitoken::events::AuthEvent;
+use rocket::http::Status;
+use serde_json::json;
+use tokio::sync::broadcast::Receiver;
+
+fn drain(events: &mut Receiver<AuthEvent>) -> Vec<AuthEvent> {
+    std::iter::from_fn(|| events.try_recv().ok()).collect()
+}
+
+fn names(events: &[AuthEvent]) -> Vec<&'static str> {
+    events.iter().map(AuthEvent::name).collect()
+}
+
+#[rocket::async_test]
+async fn a_wrong_password_emits_no_login_succeeded() {
+    let app = TestApp::new().await;
+    app.signup("user1", PASSWORD).await;
+    let mut events = app.auth().events.subscribe();
+    app.try_login("user1", "wrong password").await;
+    let seen = drain(&mut events);
+    assert_eq!(names(&seen), ["login_attempt", "login_failed"]);
+    assert!(matches!(
+        &seen[1],
+        AuthEvent::LoginFailed { username, reason: "invalid_credentials", .. } if username == "user1"
+    ));
+}
+
+#[rocket::async_test]
+async fn a_good_login_emits_attempt_and_success_once_each() {
+    let app = TestApp::new().await;
+    app.signup("user1", PASSWORD).await;
+    let mut events = app.auth().events.subscribe();
+    let reply = app.try_login("user1", PASSWORD).await;
+    let session_id = reply.json()["session"]["id"].as_str().unwrap().to_string();
+    let seen = drain(&mut events);
+    assert_eq!(names(&seen), ["login_attempt", "login_succeeded"]);
+    match &seen[1] {
+        AuthEvent::LoginSucceeded {
+            username,
+            session_id: id,
+            ip,
+            ..
+        } => {
+            assert_eq!(username, "user1");
+            assert_eq!(id, &session_id);
+            assert_eq!(ip.as_deref(), Some("127.0.0.1"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[rocket::async_test]
+async fn each_session_ending_action_emits_its_event_once() {
+    let app = TestApp::new().await;
+    let a = app.user_token("user1").await;
+    let b = app.login("user1", PASSWORD).await;
+    let c = app.login("user1", PASSWORD).await;
+    let mut events = app.auth().events.subscribe();
+
+    app.call("POST", "/api/auth/logout", Some(&c), None).await;
+    assert_eq!(names(&drain(&mut events)), ["logged_out"]);
+
+    let list = app.get("/api/sessions", Some(&a)).await.json();
+    let b_id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reply = app
+        .call("DELETE", &format!("/api/sessions/{b_id}"), Some(&a), None)
+        .await;
+    assert_eq!(reply.status, Status::NoContent);
+    let seen = drain(&mut events);
+    assert_eq!(names(&seen), ["session_revoked"]);
+    assert!(
+        matches!(&seen[0], AuthEvent::SessionRevoked { session_id: Some(id), .. } if *id == b_id)
+    );
+    drop(b);
+
+    let d = app.login("user1", PASSWORD).await;
+    drain(&mut events);
+    let body = json!({"current_password": PASSWORD, "new_password": "another password"});
+    app.post("/api/auth/password", Some(&a), body).await;
+    let seen = drain(&mut events);
+    assert_eq!(names(&seen), ["password_changed"]);
+    assert!(matches!(
+        &seen[0],
+        AuthEvent::PasswordChanged {
+            sessions_ended: 1,
+            ..
+        }
+    ));
+    drop(d);
+
+    app.call("POST", "/api/auth/logout-all", Some(&a), None)
+        .await;
+    let seen = drain(&mut events);
+    assert_eq!(names(&seen), ["logged_out"]);
+    assert!(matches!(&seen[0], AuthEvent::LoggedOut { all: true, .. }));
+}
+
+#[rocket::async_test]
+async fn events_never_carry_secrets() {
+    let app = TestApp::new().await;
+    app.signup("user1", PASSWORD).await;
+    let mut events = app.auth().events.subscribe();
+    let token = app.login("user1", PASSWORD).await;
+    app.try_login("user1", "a wrong secret").await;
+    let body = json!({"current_password": PASSWORD, "new_password": "the next secret"});
+    app.post("/api/auth/password", Some(&token), body).await;
+    app.call("POST", "/api/auth/logout", Some(&token), None)
+        .await;
+    let text = format!("{:?}", drain(&mut events));
+    for secret in [PASSWORD, "a wrong secret", "the next secret", &token] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert!(!text.contains("mt_"), "{text}");
+}
+
+#[rocket::async_test]
+async fn a_subscriber_that_never_reads_does_not_stall_logins() {
+    let app = TestApp::new().await;
+    app.signup("user1", PASSWORD).await;
+    let _idle = app.auth().events.subscribe();
+    // Far more events than the channel holds: logins must still go through.
+    for _ in 0..(multitoken::events::CAPACITY / 2 + 10) {
+        app.try_login("nobody", "x").await;
+    }
+    app.login("user1", PASSWORD).await;
+}
