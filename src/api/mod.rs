@@ -2,8 +2,10 @@
 //! answered by an HTML error page.
 
 mod json;
+pub mod openapi;
 
 pub use json::JsonBody;
+use openapi::ProblemDoc;
 
 use crate::auth::{Auth, ClientInfo, CurrentSession};
 use crate::problem::Problem;
@@ -11,44 +13,63 @@ use crate::store::sessions::{Kind, SessionView};
 use rocket::fairing::AdHoc;
 use rocket::http::{Header, Status};
 use rocket::request::{self, FromRequest};
-use rocket::serde::json::{json, Json, Value};
+use rocket::serde::json::Json;
 use rocket::{Request, State};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
+use utoipa::ToSchema;
 
 type ApiResult<T> = Result<T, Problem>;
 
-#[derive(Deserialize)]
+/// A new account.
+#[derive(Deserialize, ToSchema)]
 struct SignUpRequest {
+    /// 3 to 64 ASCII letters, digits, `_`, `.` or `-`; unique case-insensitively.
+    #[schema(example = "alice")]
     username: String,
+    /// 8 to 72 bytes (bcrypt's limit; longer passwords are refused, never truncated).
     password: String,
 }
 
-#[derive(Deserialize)]
+/// Credentials, and an optional name for the new session ("laptop", "CI").
+#[derive(Deserialize, ToSchema)]
 struct LoginRequest {
+    /// Matched case-insensitively, trimmed.
+    #[schema(example = "alice")]
     username: String,
+    /// Not trimmed.
     password: String,
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PasswordChangeRequest {
     current_password: String,
+    /// 8 to 72 bytes.
     new_password: String,
 }
 
 /// A user as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub username: String,
 }
 
-#[derive(Serialize)]
+/// A new session: the token is shown this once and never stored.
+#[derive(Serialize, ToSchema)]
 struct LoginResponse {
+    #[schema(example = "mt_pPrXM-Q1XxH3PwOIkBNpX4jISSpuJVcNCc5p9GAu_Og76Whuw")]
     token: String,
     session: SessionView,
+}
+
+/// The body of /api/health and /api/ready.
+#[derive(Serialize, ToSchema)]
+struct StatusView {
+    #[schema(example = "ok")]
+    status: &'static str,
 }
 
 /// A response that must not be stored by any cache (it carries a token).
@@ -79,6 +100,20 @@ impl<'r> FromRequest<'r> for SignupOpen {
     }
 }
 
+/// Create an account (when signup is open).
+#[utoipa::path(
+    tag = "users",
+    request_body = SignUpRequest,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 404, description = "Signup is disabled", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Username taken", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid username or password", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 #[post("/users", data = "<body>")]
 async fn sign_up(
     auth: &State<Arc<Auth>>,
@@ -94,6 +129,20 @@ async fn sign_up(
     Ok((Status::Created, Json(view)))
 }
 
+/// Log in: opens a new session (one per device) and returns its token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A new session", body = LoginResponse),
+        (status = 401, description = "Invalid credentials (unknown user, wrong password or disabled user alike)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins; see Retry-After", body = ProblemDoc, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a login may be tried again"))),
+        (status = 400, description = "Malformed JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Missing or mistyped fields", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 #[post("/auth/login", data = "<body>")]
 async fn login(
     auth: &State<Arc<Auth>>,
@@ -115,18 +164,48 @@ async fn login(
     })))
 }
 
+/// Log out: ends the session of the presented token only.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 401, description = "No valid token", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[post("/auth/logout")]
 async fn logout(auth: &State<Arc<Auth>>, session: &CurrentSession) -> ApiResult<Status> {
     auth.logout(session).await?;
     Ok(Status::NoContent)
 }
 
+/// Log out everywhere: ends every session of the user, browser ones too.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "All sessions ended"),
+        (status = 401, description = "No valid token", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[post("/auth/logout-all")]
 async fn logout_all(auth: &State<Arc<Auth>>, session: &CurrentSession) -> ApiResult<Status> {
     auth.logout_all(session).await?;
     Ok(Status::NoContent)
 }
 
+/// Change the password; every other session of the user ends.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordChangeRequest,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 401, description = "No valid token, or a wrong current password", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid new password", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[post("/auth/password", data = "<body>")]
 async fn change_password(
     auth: &State<Arc<Auth>>,
@@ -143,6 +222,15 @@ async fn change_password(
     Ok(Status::NoContent)
 }
 
+/// The user of the presented token.
+#[utoipa::path(
+    tag = "users",
+    responses(
+        (status = 200, description = "The current user", body = UserView),
+        (status = 401, description = "No valid token", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/me")]
 fn me(session: &CurrentSession) -> Json<UserView> {
     Json(UserView {
@@ -151,6 +239,15 @@ fn me(session: &CurrentSession) -> Json<UserView> {
     })
 }
 
+/// The user's live sessions, most recently used first.
+#[utoipa::path(
+    tag = "sessions",
+    responses(
+        (status = 200, description = "Live sessions", body = [SessionView]),
+        (status = 401, description = "No valid token", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/sessions")]
 async fn sessions(
     auth: &State<Arc<Auth>>,
@@ -159,6 +256,17 @@ async fn sessions(
     Ok(Json(auth.sessions_of(session).await?))
 }
 
+/// Revoke one of the user's sessions by its public id.
+#[utoipa::path(
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's public id")),
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 401, description = "No valid token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such session of this user", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[delete("/sessions/<id>")]
 async fn revoke(auth: &State<Arc<Auth>>, session: &CurrentSession, id: &str) -> ApiResult<Status> {
     if crate::token::is_public_id(id) && auth.end_session(session.user_id(), id).await? {
@@ -169,19 +277,34 @@ async fn revoke(auth: &State<Arc<Auth>>, session: &CurrentSession, id: &str) -> 
 }
 
 /// Liveness: answers without touching the database.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = StatusView)))]
 #[get("/health")]
-fn health() -> Value {
-    json!({ "status": "ok" })
+fn health() -> Json<StatusView> {
+    Json(StatusView { status: "ok" })
 }
 
 /// Readiness: 200 only when the database answers.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers", body = StatusView),
+        (status = 503, description = "The database does not answer", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 #[get("/ready")]
-async fn ready(auth: &State<Arc<Auth>>) -> ApiResult<Value> {
+async fn ready(auth: &State<Arc<Auth>>) -> ApiResult<Json<StatusView>> {
     let ping = sqlx::query("SELECT 1").execute(&**auth.db());
     match rocket::tokio::time::timeout(Duration::from_secs(2), ping).await {
-        Ok(Ok(_)) => Ok(json!({ "status": "ready" })),
+        Ok(Ok(_)) => Ok(Json(StatusView { status: "ready" })),
         _ => Err(Problem::database_unavailable()),
     }
+}
+
+/// This document: OpenAPI 3.1, generated from the route code.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The OpenAPI document")))]
+#[get("/openapi.json")]
+fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi::document())
 }
 
 #[catch(default)]
@@ -201,7 +324,8 @@ pub fn routes() -> Vec<rocket::Route> {
         sessions,
         revoke,
         health,
-        ready
+        ready,
+        openapi_json
     ]
 }
 

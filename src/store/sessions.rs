@@ -62,18 +62,26 @@ pub struct AuthRow {
     pub expires_at: Option<i64>,
 }
 
-/// A session as the API shows it (SPEC §4, GET /api/sessions).
-#[derive(Debug, Clone, Serialize)]
+/// A session as the API shows it (SPEC §4, GET /api/sessions). Times are RFC 3339 UTC.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
+    /// Public id: use it to revoke the session; it is not the token.
+    #[schema(example = "fQrCvFKeqHBhb4gRhBfEkQ")]
     pub id: String,
+    /// The name given at login, if any.
     pub name: Option<String>,
+    #[schema(example = "Firefox on Linux")]
     pub device: String,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// "api" or "browser".
+    #[schema(example = "api")]
     pub kind: String,
     pub created_at: String,
     pub last_used_at: String,
+    /// When the session ends unless used again: the earlier of its absolute and idle ends.
     pub expires_at: Option<String>,
+    /// Whether this is the session of the presented token.
     pub current: bool,
 }
 
