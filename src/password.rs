@@ -41,10 +41,10 @@ impl Hasher {
     /// A new hash of `password`; the caller has checked it with [`check_new_password`].
     pub async fn hash(&self, password: String) -> Result<String, String> {
         let cost = self.cost;
-        self.blocking(move || {
-            bcrypt::non_truncating_hash(password, cost).map_err(|e| e.to_string())
-        })
-        .await
+        // check_new_password refused anything over 72 bytes, so nothing is cut here (bcrypt's
+        // non_truncating_* functions count the NUL terminator and would refuse 72 bytes).
+        self.blocking(move || bcrypt::hash(password, cost).map_err(|e| e.to_string()))
+            .await
     }
 
     /// Whether `password` matches `hash`; with no hash, burns the same time and returns false.

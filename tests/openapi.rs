@@ -38,12 +38,7 @@ async fn every_mounted_api_route_is_documented() {
         .rocket()
         .routes()
         .filter(|r| r.uri.base() == "/api")
-        .map(|r| {
-            (
-                openapi_path(&r.uri.path().to_string()),
-                r.method.as_str().to_lowercase(),
-            )
-        })
+        .map(|r| (openapi_path(r.uri.path()), r.method.as_str().to_lowercase()))
         .collect();
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()

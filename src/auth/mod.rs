@@ -107,11 +107,14 @@ impl Auth {
 
     /// Notes a use of the session; the row is written at most once per `touch_interval`.
     fn touch(&self, session: &CachedSession, now: i64) {
-        let last = session.last_used_at.load(SeqCst);
-        if now - last >= self.config.touch_interval as i64
+        // The idle timeout counts from the last use, known in memory at once...
+        session.last_used_at.fetch_max(now, SeqCst);
+        // ...while the row is written at most once per touch_interval.
+        let written = session.last_written_at.load(SeqCst);
+        if now - written >= self.config.touch_interval as i64
             && session
-                .last_used_at
-                .compare_exchange(last, now, SeqCst, SeqCst)
+                .last_written_at
+                .compare_exchange(written, now, SeqCst, SeqCst)
                 .is_ok()
         {
             let mut touches = self.touches.lock().unwrap_or_else(|e| e.into_inner());

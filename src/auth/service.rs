@@ -172,14 +172,16 @@ impl Auth {
             .then(|| throttle::user_key(&key));
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
 
-        let user = {
+        let (user, attempt) = {
             let mut conn = self.db.acquire().await?;
-            self.check_throttle(&mut conn, user_key.as_deref(), ip_key.as_deref(), now)
+            let attempt = self
+                .reserve_attempt(&mut conn, user_key.as_deref(), ip_key.as_deref(), now)
                 .await?;
-            match user_key {
+            let user = match user_key {
                 Some(_) => User::find_by_username(&mut conn, &key).await?,
                 None => None,
-            }
+            };
+            (user, attempt)
         }; // The connection goes back to the pool before the slow hash.
         let enabled = user.filter(|u| !u.is_disabled());
         let verified = self
@@ -189,9 +191,7 @@ impl Auth {
 
         let mut conn = self.db.acquire().await?;
         let Some(user) = enabled.filter(|_| verified) else {
-            for key in user_key.iter().chain(ip_key.iter()) {
-                throttle::record_failure(&mut conn, key, now).await?;
-            }
+            // The reserved failure rows stay: this attempt failed.
             return Err(SignInError::InvalidCredentials);
         };
 
@@ -221,6 +221,7 @@ impl Auth {
         if still_valid.rows_affected() == 0 {
             return Err(SignInError::InvalidCredentials);
         }
+        throttle::release(&mut tx, &attempt).await?;
         if let Some(user_key) = &user_key {
             throttle::clear(&mut tx, user_key).await?;
         }
@@ -253,27 +254,39 @@ impl Auth {
         Ok((token, session))
     }
 
-    async fn check_throttle(
+    /// Counts this attempt as a failure of its username and IP *before* the password is checked,
+    /// so that parallel guesses cannot all slip under the limit; refuses it (and withdraws the
+    /// count) when the limit is already reached. Returns the attempt's id, to release on success.
+    async fn reserve_attempt(
         &self,
         conn: &mut AnyConnection,
         user_key: Option<&str>,
         ip_key: Option<&str>,
         now: i64,
-    ) -> Result<(), SignInError> {
+    ) -> Result<String, SignInError> {
+        let attempt = new_public_id();
+        let limits = [
+            (user_key, self.config.login_max_failures),
+            (ip_key, self.config.login_max_failures_per_ip),
+        ];
+        for (key, _) in limits {
+            if let Some(key) = key {
+                throttle::reserve(conn, key, &attempt, now).await?;
+            }
+        }
         let window = self.config.login_failure_window;
         let mut wait = None;
-        if let Some(key) = user_key {
-            wait = throttle::retry_after(conn, key, self.config.login_max_failures, window, now)
-                .await?;
-        }
-        if let Some(key) = ip_key {
-            let max = self.config.login_max_failures_per_ip;
-            let ip_wait = throttle::retry_after(conn, key, max, window, now).await?;
-            wait = wait.max(ip_wait);
+        for (key, max) in limits {
+            if let Some(key) = key {
+                wait = wait.max(throttle::retry_after(conn, key, max, window, now).await?);
+            }
         }
         match wait {
-            Some(secs) => Err(SignInError::Throttled(secs)),
-            None => Ok(()),
+            Some(secs) => {
+                throttle::release(conn, &attempt).await?;
+                Err(SignInError::Throttled(secs))
+            }
+            None => Ok(attempt),
         }
     }
 
@@ -292,11 +305,12 @@ impl Auth {
         let now = now();
         let user_key = throttle::user_key(&User::key(current.username()));
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
-        let user = {
+        let (user, attempt) = {
             let mut conn = self.db.acquire().await?;
-            self.check_throttle(&mut conn, Some(&user_key), ip_key.as_deref(), now)
+            let attempt = self
+                .reserve_attempt(&mut conn, Some(&user_key), ip_key.as_deref(), now)
                 .await?;
-            User::find(&mut conn, current.user_id()).await?
+            (User::find(&mut conn, current.user_id()).await?, attempt)
         };
         let Some(user) = user else {
             return Err(SignInError::InvalidCredentials);
@@ -306,10 +320,6 @@ impl Auth {
             .verify(current_password, Some(user.password_hash.clone()))
             .await;
         if !verified {
-            let mut conn = self.db.acquire().await?;
-            for key in std::iter::once(&user_key).chain(ip_key.iter()) {
-                throttle::record_failure(&mut conn, key, now).await?;
-            }
             return Err(SignInError::InvalidCredentials);
         }
         let new_hash = self
@@ -319,6 +329,7 @@ impl Auth {
             .map_err(|_| SignInError::Invalid("password cannot be hashed"))?;
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        throttle::release(&mut tx, &attempt).await?;
         User::set_password(&mut tx, user.id, &new_hash).await?;
         let ended = Session::delete_all_for_user(&mut tx, user.id, Some(current.id())).await?;
         self.commit_revocation(tx, &ended).await?;

@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""The benchmark behind scripts/bench.sh. Every server it starts listens on 127.0.0.1 and is
+stopped by the PID it started; every load run is bounded in time."""
+
+import base64, http.client, json, os, re, secrets, signal, socket, sqlite3
+import subprocess, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "multitoken")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+TRIALS = int(os.environ.get("BENCH_TRIALS", "200"))
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "")
+PASSWORD = "benchmark password"
+OUT = os.path.join(ROOT, "target", "bench", "results.md")
+rows = []  # (measurement, value, note)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One release instance on a given database URL and [auth] overrides."""
+
+    def __init__(self, url, auth=None):
+        self.port = free_port()
+        auth = dict(auth or {})
+        env = dict(os.environ)
+        env.update({
+            "ROCKET_PORT": str(self.port),
+            "ROCKET_ADDRESS": "127.0.0.1",
+            "ROCKET_DATABASES": '{db={url="%s"}}' % url,
+            "ROCKET_AUTH": "{%s}" % ", ".join(f"{k}={v}" for k, v in auth.items()),
+            "ROCKET_LOG_LEVEL": "critical",
+        })
+        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if self.call("GET", "/api/health")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise SystemExit("the server did not start")
+
+    def call(self, method, path, body=None, token=None, conn=None):
+        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        c.request(method, path, json.dumps(body) if body is not None else None, headers)
+        r = c.getresponse()
+        data = r.read()
+        if conn is None:
+            c.close()
+        return r.status, (json.loads(data) if data else None)
+
+    def login(self, username="bench"):
+        status, body = self.call("POST", "/api/auth/login",
+                                 {"username": username, "password": PASSWORD})
+        assert status == 200, (status, body)
+        return body["token"]
+
+    def peak_rss_mib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(server, path, token=None, conns=CONNS, seconds=SECONDS, script=None, threads=2):
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(f"http://127.0.0.1:{server.port}{path}")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = {p: float(v) * UNIT[u] for p, v, u in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)\b", out)}
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": pct.get("50"), "p99": pct.get("99"),
+            "non2xx": int(bad.group(1)) if bad else 0}
+
+
+def fmt(r):
+    return f"{r['rps']:,.0f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms"
+
+
+def record(name, value, note=""):
+    rows.append((name, value, note))
+    print(f"  {name}: {value} {note}", flush=True)
+
+
+def signup(server, username="bench"):
+    status, _ = server.call("POST", "/api/users", {"username": username, "password": PASSWORD})
+    assert status in (201, 409), status
+
+
+def sqlite_url(folder, name="bench.sqlite3"):
+    return f"sqlite://{os.path.join(folder, name)}"
+
+
+def seed_sessions(db_path, user_id, total):
+    """Adds sessions (random hashes) for the user until it has `total` rows."""
+    db = sqlite3.connect(db_path)
+    have = db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+    now = int(time.time())
+    batch = []
+    for _ in range(total - have):
+        batch.append((base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("="),
+                      user_id, secrets.token_bytes(32), "api", None, "seed/1.0", "seed", "127.0.0.1",
+                      now, now, None))
+        if len(batch) == 100_000:
+            db.executemany("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
+            batch.clear()
+    if batch:
+        db.executemany("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
+    db.commit()
+    db.close()
+
+
+def bench_sqlite(folder):
+    print(f"SQLite, {CONNS} connections, {SECONDS} s per run", flush=True)
+    url = sqlite_url(folder)
+    # Many sessions for one user: lift the cap for the seeded rows.
+    base = {"max_sessions": 2_000_000}
+    s = Server(url, base)
+    signup(s)
+    token = s.login()
+    wrk(s, "/api/me", token, seconds=2)  # warm-up
+    health = wrk(s, "/api/health")
+    me = wrk(s, "/api/me", token)
+    record("GET /api/health (no auth)", fmt(health))
+    record("GET /api/me (authenticated, cached)", fmt(me))
+    record("ratio me / health", f"{me['rps'] / health['rps']:.3f}", "(SPEC: ≥ 0.9)")
+
+    # Latency without and with a flood of logins (bcrypt cost 12), at 8 connections.
+    quiet = wrk(s, "/api/me", token, conns=8)
+    flood_lua = os.path.join(folder, "login.lua")
+    with open(flood_lua, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                f'wrk.body = \'{{"username":"flood","password":"{PASSWORD}"}}\'\n')
+    signup(s, "flood")
+    flood = subprocess.Popen(["wrk", "-t1", "-c16", f"-d{SECONDS + 4}s", "--timeout", "30s", "-s",
+                              flood_lua, f"http://127.0.0.1:{s.port}/api/auth/login"],
+                             stdout=subprocess.PIPE, text=True)
+    time.sleep(2)
+    loud = wrk(s, "/api/me", token, conns=8)
+    flood_out = flood.communicate(timeout=SECONDS + 60)[0]
+    logins = float(re.search(r"Requests/sec:\s+([\d.]+)", flood_out).group(1))
+    record("GET /api/me, 8 connections, no login flood", fmt(quiet))
+    record("GET /api/me, 8 connections, during a login flood", fmt(loud),
+           f"(16 concurrent logins, {logins:.1f} logins/s)")
+    record("p99 with flood / without", f"{loud['p99'] / quiet['p99']:.2f}", "(SPEC: p99 ≤ 50 ms; ≤ 2×)")
+    rss = s.peak_rss_mib()
+    user_id = s.call("GET", "/api/me", token=token)[1]["id"]
+    s.stop()
+
+    # Without the cache.
+    s = Server(url, dict(base, cache_capacity=0))
+    health0 = wrk(s, "/api/health")
+    me0 = wrk(s, "/api/me", token)
+    record("GET /api/me, cache off (cache_capacity = 0)", fmt(me0))
+    record("ratio me / health, cache off", f"{me0['rps'] / health0['rps']:.3f}")
+    rss = max(rss, s.peak_rss_mib())
+    s.stop()
+
+    # Validation cost against the number of stored sessions.
+    db_path = url[len("sqlite://"):]
+    results = {}
+    for total in (1_000, 1_000_000):
+        t = time.time()
+        seed_sessions(db_path, user_id, total)
+        seeded = time.time() - t
+        for cache in ("on", "off"):
+            auth = dict(base) if cache == "on" else dict(base, cache_capacity=0)
+            s = Server(url, auth)
+            wrk(s, "/api/me", token, seconds=2)
+            r = wrk(s, "/api/me", token)
+            results[(total, cache)] = r
+            record(f"GET /api/me with {total:,} sessions stored, cache {cache}", fmt(r),
+                   f"(seeded in {seeded:.0f} s)" if cache == "on" else "")
+            rss = max(rss, s.peak_rss_mib())
+            s.stop()
+    for cache in ("on", "off"):
+        ratio = results[(1_000_000, cache)]["rps"] / results[(1_000, cache)]["rps"]
+        record(f"ratio 1,000,000 / 1,000 sessions, cache {cache}", f"{ratio:.3f}", "(SPEC: ≥ 0.95)")
+    record("peak RSS of the server (SQLite runs)", f"{rss:.1f} MiB", "(SPEC: ≤ 64 MiB)")
+
+
+def psql(admin_url, sql):
+    subprocess.run(["psql", admin_url, "-qAtc", sql], check=True, capture_output=True)
+
+
+def bench_postgres():
+    print(f"PostgreSQL, {CONNS} connections, {SECONDS} s per run", flush=True)
+    name = "mt_bench_" + secrets.token_hex(4)
+    psql(PG_URL, f"CREATE DATABASE {name}")
+    base, _, query = PG_URL.partition("?")
+    url = base.rsplit("/", 1)[0] + "/" + name + (("?" + query) if query else "")
+    servers = []
+    try:
+        a = Server(url)
+        servers.append(a)
+        signup(a)
+        token = a.login()
+        wrk(a, "/api/me", token, seconds=2)
+        health = wrk(a, "/api/health")
+        me = wrk(a, "/api/me", token)
+        record("PostgreSQL GET /api/health", fmt(health))
+        record("PostgreSQL GET /api/me (cached)", fmt(me))
+        record("PostgreSQL ratio me / health", f"{me['rps'] / health['rps']:.3f}")
+        a.stop()
+        s = Server(url, {"cache_capacity": 0})
+        servers.append(s)
+        me0 = wrk(s, "/api/me", token)
+        record("PostgreSQL GET /api/me, cache off", fmt(me0))
+        rss = max(a.peak_rss_mib() if a.proc.poll() is None else 0, s.peak_rss_mib())
+        s.stop()
+
+        # Two instances: revoke on A, poll B until it refuses.
+        a, b = Server(url, {"bcrypt_cost": 4}), Server(url, {"bcrypt_cost": 4})
+        servers += [a, b]
+        signup(a, "revoker")
+        conn_a = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
+        conn_b = http.client.HTTPConnection("127.0.0.1", b.port, timeout=10)
+        latencies = []
+        for _ in range(TRIALS):
+            t = a.call("POST", "/api/auth/login", {"username": "revoker", "password": PASSWORD},
+                       conn=conn_a)[1]["token"]
+            assert b.call("GET", "/api/me", token=t, conn=conn_b)[0] == 200
+            assert b.call("GET", "/api/me", token=t, conn=conn_b)[0] == 200  # now cached on B
+            assert a.call("POST", "/api/auth/logout", token=t, conn=conn_a)[0] == 204
+            start = time.perf_counter()
+            while b.call("GET", "/api/me", token=t, conn=conn_b)[0] == 200:
+                if time.perf_counter() - start > 5:
+                    raise SystemExit("B still accepts a revoked token after 5 s")
+            latencies.append((time.perf_counter() - start) * 1000)
+        latencies.sort()
+        med = latencies[len(latencies) // 2]
+        record(f"revocation on A → refused by B ({TRIALS} trials)",
+               f"median {med:.2f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.2f} ms, "
+               f"max {latencies[-1]:.2f} ms", "(SPEC: ≤ 100 ms median)")
+        rss = max(rss, a.peak_rss_mib(), b.peak_rss_mib())
+        record("peak RSS of the server (PostgreSQL runs)", f"{rss:.1f} MiB")
+    finally:
+        for s in servers:
+            s.stop()
+        psql(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def main():
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    with tempfile.TemporaryDirectory() as folder:
+        bench_sqlite(folder)
+    if PG_URL:
+        bench_postgres()
+    else:
+        print("PostgreSQL skipped: set BENCH_DATABASE_URL to measure it too")
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
+                         capture_output=True, text=True).stdout.strip()
+    lines = [f"Benchmark of {started}: release build, {os.cpu_count()} cores ({cpu}), "
+             f"wrk with 2 threads, {CONNS} connections, {SECONDS} s per run unless stated.", "",
+             "| measurement | result | note |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    table = "\n".join(lines)
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w") as f:
+        f.write(table + "\n")
+    print("\n" + table + f"\n\n(written to {os.path.relpath(OUT, ROOT)})")
+
+
+if __name__ == "__main__":
+    main()

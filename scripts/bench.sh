@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Benchmark (SPEC §10): builds the release binary and measures it with wrk against 127.0.0.1 only.
+#   scripts/bench.sh                      # SQLite
+#   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test scripts/bench.sh   # + PostgreSQL
+# Knobs: BENCH_SECONDS (per run, default 10), BENCH_CONNECTIONS (default 32),
+#        BENCH_TRIALS (cross-instance revocations, default 200).
+# Prints one table and writes it to target/bench/results.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+command -v psql >/dev/null || [ -z "${BENCH_DATABASE_URL:-}" ] || apt-get install -y -qq postgresql-client
+cargo build --release --quiet
+exec python3 scripts/bench.py "$@"
