@@ -18,6 +18,7 @@ pub mod password;
 pub mod problem;
 pub mod store;
 pub mod token;
+pub mod web;
 
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
@@ -28,6 +29,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(db::stage())
         .attach(auth::stage())
         .attach(api::stage())
+        .attach(web::stage())
+        .attach(web::SecurityHeaders)
         .attach(events::audit_log())
 }
 

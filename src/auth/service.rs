@@ -457,6 +457,8 @@ impl Auth {
                 view.last_used_at = now;
             }
         }
+        // RFC 3339 UTC strings of one format sort like the times they name.
+        views.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at));
         Ok(views)
     }
 

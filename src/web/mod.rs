@@ -1,0 +1,66 @@
+//! The HTML half of the app (SPEC §5): sign in with a browser, see every session of the account
+//! per device, revoke any of them. Server-rendered templates, no JavaScript.
+//!
+//! A browser sign-in is a session row like any API token (kind "browser"); its token lives in an
+//! HttpOnly cookie that only these pages accept (the API reads the Authorization header alone).
+//! Every form that changes state carries a CSRF token (see [`csrf`]).
+
+mod cookie;
+mod csrf;
+mod flash;
+mod headers;
+mod pages;
+mod view;
+
+pub use cookie::{CookieSession, SESSION_COOKIE};
+pub use csrf::{CheckedForm, CsrfChecked, CSRF_COOKIE, CSRF_FIELD};
+pub use headers::SecurityHeaders;
+
+use rocket::fairing::AdHoc;
+use rocket::figment::value::magic::RelativePathBuf;
+use rocket::fs::FileServer;
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::Request;
+use rocket_dyn_templates::Template;
+
+/// A 401 on a page: back to the sign-in form, then to where the user was going. A cookie that
+/// did not authenticate (forged, expired, revoked) is removed on the way.
+#[catch(401)]
+fn unauthorized(req: &Request<'_>) -> Redirect {
+    if req.cookies().get(SESSION_COOKIE).is_some() {
+        req.cookies().remove(cookie::removal(SESSION_COOKIE));
+    }
+    // Only a page can be gone back to; after a refused POST the device list is the place to be.
+    let next = (req.method() == rocket::http::Method::Get)
+        .then(|| req.uri().to_string())
+        .filter(|path| pages::is_local_path(path) && path != "/sessions");
+    Redirect::to(pages::login_uri(next.as_deref()))
+}
+
+/// Every other error on a page is an HTML page (the API registers its own JSON catchers).
+#[catch(default)]
+fn error_page(status: Status, _req: &Request<'_>) -> (Status, Template) {
+    (status, view::error_page(status, None))
+}
+
+/// Where the stylesheet and icons are served from: `static_dir` in Rocket.toml, or `static/`.
+fn static_dir(rocket: &rocket::Rocket<rocket::Build>) -> std::path::PathBuf {
+    rocket
+        .figment()
+        .extract_inner::<RelativePathBuf>("static_dir")
+        .map(|dir| dir.relative())
+        .unwrap_or_else(|_| "static".into())
+}
+
+/// Mounts the pages at `/`, the static files at `/static`, the templates and the HTML catchers.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("HTML pages", |rocket| async {
+        let files = FileServer::from(static_dir(&rocket));
+        rocket
+            .attach(Template::fairing())
+            .mount("/", pages::routes())
+            .mount("/static", files)
+            .register("/", catchers![unauthorized, error_page])
+    })
+}

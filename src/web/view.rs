@@ -1,0 +1,163 @@
+//! What the templates are given: view structs built from the models, and the wording of times and
+//! errors. Everything here is rendered through auto-escaping templates.
+
+use crate::device;
+use crate::store::sessions::SessionView;
+use rocket::http::Status;
+use rocket_dyn_templates::{context, Template};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// A moment shown as relative time ("3 minutes ago"), with the exact RFC 3339 time on hover.
+#[derive(Debug, Serialize)]
+pub struct Moment {
+    pub ago: String,
+    pub exact: String,
+}
+
+impl Moment {
+    /// From an RFC 3339 time as the session views carry it.
+    fn new(rfc3339: &str, now: i64) -> Moment {
+        let ago = OffsetDateTime::parse(rfc3339, &Rfc3339)
+            .map(|t| relative(t.unix_timestamp(), now))
+            .unwrap_or_default();
+        Moment {
+            ago,
+            exact: rfc3339.to_string(),
+        }
+    }
+}
+
+/// One row of the device page.
+#[derive(Debug, Serialize)]
+pub struct DeviceRow {
+    pub id: String,
+    /// "Firefox on Linux", "curl", ...
+    pub device: String,
+    pub name: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    /// "browser" or "api".
+    pub kind: String,
+    /// Which icon to draw: "desktop", "phone", "terminal", "bot" or "other".
+    pub icon: &'static str,
+    pub created: Moment,
+    pub last_used: Moment,
+    pub current: bool,
+}
+
+impl DeviceRow {
+    pub fn new(session: &SessionView, now: i64) -> DeviceRow {
+        let icon = match device::kind(session.user_agent.as_deref()) {
+            // Scripts and command-line tools behind an API token.
+            "other" if session.kind == "api" => "terminal",
+            kind => kind,
+        };
+        DeviceRow {
+            id: session.id.clone(),
+            device: session.device.clone(),
+            name: session.name.clone().filter(|n| !n.trim().is_empty()),
+            user_agent: session.user_agent.clone(),
+            ip: session.ip.clone(),
+            kind: session.kind.clone(),
+            icon,
+            created: Moment::new(&session.created_at, now),
+            last_used: Moment::new(&session.last_used_at, now),
+            current: session.current,
+        }
+    }
+
+    /// How a flash message names this session: "Firefox on Linux" or "Firefox on Linux (work)".
+    pub fn title(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{} ({name})", self.device),
+            None => self.device.clone(),
+        }
+    }
+}
+
+/// A span of time in words, rounded down to its largest unit: "42 seconds", "3 minutes".
+pub fn duration(secs: i64) -> String {
+    let secs = secs.max(1);
+    let (n, unit) = match secs {
+        ..=59 => (secs, "second"),
+        60..=3_599 => (secs / 60, "minute"),
+        3_600..=86_399 => (secs / 3_600, "hour"),
+        86_400..=2_591_999 => (secs / 86_400, "day"),
+        2_592_000..=31_535_999 => (secs / 2_592_000, "month"),
+        _ => (secs / 31_536_000, "year"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{n} {unit}{plural}")
+}
+
+/// `then` relative to `now`, both Unix seconds: "just now", "3 minutes ago", "2 days ago".
+pub fn relative(then: i64, now: i64) -> String {
+    match now.saturating_sub(then) {
+        // Also clock skew between instances, which can put a time a little in the future.
+        ..=9 => "just now".to_string(),
+        secs => format!("{} ago", duration(secs)),
+    }
+}
+
+/// The HTML error page for a status, with an optional sentence of explanation.
+pub fn error_page(status: Status, message: Option<&str>) -> Template {
+    let (title, default_message) = match status.code {
+        400 => ("Bad request", "The request could not be understood."),
+        403 => (
+            "This form has expired",
+            "The form was not accepted: it came from another site, or it is out of date. \
+             Go back, reload the page and try again.",
+        ),
+        404 => (
+            "Page not found",
+            "There is nothing here. The link may be wrong, or what it pointed to is gone.",
+        ),
+        405 => ("Not allowed", "This page cannot be used that way."),
+        413 => (
+            "Too much data",
+            "The form sent more data than this site accepts.",
+        ),
+        415 | 422 => ("Form not accepted", "The form was incomplete or malformed."),
+        429 => (
+            "Too many attempts",
+            "Too many attempts. Wait a while and try again.",
+        ),
+        503 => (
+            "Temporarily unavailable",
+            "The site cannot reach its database right now. Try again in a moment.",
+        ),
+        _ => (
+            "Something went wrong",
+            "The request failed. Try again later.",
+        ),
+    };
+    Template::render(
+        "error",
+        context! {
+            status: status.code,
+            title,
+            message: message.unwrap_or(default_message),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = 1_700_000_000;
+        assert_eq!(relative(now, now), "just now");
+        assert_eq!(relative(now + 30, now), "just now");
+        assert_eq!(relative(now - 42, now), "42 seconds ago");
+        assert_eq!(relative(now - 60, now), "1 minute ago");
+        assert_eq!(relative(now - 3 * 60 - 5, now), "3 minutes ago");
+        assert_eq!(relative(now - 2 * 3600, now), "2 hours ago");
+        assert_eq!(relative(now - 86_400, now), "1 day ago");
+        assert_eq!(relative(now - 45 * 86_400, now), "1 month ago");
+        assert_eq!(relative(now - 800 * 86_400, now), "2 years ago");
+    }
+}
