@@ -1,75 +1,120 @@
-//! Password hashing off the async workers.
+//! Password hashing off the async workers, at low priority.
 //!
-//! One bcrypt verify at cost 12 takes a few hundred milliseconds of CPU. Running it on an async
-//! worker would stall every request that worker holds, so it runs in `spawn_blocking`, behind a
-//! semaphore that leaves a core free for everything else (SPEC §10: a login flood must not raise
-//! the latency of authenticated requests).
+//! One bcrypt verify at cost 12 takes a few hundred milliseconds of CPU. On an async worker it
+//! would stall every request that worker holds, so hashing runs on a small pool of threads of its
+//! own (one per core) whose scheduling priority is lowered: when authenticated requests and a flood
+//! of logins compete for the CPU, the requests win and logins queue (SPEC §10: a login flood must
+//! not raise the latency of authenticated requests). The queue is bounded; past it a login is
+//! refused as "busy" (503) instead of piling up without limit.
 
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex};
 
 /// Longest password bcrypt can take without truncating it.
 pub const MAX_PASSWORD_BYTES: usize = 72;
 /// Shortest password accepted at signup.
 pub const MIN_PASSWORD_BYTES: usize = 8;
+/// Hashing jobs that may wait for a thread; more are refused as busy.
+pub const QUEUE: usize = 256;
+/// The `nice` value of the hashing threads (0 is normal, 19 the lowest).
+const NICENESS: i32 = 10;
 
-/// Hashes and verifies passwords at a fixed cost, a bounded number at a time.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads are all busy and the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+/// Hashes and verifies passwords at a fixed cost on low-priority threads.
 pub struct Hasher {
     cost: u32,
-    permits: Arc<Semaphore>,
+    /// Dropping the hasher closes the queue, and its threads end.
+    jobs: SyncSender<Job>,
     /// Verified against when the user is unknown, so that case costs the same as a wrong password.
     dummy_hash: String,
 }
 
 impl Hasher {
-    /// Builds a hasher; computes its dummy hash once, off the async workers.
+    /// Starts the hashing threads and computes the dummy hash on them.
     pub async fn new(cost: u32) -> Result<Hasher, String> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let dummy_hash = tokio::task::spawn_blocking(move || {
-            bcrypt::hash(crate::token::random_bytes::<16>(), cost)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-        Ok(Hasher {
+        let (jobs, queue) = sync_channel::<Job>(QUEUE);
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..cores {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("bcrypt-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => break, // the hasher is gone
+                        }
+                    }
+                })
+                .map_err(|e| format!("cannot start a hashing thread: {e}"))?;
+        }
+        let mut hasher = Hasher {
             cost,
-            permits: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
-            dummy_hash,
-        })
+            jobs,
+            dummy_hash: String::new(),
+        };
+        let secret = crate::token::random_bytes::<16>();
+        hasher.dummy_hash = hasher
+            .run(move || bcrypt::hash(secret, cost))
+            .await
+            .map_err(|_| "the hashing threads did not answer".to_string())?
+            .map_err(|e| e.to_string())?;
+        Ok(hasher)
     }
 
     /// A new hash of `password`; the caller has checked it with [`check_new_password`].
-    pub async fn hash(&self, password: String) -> Result<String, String> {
+    pub async fn hash(&self, password: String) -> Result<String, Busy> {
         let cost = self.cost;
         // check_new_password refused anything over 72 bytes, so nothing is cut here (bcrypt's
         // non_truncating_* functions count the NUL terminator and would refuse 72 bytes).
-        self.blocking(move || bcrypt::hash(password, cost).map_err(|e| e.to_string()))
-            .await
+        self.run(move || bcrypt::hash(password, cost))
+            .await?
+            .map_err(|_| Busy)
     }
 
     /// Whether `password` matches `hash`; with no hash, burns the same time and returns false.
     /// A password over 72 bytes never matches: no such password can have been set.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, Busy> {
         let fits = password.len() <= MAX_PASSWORD_BYTES;
         let (hash, real) = match hash {
             Some(h) if fits => (h, true),
             _ => (self.dummy_hash.clone(), false),
         };
         let matched = self
-            .blocking(move || Ok(bcrypt::verify(password, &hash).unwrap_or(false)))
-            .await
-            .unwrap_or(false);
-        real && matched
+            .run(move || bcrypt::verify(password, &hash).unwrap_or(false))
+            .await?;
+        Ok(real && matched)
     }
 
-    async fn blocking<T: Send + 'static>(
+    async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, String> + Send + 'static,
-    ) -> Result<T, String> {
-        let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| e.to_string())?
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.jobs.try_send(job).map_err(|_| Busy)?;
+        result.await.map_err(|_| Busy)
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (Linux: `nice` is per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread's own id; no memory is shared.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, NICENESS);
     }
 }
 

@@ -93,6 +93,17 @@ impl Problem {
         problem
     }
 
+    /// The password hashing queue is full (a login flood): retry in a second.
+    pub fn busy() -> Problem {
+        let mut problem = Problem::new(
+            Status::ServiceUnavailable,
+            "busy",
+            "Too many logins at once; try again shortly",
+        );
+        problem.retry_after = Some(1);
+        problem
+    }
+
     pub fn throttled(retry_after: u64) -> Problem {
         let mut problem = Problem::new(
             Status::TooManyRequests,

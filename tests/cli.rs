@@ -109,7 +109,13 @@ async fn list_revoke_and_prune_sessions() {
     assert_eq!(table.lines().count(), 3, "{table}");
 
     let revoke = cli.run(&["revoke", &gone_id], "");
-    assert!(revoke.status.success(), "{}", stderr(&revoke));
+    assert!(
+        revoke.status.success(),
+        "{:?}: {}{}",
+        revoke.status,
+        stdout(&revoke),
+        stderr(&revoke)
+    );
     assert_eq!(app.session_count().await, 1);
     let again = cli.run(&["revoke", &gone_id], "");
     assert_eq!(again.status.code(), Some(1));

@@ -39,7 +39,7 @@ async fn sqlite_connections_use_wal_and_foreign_keys() {
 
 /// Table → column names, read from a migrations folder's CREATE TABLE statements.
 fn schema(folder: &str) -> BTreeMap<String, Vec<String>> {
-    let mut tables = BTreeMap::new();
+    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut files: Vec<_> = std::fs::read_dir(folder)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -53,6 +53,14 @@ fn schema(folder: &str) -> BTreeMap<String, Vec<String>> {
             .collect::<Vec<_>>()
             .join("\n");
         for stmt in sql.split(';') {
+            let words: Vec<&str> = stmt.split_whitespace().collect();
+            if let ["ALTER", "TABLE", table, "ADD", "COLUMN", column, ..] = words[..] {
+                tables
+                    .get_mut(table)
+                    .unwrap_or_else(|| panic!("ALTER TABLE of unknown {table}"))
+                    .push(column.to_string());
+                continue;
+            }
             let Some(rest) = stmt.trim().strip_prefix("CREATE TABLE ") else {
                 continue;
             };
@@ -73,6 +81,7 @@ fn sqlite_and_postgres_migrations_define_the_same_tables_and_columns() {
     let sqlite = schema("migrations/sqlite");
     let postgres = schema("migrations/postgres");
     assert!(sqlite.contains_key("sessions") && sqlite.contains_key("users"));
+    assert!(sqlite["login_failures"].contains(&"attempt".to_string()));
     assert_eq!(sqlite, postgres);
     let sqlite_files: Vec<_> = std::fs::read_dir("migrations/sqlite")
         .unwrap()

@@ -24,6 +24,8 @@ pub enum SignInError {
     InvalidCredentials,
     /// A new password that does not meet the rules.
     Invalid(&'static str),
+    /// The password hashing queue is full; try again shortly.
+    Busy,
     Db(sqlx::Error),
 }
 
@@ -32,6 +34,8 @@ pub enum SignInError {
 pub enum SignUpError {
     Invalid(&'static str),
     Taken,
+    /// The password hashing queue is full; try again shortly.
+    Busy,
     Db(sqlx::Error),
 }
 
@@ -47,6 +51,7 @@ impl From<SignInError> for Problem {
             SignInError::Throttled(secs) => Problem::throttled(secs),
             SignInError::InvalidCredentials => Problem::invalid_credentials(),
             SignInError::Invalid(msg) => Problem::unprocessable(msg),
+            SignInError::Busy => Problem::busy(),
             SignInError::Db(e) => e.into(),
         }
     }
@@ -61,6 +66,7 @@ impl From<SignUpError> for Problem {
                 "username_taken",
                 "That username is already taken",
             ),
+            SignUpError::Busy => Problem::busy(),
             SignUpError::Db(e) => e.into(),
         }
     }
@@ -105,7 +111,7 @@ impl Auth {
             .hasher
             .hash(password)
             .await
-            .map_err(|_| SignUpError::Invalid("password cannot be hashed"))?;
+            .map_err(|_| SignUpError::Busy)?;
         let mut conn = self.db.acquire().await.map_err(SignUpError::Db)?;
         User::create(&mut conn, username, &hash, now())
             .await
@@ -188,6 +194,10 @@ impl Auth {
             .hasher
             .verify(password, enabled.as_ref().map(|u| u.password_hash.clone()))
             .await;
+        let Ok(verified) = verified else {
+            self.withdraw(&attempt).await;
+            return Err(SignInError::Busy);
+        };
 
         let mut conn = self.db.acquire().await?;
         let Some(user) = enabled.filter(|_| verified) else {
@@ -252,6 +262,13 @@ impl Auth {
             });
         }
         Ok((token, session))
+    }
+
+    /// Withdraws an attempt that was never checked (best effort: at worst it counts as a failure).
+    async fn withdraw(&self, attempt: &str) {
+        if let Ok(mut conn) = self.db.acquire().await {
+            let _ = throttle::release(&mut conn, attempt).await;
+        }
     }
 
     /// Counts this attempt as a failure of its username and IP *before* the password is checked,
@@ -319,6 +336,10 @@ impl Auth {
             .hasher
             .verify(current_password, Some(user.password_hash.clone()))
             .await;
+        let Ok(verified) = verified else {
+            self.withdraw(&attempt).await;
+            return Err(SignInError::Busy);
+        };
         if !verified {
             return Err(SignInError::InvalidCredentials);
         }
@@ -326,7 +347,7 @@ impl Auth {
             .hasher
             .hash(new_password)
             .await
-            .map_err(|_| SignInError::Invalid("password cannot be hashed"))?;
+            .map_err(|_| SignInError::Busy)?;
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         throttle::release(&mut tx, &attempt).await?;

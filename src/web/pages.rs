@@ -197,6 +197,7 @@ async fn login(
             ),
             Some(secs),
         ),
+        Err(SignInError::Busy) => return Err(Page::unavailable("the password queue is full")),
         Err(SignInError::Db(e)) => return Err(Page::unavailable(e)),
     };
     let view = FormView {
@@ -273,6 +274,7 @@ async fn signup(
                 Status::Conflict,
                 "That username is taken. Choose another one.".into(),
             )),
+            Err(SignUpError::Busy) => return Err(Page::unavailable("the password queue is full")),
             Err(SignUpError::Db(e)) => return Err(Page::unavailable(e)),
         }
     };
