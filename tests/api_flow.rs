@@ -278,11 +278,7 @@ async fn revoking_by_id_ends_only_that_session() {
     let app = TestApp::new().await;
     let mine = app.user_token("user1").await;
     let second = app.login("user1", PASSWORD).await;
-    let list = sessions(&app, &mine).await;
-    let target = list.iter().find(|s| s["current"] == false).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let target = app.other_session_id(&mine).await;
 
     let reply = app
         .call(

@@ -60,16 +60,7 @@ async fn revoke_by_id_is_honoured_on_the_next_request() {
     let keeper = app.user_token("user1").await;
     let victim = app.login("user1", PASSWORD).await;
     warm(&app, &victim).await;
-    let list = app.get("/api/sessions", Some(&keeper)).await.json();
-    let id = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == false)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.other_session_id(&keeper).await;
     let reply = app
         .call(
             "DELETE",

@@ -90,16 +90,7 @@ async fn list_revoke_and_prune_sessions() {
     let app = TestApp::on_url(&cli.url).await;
     let keep = app.login("alice", "a long password").await;
     let gone = app.login("alice", "a long password").await;
-    let sessions = app.get("/api/sessions", Some(&keep)).await.json();
-    let gone_id = sessions
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == false)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let gone_id = app.other_session_id(&keep).await;
 
     let list = cli.run(&["list-sessions", "Alice"], "");
     assert!(list.status.success(), "{}", stderr(&list));

@@ -65,16 +65,7 @@ async fn each_session_ending_action_emits_its_event_once() {
     app.call("POST", "/api/auth/logout", Some(&c), None).await;
     assert_eq!(names(&drain(&mut events)), ["logged_out"]);
 
-    let list = app.get("/api/sessions", Some(&a)).await.json();
-    let b_id = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == false)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let b_id = app.other_session_id(&a).await;
     let reply = app
         .call("DELETE", &format!("/api/sessions/{b_id}"), Some(&a), None)
         .await;

@@ -68,16 +68,7 @@ async fn revoke_by_id_on_one_instance_is_refused_by_the_other() {
     let keeper = a.user_token("user1").await;
     let victim = a.login("user1", PASSWORD).await;
     cached_on(&b, &victim).await;
-    let list = a.get("/api/sessions", Some(&keeper)).await.json();
-    let id = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == false)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = a.other_session_id(&keeper).await;
     let reply = a
         .call(
             "DELETE",

@@ -7,12 +7,11 @@ pub mod openapi;
 pub use json::JsonBody;
 use openapi::ProblemDoc;
 
-use crate::auth::{Auth, ClientInfo, CurrentSession};
+use crate::auth::{Auth, ClientInfo, CurrentSession, SignupOpen};
 use crate::problem::Problem;
 use crate::store::sessions::{Kind, SessionView};
 use rocket::fairing::AdHoc;
 use rocket::http::{Header, Status};
-use rocket::request::{self, FromRequest};
 use rocket::serde::json::Json;
 use rocket::{Request, State};
 use serde::{Deserialize, Serialize};
@@ -79,24 +78,6 @@ struct NoStore<R>(R, Header<'static>);
 impl<R> NoStore<R> {
     fn new(inner: R) -> Self {
         NoStore(inner, Header::new("Cache-Control", "no-store"))
-    }
-}
-
-/// Passes only while signup is open; otherwise the route does not exist (404), whatever the body.
-struct SignupOpen;
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for SignupOpen {
-    type Error = ();
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        match req.rocket().state::<Arc<Auth>>() {
-            Some(auth) if auth.config.signup => request::Outcome::Success(SignupOpen),
-            _ => {
-                Problem::not_found().detail("signup is disabled").stash(req);
-                request::Outcome::Error((Status::NotFound, ()))
-            }
-        }
     }
 }
 

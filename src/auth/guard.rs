@@ -157,3 +157,22 @@ impl Sentinel for &CurrentSession {
         rocket.state::<Arc<Auth>>().is_none()
     }
 }
+
+/// A guard that passes only while signup is open (`signup = true`); otherwise the route does not
+/// exist (404), whatever its body, on the API and the pages alike.
+pub struct SignupOpen;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SignupOpen {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match req.rocket().state::<Arc<Auth>>() {
+            Some(auth) if auth.config.signup => Outcome::Success(SignupOpen),
+            _ => {
+                Problem::not_found().detail("signup is disabled").stash(req);
+                Outcome::Error((Status::NotFound, ()))
+            }
+        }
+    }
+}

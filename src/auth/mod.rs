@@ -7,7 +7,7 @@ mod listener;
 mod service;
 
 pub use cache::{CachedSession, ENTRY_TTL};
-pub use guard::{AuthError, CurrentSession};
+pub use guard::{AuthError, CurrentSession, SignupOpen};
 pub use service::{ClientInfo, SignInError, SignUpError};
 
 use crate::config::AuthConfig;

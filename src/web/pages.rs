@@ -5,12 +5,12 @@ use super::cookie::{self, CookieSession, SESSION_COOKIE};
 use super::csrf::{self, CheckedForm, CsrfChecked};
 use super::flash;
 use super::view::{self, DeviceRow};
-use crate::auth::{Auth, ClientInfo, SignInError, SignUpError};
+use crate::auth::{Auth, ClientInfo, SignInError, SignUpError, SignupOpen};
 use crate::store::now;
 use crate::store::sessions::Kind;
 use rocket::http::uri::Origin;
 use rocket::http::{CookieJar, Status};
-use rocket::request::{self, FromRequest, Request};
+use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
 use rocket::State;
 use rocket_dyn_templates::{context, Template};
@@ -210,21 +210,6 @@ async fn login(
     let mut page = Page::new(status, Template::render("login", view));
     page.retry_after = retry_after;
     Err(page)
-}
-
-/// Passes only while signup is open; otherwise the pages do not exist (404).
-struct SignupOpen;
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for SignupOpen {
-    type Error = ();
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        match req.rocket().state::<Arc<Auth>>() {
-            Some(auth) if auth.config.signup => request::Outcome::Success(SignupOpen),
-            _ => request::Outcome::Error((Status::NotFound, ())),
-        }
-    }
 }
 
 #[get("/signup")]

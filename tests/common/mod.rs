@@ -305,6 +305,18 @@ impl TestApp {
         reply.json()["token"].as_str().expect("token").to_string()
     }
 
+    /// The public id of one of the token's user's sessions other than the token's own.
+    pub async fn other_session_id(&self, token: &str) -> String {
+        let list = self.get("/api/sessions", Some(token)).await.json();
+        let other = list
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|s| s["current"] == false)
+            .expect("another session");
+        other["id"].as_str().expect("an id").to_string()
+    }
+
     /// Runs a counting query on the app's own database.
     pub async fn count(&self, sql: &str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(sql)
