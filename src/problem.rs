@@ -50,7 +50,8 @@ impl Problem {
             415 => ("unsupported_media_type", "Request body must be JSON"),
             422 => ("unprocessable_entity", "Invalid request body"),
             429 => ("too_many_requests", "Too many requests"),
-            503 => ("service_unavailable", "Service unavailable"),
+            // In this app a 503 without more detail is a database that cannot be reached.
+            503 => ("database_unavailable", "The database is unavailable"),
             500..=599 => ("internal_error", "Internal server error"),
             _ => ("error", "Request failed"),
         };
