@@ -94,7 +94,7 @@ pub fn parse(args: &[String]) -> Command {
 
 /// Runs an admin command; the message of an `Err` is printed by `main` as `error: ...`.
 pub async fn run(admin: Admin) -> Result<(), String> {
-    let figment = rocket::Config::figment();
+    let figment = crate::figment();
     let config = AuthConfig::from_figment(&figment)?;
     let url: String = figment
         .extract_inner("databases.db.url")

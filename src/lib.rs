@@ -36,5 +36,30 @@ pub fn build(figment: Figment) -> Rocket<Build> {
 
 /// The application on Rocket.toml and `ROCKET_*` environment variables.
 pub fn app() -> Rocket<Build> {
-    build(rocket::Config::figment())
+    build(figment())
+}
+
+/// Rocket's configuration (Rocket.toml, found in the working folder or any parent, then
+/// `ROCKET_*` variables) over this app's own defaults, so that the binary is safe and complete
+/// wherever it runs, even with no Rocket.toml: no `Server` banner, client IPs from the socket
+/// (Rocket's own default trusts `X-Real-IP`, which any client can forge), the SQLite database,
+/// and the templates and stylesheet of this source tree.
+pub fn figment() -> Figment {
+    use rocket::figment::providers::{Env, Format, Toml};
+    use rocket::figment::Profile;
+    Figment::from(rocket::Config::default())
+        .merge(("ident", false))
+        .merge(("ip_header", false))
+        .merge(("databases.db.url", "sqlite://data/multitoken.sqlite3"))
+        .merge((
+            "template_dir",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
+        ))
+        .merge(("static_dir", concat!(env!("CARGO_MANIFEST_DIR"), "/static")))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            rocket::Config::DEFAULT_PROFILE,
+        ))
 }

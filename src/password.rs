@@ -17,7 +17,7 @@ pub const MIN_PASSWORD_BYTES: usize = 8;
 /// Hashing jobs that may wait for a thread; more are refused as busy.
 pub const QUEUE: usize = 256;
 /// The `nice` value of the hashing threads (0 is normal, 19 the lowest).
-const NICENESS: i32 = 10;
+const NICENESS: i32 = 19;
 
 type Job = Box<dyn FnOnce() + Send>;
 

@@ -5,7 +5,7 @@
 //! just before it was deleted must not put it back into the cache after the eviction. Every
 //! eviction bumps an epoch, and a fill that saw the epoch move while it was reading gives way.
 
-use crate::token::TokenHash;
+use crate::token::{Prehashed, TokenHash};
 use moka::sync::Cache;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
@@ -30,7 +30,7 @@ pub struct CachedSession {
 }
 
 pub struct SessionCache {
-    entries: Option<Cache<TokenHash, Arc<CachedSession>>>,
+    entries: Option<Cache<TokenHash, Arc<CachedSession>, Prehashed>>,
     epoch: AtomicU64,
     /// False while evictions from elsewhere could be missed (PostgreSQL listener down): then
     /// every request reads the database.
@@ -44,7 +44,7 @@ impl SessionCache {
             Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ENTRY_TTL)
-                .build()
+                .build_with_hasher(Prehashed)
         });
         SessionCache {
             entries,

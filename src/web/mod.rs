@@ -56,7 +56,9 @@ fn static_dir(rocket: &rocket::Rocket<rocket::Build>) -> std::path::PathBuf {
 /// Mounts the pages at `/`, the static files at `/static`, the templates and the HTML catchers.
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("HTML pages", |rocket| async {
-        let files = FileServer::from(static_dir(&rocket));
+        // `Missing`: a missing folder is logged, not a panic (the pages still work unstyled).
+        let options = rocket::fs::Options::Missing | rocket::fs::Options::default();
+        let files = FileServer::new(static_dir(&rocket), options);
         rocket
             .attach(Template::fairing())
             .mount("/", pages::routes())
