@@ -162,16 +162,6 @@ impl Auth {
         Ok(())
     }
 
-    /// Evicts hashes revoked elsewhere (another instance or process).
-    pub fn evict(&self, gone: &[TokenHash]) {
-        self.cache.evict(gone);
-    }
-
-    /// Empties the cache, when revocations from elsewhere may have been missed.
-    pub fn clear_cache(&self) {
-        self.cache.clear();
-    }
-
     /// The PostgreSQL backend pid of this instance's revocation listener, while it listens.
     pub fn listener_pid(&self) -> Option<i64> {
         Some(self.listener_pid.load(SeqCst)).filter(|&pid| pid != 0)

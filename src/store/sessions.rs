@@ -207,14 +207,6 @@ impl Session {
             .await
     }
 
-    pub async fn count_for_user(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(conn)
-            .await?;
-        Ok(n)
-    }
-
     /// Writes a batch of `last_used_at` values; never moves one backwards.
     pub async fn touch(conn: &mut AnyConnection, id: &str, at: i64) -> sqlx::Result<()> {
         sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1")
