@@ -280,28 +280,16 @@ async fn revoking_by_id_ends_only_that_session() {
     let second = app.login("user1", PASSWORD).await;
     let target = app.other_session_id(&mine).await;
 
-    let reply = app
-        .call(
-            "DELETE",
-            &format!("/api/sessions/{target}"),
-            Some(&mine),
-            None,
-        )
-        .await;
+    let reply = app.revoke(&mine, &target).await;
     assert_eq!(reply.status, Status::NoContent);
     app.get("/api/me", Some(&second))
         .await
         .assert_problem(401, "invalid_token");
     assert_eq!(app.get("/api/me", Some(&mine)).await.status, Status::Ok);
     // Gone now: 404.
-    app.call(
-        "DELETE",
-        &format!("/api/sessions/{target}"),
-        Some(&mine),
-        None,
-    )
-    .await
-    .assert_problem(404, "not_found");
+    app.revoke(&mine, &target)
+        .await
+        .assert_problem(404, "not_found");
 }
 
 #[rocket::async_test]
@@ -314,9 +302,7 @@ async fn another_users_session_is_404_and_untouched() {
         .unwrap()
         .to_string();
     for id in [their_id.as_str(), "unknown-id", &"x".repeat(500)] {
-        app.call("DELETE", &format!("/api/sessions/{id}"), Some(&mine), None)
-            .await
-            .assert_problem(404, "not_found");
+        app.revoke(&mine, id).await.assert_problem(404, "not_found");
     }
     assert_eq!(app.get("/api/me", Some(&theirs)).await.status, Status::Ok);
     assert_eq!(app.session_count().await, 2);

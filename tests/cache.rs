@@ -61,14 +61,7 @@ async fn revoke_by_id_is_honoured_on_the_next_request() {
     let victim = app.login("user1", PASSWORD).await;
     warm(&app, &victim).await;
     let id = app.other_session_id(&keeper).await;
-    let reply = app
-        .call(
-            "DELETE",
-            &format!("/api/sessions/{id}"),
-            Some(&keeper),
-            None,
-        )
-        .await;
+    let reply = app.revoke(&keeper, &id).await;
     assert_eq!(reply.status, Status::NoContent);
     assert_refused(&app, &victim).await;
 }

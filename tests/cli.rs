@@ -31,6 +31,12 @@ impl Cli {
         cmd
     }
 
+    /// `create-user alice` with the password "a long password", which must succeed.
+    fn create_alice(&self) {
+        let out = self.run(&["create-user", "alice"], "a long password\n");
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
     fn run(&self, args: &[&str], stdin: &str) -> Output {
         let mut child = self
             .command(args)
@@ -82,10 +88,7 @@ async fn create_user_reads_the_password_from_stdin_and_checks_it() {
 #[rocket::async_test]
 async fn list_revoke_and_prune_sessions() {
     let cli = Cli::new().await;
-    assert!(cli
-        .run(&["create-user", "alice"], "a long password\n")
-        .status
-        .success());
+    cli.create_alice();
     // Sessions made through the app on the same database.
     let app = TestApp::on_url(&cli.url).await;
     let keep = app.login("alice", "a long password").await;
@@ -125,10 +128,7 @@ async fn list_revoke_and_prune_sessions() {
 #[rocket::async_test]
 async fn prune_deletes_expired_sessions() {
     let cli = Cli::new().await;
-    assert!(cli
-        .run(&["create-user", "alice"], "a long password\n")
-        .status
-        .success());
+    cli.create_alice();
     let app = TestApp::on_url(&cli.url).await;
     app.login("alice", "a long password").await;
     app.login("alice", "a long password").await;
@@ -207,10 +207,7 @@ fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) ->
 #[rocket::async_test]
 async fn serve_shuts_down_gracefully_and_keeps_last_use() {
     let cli = Cli::new().await;
-    assert!(cli
-        .run(&["create-user", "alice"], "a long password\n")
-        .status
-        .success());
+    cli.create_alice();
     let port = free_port();
     let mut server = cli
         .command(&["serve"])

@@ -66,9 +66,7 @@ async fn each_session_ending_action_emits_its_event_once() {
     assert_eq!(names(&drain(&mut events)), ["logged_out"]);
 
     let b_id = app.other_session_id(&a).await;
-    let reply = app
-        .call("DELETE", &format!("/api/sessions/{b_id}"), Some(&a), None)
-        .await;
+    let reply = app.revoke(&a, &b_id).await;
     assert_eq!(reply.status, Status::NoContent);
     let seen = drain(&mut events);
     assert_eq!(names(&seen), ["session_revoked"]);

@@ -69,14 +69,7 @@ async fn revoke_by_id_on_one_instance_is_refused_by_the_other() {
     let victim = a.login("user1", PASSWORD).await;
     cached_on(&b, &victim).await;
     let id = a.other_session_id(&keeper).await;
-    let reply = a
-        .call(
-            "DELETE",
-            &format!("/api/sessions/{id}"),
-            Some(&keeper),
-            None,
-        )
-        .await;
+    let reply = a.revoke(&keeper, &id).await;
     assert_eq!(reply.status, Status::NoContent);
     refused_within_a_second(&b, &victim).await;
 }

@@ -364,25 +364,21 @@ impl Auth {
 
     /// Ends the current session (logout).
     pub async fn logout(&self, current: &CurrentSession) -> sqlx::Result<()> {
-        let ended = self
-            .end_sessions(current.user_id(), Some(current.id()), None)
-            .await?;
-        self.events.emit(AuthEvent::LoggedOut {
-            user_id: current.user_id(),
-            session_id: current.id().to_string(),
-            all: false,
-            sessions_ended: ended,
-        });
-        Ok(())
+        self.log_out(current, false).await
     }
 
     /// Ends every session of the current user, this one included (logout-all).
     pub async fn logout_all(&self, current: &CurrentSession) -> sqlx::Result<()> {
-        let ended = self.end_sessions(current.user_id(), None, None).await?;
+        self.log_out(current, true).await
+    }
+
+    async fn log_out(&self, current: &CurrentSession, all: bool) -> sqlx::Result<()> {
+        let only = (!all).then(|| current.id());
+        let ended = self.end_sessions(current.user_id(), only, None).await?;
         self.events.emit(AuthEvent::LoggedOut {
             user_id: current.user_id(),
             session_id: current.id().to_string(),
-            all: true,
+            all,
             sessions_ended: ended,
         });
         Ok(())

@@ -317,6 +317,12 @@ impl TestApp {
         other["id"].as_str().expect("an id").to_string()
     }
 
+    /// `DELETE /api/sessions/{id}` with `token`.
+    pub async fn revoke(&self, token: &str, id: &str) -> Reply {
+        let path = format!("/api/sessions/{id}");
+        self.call("DELETE", &path, Some(token), None).await
+    }
+
     /// Runs a counting query on the app's own database.
     pub async fn count(&self, sql: &str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(sql)
