@@ -1,7 +1,9 @@
-//! The command line (SPEC §9): `serve` (the default) and the admin commands, on the same config
+//! The command line: `serve` (the default) and the admin commands, on the same config
 //! (Rocket.toml and `ROCKET_*` variables) and database as the server.
 
 use crate::auth::{Auth, SignUpError};
+use crate::clock::Clock;
+use crate::events::EventBus;
 use crate::config::AuthConfig;
 use crate::db::DbPool;
 use crate::store::users::User;
@@ -101,7 +103,7 @@ pub async fn run(admin: Admin) -> Result<(), String> {
         .map_err(|e| format!("databases.db.url: {e}"))?;
     let db = DbPool::connect(&url, 2).await.map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
-    let auth = Auth::new(config, db).await?;
+    let auth = Auth::new(config, db, EventBus::default(), Clock::system()).await?;
     let result = match admin {
         Admin::CreateUser(name) => create_user(&auth, &name).await,
         Admin::ListSessions(name) => list_sessions(&auth, &name).await,
@@ -179,12 +181,12 @@ async fn list_sessions(auth: &Auth, name: &str) -> Result<(), String> {
         .map(|s| {
             [
                 s.id,
-                s.kind,
+                s.kind.as_str().to_string(),
                 s.device,
                 s.name.unwrap_or_default(),
                 s.ip.unwrap_or_default(),
-                s.last_used_at,
-                s.created_at,
+                rfc3339(s.last_used_at),
+                rfc3339(s.created_at),
             ]
         })
         .collect();
@@ -204,6 +206,11 @@ async fn list_sessions(auth: &Auth, name: &str) -> Result<(), String> {
         println!("{}", cells.join("  ").trim_end());
     }
     Ok(())
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 async fn revoke(auth: &Auth, id: &str) -> Result<(), String> {

@@ -1,4 +1,4 @@
-//! The `[auth]` table of Rocket.toml (SPEC §8), read from Rocket's figment so that every test and
+//! The `[auth]` table of Rocket.toml, read from Rocket's figment so that every test and
 //! every deployment can change it without a global static.
 
 use rocket::figment::{Figment, Profile};
@@ -32,6 +32,8 @@ pub struct AuthConfig {
     pub secure_cookie: Option<bool>,
     /// Seconds between two runs of the expired-session sweep (0 = no sweep).
     pub sweep_interval: u64,
+    /// The fixed start of every token, for secret scanners (1 to 16 letters, digits or `_`).
+    pub token_prefix: String,
 }
 
 impl Default for AuthConfig {
@@ -49,6 +51,7 @@ impl Default for AuthConfig {
             cache_capacity: 100_000,
             secure_cookie: None,
             sweep_interval: 300,
+            token_prefix: crate::token::DEFAULT_PREFIX.to_string(),
         }
     }
 }
@@ -71,6 +74,9 @@ impl AuthConfig {
         let fail = |msg: &str| Err(format!("invalid [auth] configuration: {msg}"));
         if !(4..=31).contains(&self.bcrypt_cost) {
             return fail("bcrypt_cost must be between 4 and 31");
+        }
+        if let Some(msg) = crate::token::check_prefix(&self.token_prefix) {
+            return fail(msg);
         }
         if self.max_sessions == 0 {
             return fail("max_sessions must be at least 1");

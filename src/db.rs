@@ -66,11 +66,7 @@ impl DbPool {
             // Not expressible in a SQLite URL; set on every new connection and tested.
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                    )
-                    .await?;
+                    conn.execute(crate::store::SQLITE_PRAGMAS).await?;
                     Ok(())
                 })
             });

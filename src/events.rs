@@ -1,13 +1,16 @@
-//! Events (SPEC §7), the Rust form of the Django original's `pre_auth`/`post_auth` signals.
+//! Events, the Rust form of the Django original's `pre_auth`/`post_auth` signals.
 //!
 //! The auth machinery publishes on a broadcast channel and never waits for anyone: a slow
 //! subscriber misses events (and is told how many) instead of stalling a login. Events carry no
 //! password, token or hash.
+//!
+//! The bus is managed state of its own ([`stage`]); a [`subscriber`] attached without it fails
+//! at ignition, not silently after liftoff.
 
-use crate::auth::Auth;
-use rocket::fairing::AdHoc;
+use crate::store::sessions::Kind;
+use rocket::fairing::{self, AdHoc, Fairing, Info};
+use rocket::{Build, Orbit, Rocket};
 use serde::Serialize;
-use std::sync::Arc;
 use tokio::sync::broadcast;
 
 /// Events buffered per subscriber before the oldest are dropped for it.
@@ -40,7 +43,7 @@ pub enum AuthEvent {
         user_id: i64,
         username: String,
         session_id: String,
-        kind: String,
+        kind: Kind,
         ip: Option<String>,
         device: String,
     },
@@ -72,7 +75,7 @@ pub enum AuthEvent {
 }
 
 impl AuthEvent {
-    /// The event's name, as in SPEC §7.
+    /// The event's name, as subscribers and the audit log see it.
     pub fn name(&self) -> &'static str {
         match self {
             AuthEvent::LoginAttempt { .. } => "login_attempt",
@@ -85,7 +88,8 @@ impl AuthEvent {
     }
 }
 
-/// The publishing side, held by [`Auth`].
+/// The publishing side: managed by [`stage`], cloned into the auth machinery. Cheap to clone.
+#[derive(Clone)]
 pub struct EventBus(broadcast::Sender<AuthEvent>);
 
 impl Default for EventBus {
@@ -105,45 +109,82 @@ impl EventBus {
     }
 }
 
+/// Manages the event bus; attach it before the auth stage and any subscriber.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Events", |rocket| async {
+        match rocket.state::<EventBus>() {
+            Some(_) => rocket,
+            None => rocket.manage(EventBus::default()),
+        }
+    })
+}
+
 /// A fairing that calls `handler` for every event, on its own task, from liftoff on:
-/// `multitoken::build(figment).attach(events::subscriber("metrics", |e| count(e)))`.
-pub fn subscriber<F>(name: &'static str, handler: F) -> AdHoc
+/// `multitoken::build(figment).attach(events::subscriber("mailer", |e| println!("{e:?}")))`.
+pub fn subscriber<F>(name: &'static str, handler: F) -> Subscriber
 where
     F: Fn(&AuthEvent) + Send + Sync + 'static,
 {
-    AdHoc::on_liftoff(name, move |rocket| {
-        Box::pin(async move {
-            let Some(auth) = rocket.state::<Arc<Auth>>() else {
-                rocket::error!("event subscriber {name} needs the Auth fairing");
-                return;
-            };
-            let mut events = auth.events.subscribe();
-            let shutdown = rocket.shutdown();
-            rocket::tokio::spawn(async move {
-                let mut shutdown = std::pin::pin!(shutdown);
-                loop {
-                    let event = rocket::tokio::select! {
-                        _ = &mut shutdown => break,
-                        event = events.recv() => event,
-                    };
-                    match event {
-                        Ok(event) => handler(&event),
-                        Err(broadcast::error::RecvError::Lagged(n)) => {
-                            rocket::warn!(
-                                "event subscriber {name} fell behind and missed {n} events"
-                            )
-                        }
-                        Err(broadcast::error::RecvError::Closed) => break,
+    Subscriber {
+        name,
+        handler: std::sync::Arc::new(handler),
+    }
+}
+
+/// See [`subscriber`].
+pub struct Subscriber {
+    name: &'static str,
+    handler: std::sync::Arc<dyn Fn(&AuthEvent) + Send + Sync>,
+}
+
+#[rocket::async_trait]
+impl Fairing for Subscriber {
+    fn info(&self) -> Info {
+        Info {
+            name: self.name,
+            kind: fairing::Kind::Ignite | fairing::Kind::Liftoff,
+        }
+    }
+
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
+        match rocket.state::<EventBus>() {
+            Some(_) => Ok(rocket),
+            None => {
+                rocket::error!("event subscriber {} needs events::stage()", self.name);
+                Err(rocket)
+            }
+        }
+    }
+
+    async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
+        let Some(bus) = rocket.state::<EventBus>() else {
+            return; // Ignition checked it.
+        };
+        let mut events = bus.subscribe();
+        let (name, handler) = (self.name, self.handler.clone());
+        let shutdown = rocket.shutdown();
+        rocket::tokio::spawn(async move {
+            let mut shutdown = std::pin::pin!(shutdown);
+            loop {
+                let event = rocket::tokio::select! {
+                    _ = &mut shutdown => break,
+                    event = events.recv() => event,
+                };
+                match event {
+                    Ok(event) => handler(&event),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        rocket::warn!("event subscriber {name} fell behind and missed {n} events")
                     }
+                    Err(broadcast::error::RecvError::Closed) => break,
                 }
-            });
-        })
-    })
+            }
+        });
+    }
 }
 
 /// The built-in subscriber: one JSON line per event on standard output, prefixed `audit:`
 /// (user id, session public id, IP, device label; never a secret).
-pub fn audit_log() -> AdHoc {
+pub fn audit_log() -> Subscriber {
     subscriber("Audit log", |event| {
         if let Ok(line) = serde_json::to_string(event) {
             println!("audit: {line}");

@@ -1,8 +1,9 @@
 //! multitoken: a Rocket 0.5 starter with real session management.
 //!
 //! Many hashed tokens per user (one per device), a guard that validates them through an
-//! in-process cache, a JSON API to sign up, log in and out and manage sessions, on SQLite with no
-//! set-up or on PostgreSQL. Read this file as the table of contents.
+//! in-process cache, a JSON API to sign up, log in and out and manage sessions, an example
+//! resource behind the guard, and HTML pages, on SQLite with no set-up or on PostgreSQL. Read
+//! this file as the table of contents; docs/architecture.md draws the whole picture.
 
 #[macro_use]
 extern crate rocket;
@@ -10,6 +11,7 @@ extern crate rocket;
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod device;
@@ -23,9 +25,13 @@ pub mod web;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
+/// The app's name, from Cargo.toml: page titles, the `WWW-Authenticate` realm, cookie names.
+pub const APP_NAME: &str = env!("CARGO_PKG_NAME");
+
 /// The application on a given configuration (tests pass their own figment).
 pub fn build(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
+        .attach(events::stage())
         .attach(db::stage())
         .attach(auth::stage())
         .attach(api::stage())
@@ -50,7 +56,10 @@ pub fn figment() -> Figment {
     Figment::from(rocket::Config::default())
         .merge(("ident", false))
         .merge(("ip_header", false))
-        .merge(("databases.db.url", "sqlite://data/multitoken.sqlite3"))
+        .merge((
+            "databases.db.url",
+            concat!("sqlite://data/", env!("CARGO_PKG_NAME"), ".sqlite3"),
+        ))
         .merge((
             "template_dir",
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),

@@ -8,8 +8,8 @@ use serde_json::json;
 use std::io::Cursor;
 use std::sync::Mutex;
 
-/// Realm named in `WWW-Authenticate` challenges.
-pub const REALM: &str = "multitoken";
+/// Realm named in `WWW-Authenticate` challenges: the app's name.
+pub const REALM: &str = crate::APP_NAME;
 
 #[derive(Debug, Clone)]
 pub struct Problem {
@@ -19,6 +19,8 @@ pub struct Problem {
     pub detail: Option<String>,
     pub retry_after: Option<u64>,
     pub www_authenticate: Option<String>,
+    /// On a server fault: the id that the log line of the fault carries too.
+    pub error_id: Option<String>,
 }
 
 impl Problem {
@@ -30,6 +32,7 @@ impl Problem {
             detail: None,
             retry_after: None,
             www_authenticate: None,
+            error_id: None,
         }
     }
 
@@ -83,7 +86,20 @@ impl Problem {
         )
     }
 
-    /// 401 for a wrong username or password, whatever the reason (SPEC §4).
+    /// A fault of the server (a bug, not the client's mistake nor an outage): 500 with an opaque
+    /// id, logged with the cause, which never reaches the client.
+    pub fn internal(cause: impl std::fmt::Display) -> Problem {
+        let id = crate::token::random_bytes::<8>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        rocket::error!("internal error {id}: {cause}");
+        let mut problem = Problem::from_status(Status::InternalServerError);
+        problem.error_id = Some(id);
+        problem
+    }
+
+    /// 401 for a wrong username or password, whatever the reason.
     pub fn invalid_credentials() -> Problem {
         let mut problem = Problem::new(
             Status::Unauthorized,
@@ -134,11 +150,61 @@ impl Problem {
 
 struct Stashed(Mutex<Option<Problem>>);
 
+/// What a database error means for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbFault {
+    /// The database cannot be reached or is overloaded: 503, worth retrying.
+    Outage,
+    /// A row the request named is not there: 404.
+    Missing,
+    /// A unique constraint refused the write: 409.
+    Conflict,
+    /// Anything else (a wrong query, a type mismatch, a violated check): 500, a bug to fix.
+    Bug,
+}
+
+impl DbFault {
+    pub fn of(e: &sqlx::Error) -> DbFault {
+        use sqlx::Error as E;
+        match e {
+            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
+                DbFault::Outage
+            }
+            E::RowNotFound => DbFault::Missing,
+            E::Database(db) if db.is_unique_violation() => DbFault::Conflict,
+            E::Database(db) if db.code().is_some_and(|code| is_outage_code(&code)) => {
+                DbFault::Outage
+            }
+            _ => DbFault::Bug,
+        }
+    }
+}
+
+/// PostgreSQL's connection, resource and operator classes (08, 53, 57: e.g. the server shutting
+/// down), and SQLite's busy, locked, I/O, full and cannot-open results.
+fn is_outage_code(code: &str) -> bool {
+    if let Ok(sqlite) = code.parse::<u32>() {
+        return matches!(sqlite & 0xff, 5 | 6 | 10 | 13 | 14);
+    }
+    ["08", "53", "57"].iter().any(|class| code.starts_with(class))
+}
+
 impl From<sqlx::Error> for Problem {
     fn from(e: sqlx::Error) -> Problem {
-        // The details go to the log, never to the client.
-        rocket::warn!("database error: {e}");
-        Problem::database_unavailable()
+        match DbFault::of(&e) {
+            DbFault::Outage => {
+                // The details go to the log, never to the client.
+                rocket::warn!("database unavailable: {e}");
+                Problem::database_unavailable()
+            }
+            DbFault::Missing => Problem::not_found(),
+            DbFault::Conflict => Problem::new(
+                Status::Conflict,
+                "conflict",
+                "The request conflicts with existing data",
+            ),
+            DbFault::Bug => Problem::internal(format_args!("database error: {e}")),
+        }
     }
 }
 
@@ -152,6 +218,9 @@ impl<'r> Responder<'r, 'static> for Problem {
         });
         if let Some(detail) = &self.detail {
             body["detail"] = json!(detail);
+        }
+        if let Some(id) = &self.error_id {
+            body["error_id"] = json!(id);
         }
         let body = body.to_string();
         let mut response = Response::build();

@@ -1,4 +1,5 @@
-//! Session tokens (SPEC §3): `mt_` + 32 random bytes in base64url + a CRC32 checksum.
+//! Session tokens: a prefix (`token_prefix`, `mt_` by default) + 32 random bytes in base64url +
+//! a CRC32 checksum.
 //!
 //! The checksum lets secret scanners recognise a leaked token and lets the server refuse junk
 //! without a database query. Only the SHA-256 of the whole token text is ever stored.
@@ -8,13 +9,22 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-/// The fixed prefix of every token.
-pub const PREFIX: &str = "mt_";
+/// The prefix of every token unless `token_prefix` says otherwise.
+pub const DEFAULT_PREFIX: &str = "mt_";
 const SECRET_BYTES: usize = 32;
 const BODY_LEN: usize = 43; // 32 bytes in unpadded base64
 const CHECKSUM_LEN: usize = 6; // 4 bytes in unpadded base64
-/// Length of a token's text.
-pub const TOKEN_LEN: usize = PREFIX.len() + BODY_LEN + CHECKSUM_LEN;
+/// Length of a token's text after its prefix.
+pub const TOKEN_BODY_LEN: usize = BODY_LEN + CHECKSUM_LEN;
+
+/// Why a `token_prefix` cannot be used, or `None` when it can: 1 to 16 ASCII letters, digits
+/// or `_`, so that a token stays one URL-safe word that scanners can match.
+pub fn check_prefix(prefix: &str) -> Option<&'static str> {
+    let valid = !prefix.is_empty()
+        && prefix.len() <= 16
+        && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    (!valid).then_some("token_prefix must be 1 to 16 ASCII letters, digits or '_'")
+}
 
 /// A token's secret text, shown to its owner once. `Debug` never prints it.
 pub struct Token(String);
@@ -68,10 +78,10 @@ impl std::hash::Hasher for PrehashedHasher {
 
 impl Token {
     /// A new token from the OS CSPRNG, with its hash.
-    pub fn generate() -> (Token, TokenHash) {
+    pub fn generate(prefix: &str) -> (Token, TokenHash) {
         let body = URL_SAFE_NO_PAD.encode(random_bytes::<SECRET_BYTES>());
         let checksum = checksum(&body);
-        let text = format!("{PREFIX}{body}{checksum}");
+        let text = format!("{prefix}{body}{checksum}");
         let hash = TokenHash::of(&text);
         (Token(text), hash)
     }
@@ -93,10 +103,11 @@ impl TokenHash {
         TokenHash(Sha256::digest(text.as_bytes()).into())
     }
 
-    /// Checks a presented token's form and checksum and returns its hash, or `None` for junk.
-    pub fn parse(text: &str) -> Option<TokenHash> {
-        let rest = text.strip_prefix(PREFIX)?;
-        if text.len() != TOKEN_LEN || !rest.bytes().all(is_url_safe) {
+    /// Checks a presented token's prefix, form and checksum and returns its hash, or `None` for
+    /// junk.
+    pub fn parse(prefix: &str, text: &str) -> Option<TokenHash> {
+        let rest = text.strip_prefix(prefix)?;
+        if rest.len() != TOKEN_BODY_LEN || !rest.bytes().all(is_url_safe) {
             return None;
         }
         let (body, sum) = rest.split_at(BODY_LEN);
@@ -169,24 +180,40 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 mod tests {
     use super::*;
 
+    const P: &str = DEFAULT_PREFIX;
+    const TOKEN_LEN: usize = DEFAULT_PREFIX.len() + TOKEN_BODY_LEN;
+
+    #[test]
+    fn prefixes_are_short_url_safe_words() {
+        for good in ["mt_", "acme_notes_", "X1"] {
+            assert!(check_prefix(good).is_none(), "{good}");
+        }
+        for bad in ["", "a-b", "with space", "é_", "seventeen_chars__"] {
+            assert!(check_prefix(bad).is_some(), "{bad:?}");
+        }
+    }
+
     #[test]
     fn generated_tokens_parse_to_their_hash() {
-        let (token, hash) = Token::generate();
-        assert_eq!(token.expose().len(), TOKEN_LEN);
-        assert!(token.expose().starts_with(PREFIX));
-        assert!(TokenHash::parse(token.expose()) == Some(hash));
+        let (token, hash) = Token::generate(P);
+        assert_eq!(token.expose().len(), P.len() + TOKEN_BODY_LEN);
+        assert!(token.expose().starts_with(P));
+        assert!(TokenHash::parse(P, token.expose()) == Some(hash));
+        let (other, other_hash) = Token::generate("acme_notes_");
+        assert!(TokenHash::parse("acme_notes_", other.expose()) == Some(other_hash));
+        assert!(TokenHash::parse(P, other.expose()).is_none());
     }
 
     #[test]
     fn tokens_are_distinct() {
-        let (a, _) = Token::generate();
-        let (b, _) = Token::generate();
+        let (a, _) = Token::generate(P);
+        let (b, _) = Token::generate(P);
         assert_ne!(a.expose(), b.expose());
     }
 
     #[test]
     fn junk_and_damaged_tokens_are_refused() {
-        let (token, _) = Token::generate();
+        let (token, _) = Token::generate(P);
         let text = token.expose();
         let mut flipped = text.to_string().into_bytes();
         flipped[10] = if flipped[10] == b'A' { b'B' } else { b'A' };
@@ -201,13 +228,13 @@ mod tests {
             &text.replacen("mt_", "xx_", 1),
             &format!("{}é", &text[..TOKEN_LEN - 2]),
         ] {
-            assert!(TokenHash::parse(bad).is_none(), "accepted {bad:?}");
+            assert!(TokenHash::parse(P, bad).is_none(), "accepted {bad:?}");
         }
     }
 
     #[test]
     fn debug_output_hides_secrets() {
-        let (token, hash) = Token::generate();
+        let (token, hash) = Token::generate(P);
         assert!(!format!("{token:?}").contains(token.expose()));
         assert!(!format!("{hash:?}").contains(&hash.to_hex()));
     }
@@ -222,17 +249,17 @@ mod tests {
     #[test]
     fn prehashed_keys_are_the_first_eight_bytes() {
         use std::hash::BuildHasher;
-        let (_, hash) = Token::generate();
+        let (_, hash) = Token::generate(P);
         let mut first = [0u8; 8];
         first.copy_from_slice(&hash.0[..8]);
         assert_eq!(Prehashed.hash_one(hash), u64::from_le_bytes(first));
-        let (_, other) = Token::generate();
+        let (_, other) = Token::generate(P);
         assert_ne!(Prehashed.hash_one(hash), Prehashed.hash_one(other));
     }
 
     #[test]
     fn hex_round_trips() {
-        let (_, hash) = Token::generate();
+        let (_, hash) = Token::generate(P);
         assert!(TokenHash::from_hex(&hash.to_hex()) == Some(hash));
         assert!(TokenHash::from_hex("zz").is_none());
     }

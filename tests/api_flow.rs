@@ -22,7 +22,7 @@ async fn login_then_logout_leaves_no_session() {
     assert_eq!(reply.status, Status::Ok);
     let body = reply.json();
     let token = body["token"].as_str().unwrap();
-    assert!(token.starts_with("mt_"));
+    assert!(token.starts_with(DEFAULT_PREFIX));
     assert_eq!(body["session"]["current"], true);
     assert_eq!(body["session"]["kind"], "api");
     assert_eq!(reply.header("Cache-Control"), Some("no-store"));
@@ -79,7 +79,7 @@ async fn wrong_password_or_unknown_user_gets_one_answer_and_no_token() {
     ] {
         let reply = app.try_login(user, password).await;
         reply.assert_problem(401, "invalid_credentials");
-        assert!(!reply.text.contains("mt_"), "{}", reply.text);
+        assert!(!reply.text.contains(DEFAULT_PREFIX), "{}", reply.text);
         assert!(reply
             .header("WWW-Authenticate")
             .unwrap()

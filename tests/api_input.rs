@@ -695,7 +695,7 @@ async fn no_credentials_at_all_is_401_with_a_bare_bearer_challenge() {
 async fn a_token_with_a_wrong_checksum_is_401_invalid_token() {
     let app = TestApp::new().await;
     let token = app.user_token("alice").await;
-    assert!(token.starts_with("mt_"));
+    assert!(token.starts_with(DEFAULT_PREFIX));
     // Change one character of the random part: the checksum no longer matches.
     let mut bytes = token.clone().into_bytes();
     bytes[10] = if bytes[10] == b'A' { b'B' } else { b'A' };
@@ -708,14 +708,14 @@ async fn a_token_with_a_wrong_checksum_is_401_invalid_token() {
     for junk in [
         damaged,
         bad_sum,
-        format!("mt_{}", "A".repeat(token.len() - 3)),
+        format!("{DEFAULT_PREFIX}{}", "A".repeat(token.len() - DEFAULT_PREFIX.len())),
         token[..token.len() - 1].to_string(),
         format!("{token}A"),
-        token.replacen("mt_", "xx_", 1),
+        token.replacen(DEFAULT_PREFIX, "xx_", 1),
         token.to_uppercase(),
-        "mt_".to_string(),
+        DEFAULT_PREFIX.to_string(),
         "hello".to_string(),
-        "mt_\u{e9}\u{e9}\u{e9}".to_string(),
+        format!("{DEFAULT_PREFIX}\u{e9}\u{e9}\u{e9}"),
     ] {
         let reply = app.get("/api/me", Some(&junk)).await;
         assert_clean_problem(&reply, 401, "invalid_token");
@@ -754,7 +754,7 @@ async fn a_token_in_the_query_string_is_ignored() {
 async fn a_token_in_a_cookie_is_ignored_by_the_api() {
     let app = TestApp::new().await;
     let token = app.user_token("alice").await;
-    let cookie = format!("session={token}; mt_session={token}; token={token}; auth={token}");
+    let cookie = format!("session={token}; {SESSION_COOKIE}={token}; token={token}; auth={token}");
     let reply = get_with(&app, "/api/me", &[("Cookie", &cookie)]).await;
     assert_clean_problem(&reply, 401, "not_authenticated");
     // Junk cookies are harmless next to a real token.

@@ -232,7 +232,7 @@ async fn serve_shuts_down_gracefully_and_keeps_last_use() {
     // A use after touch_interval (1 s) leaves a last-used write pending.
     std::thread::sleep(Duration::from_millis(2100));
     assert_eq!(http(port, "GET", "/api/me", Some(&token), "").0, 200);
-    let used_at = multitoken::store::now();
+    let used_at = multitoken::clock::Clock::system().now();
 
     let pid = server.id().to_string();
     assert!(Command::new("kill")

@@ -1,8 +1,9 @@
-//! Session lifetimes (SPEC §3, §8) with real, short timeouts: the absolute lifetime, the idle
-//! timeout, the per-user cap, the touch interval and the expiry sweep; and the `[auth]` settings
-//! that must stop the app from starting.
+//! Session lifetimes with short timeouts: the absolute lifetime, the idle timeout, the per-user
+//! cap, the touch interval and the expiry sweep; and the `[auth]` settings that must stop the app
+//! from starting.
 //!
-//! Timestamps are whole seconds, so every wait keeps at least a second of margin on each side.
+//! Time passes by the test app's manual clock (`app.advance`), not by sleeping; only the periodic
+//! sweep's timer is real.
 
 mod common;
 use common::*;
@@ -12,8 +13,9 @@ use rocket::tokio::time::sleep;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn pause(secs: f64) {
-    assert!(secs <= 4.0, "keep each wait short");
+/// Waits in real time, for the background tasks' timers.
+async fn real_wait(secs: f64) {
+    assert!(secs <= 2.0, "keep each wait short");
     sleep(Duration::from_secs_f64(secs)).await;
 }
 
@@ -94,9 +96,9 @@ async fn a_session_ends_at_its_absolute_lifetime_even_while_in_use() {
     assert_eq!(reply.status.code, 200, "{}", reply.text);
     let token = reply.json()["token"].as_str().unwrap().to_string();
     assert_valid(&app, &token).await;
-    pause(1.0).await;
+    app.advance(1);
     assert_valid(&app, &token).await;
-    pause(3.0).await;
+    app.advance(3);
     assert_refused(&app, &token).await;
     // Refused for good, and the row is gone.
     assert_refused(&app, &token).await;
@@ -131,7 +133,7 @@ async fn without_any_lifetime_a_session_does_not_expire() {
     let token = app.user_token("alice").await;
     let reply = app.get("/api/sessions", Some(&token)).await;
     assert_eq!(reply.json()[0]["expires_at"], Value::Null, "{}", reply.text);
-    pause(2.0).await;
+    app.advance(2);
     assert_valid(&app, &token).await;
     assert_eq!(app.auth().sweep().await.expect("sweep"), 0);
     assert_eq!(app.session_count().await, 1);
@@ -146,7 +148,7 @@ async fn a_session_used_every_second_outlives_the_idle_timeout() {
     let app = TestApp::with(json!({"idle_timeout": 3, "touch_interval": 1})).await;
     let token = app.user_token("alice").await;
     for _ in 0..6 {
-        pause(1.0).await;
+        app.advance(1);
         assert_valid(&app, &token).await;
     }
     // Six seconds after login, twice the idle timeout: still valid.
@@ -161,7 +163,7 @@ async fn a_session_left_idle_past_the_idle_timeout_is_refused() {
     // In the cache, so that the refusal below is not merely a cache miss.
     assert_valid(&app, &idle).await;
     for _ in 0..4 {
-        pause(1.0).await;
+        app.advance(1);
         assert_valid(&app, &busy).await;
     }
     assert_refused(&app, &idle).await;
@@ -176,8 +178,10 @@ async fn a_session_used_every_second_stays_valid_with_the_cache_off() {
     let token = app.user_token("alice").await;
     let idle = app.login("alice", PASSWORD).await;
     for _ in 0..6 {
-        pause(1.0).await;
+        app.advance(1);
         assert_valid(&app, &token).await;
+        // What the flusher's timer does at least once per touch_interval.
+        app.auth().flush_touches().await.expect("flush");
     }
     assert_refused(&app, &idle).await;
 }
@@ -187,7 +191,7 @@ async fn a_session_used_more_often_than_the_idle_timeout_never_ends() {
     let app = TestApp::with(json!({"idle_timeout": 3, "touch_interval": 2})).await;
     let token = app.user_token("alice").await;
     for _ in 0..4 {
-        pause(1.5).await;
+        app.advance(2);
         assert_valid(&app, &token).await;
     }
 }
@@ -197,11 +201,11 @@ async fn expired_sessions_vanish_from_the_session_list() {
     let app = TestApp::with(json!({"session_lifetime": 4, "sweep_interval": 0})).await;
     let old = app.user_token("alice").await;
     let old_id = session_id(&app, &old).await;
-    pause(2.5).await;
+    app.advance(3);
     let new = app.login("alice", PASSWORD).await;
     let new_id = session_id(&app, &new).await;
     assert_eq!(listed_ids(&app, &new).await.len(), 2);
-    pause(2.0).await;
+    app.advance(2);
     // `old` is past its 4 s lifetime, `new` is not; nothing has swept yet.
     let ids = listed_ids(&app, &new).await;
     assert_eq!(ids, vec![new_id], "{old_id} is still listed");
@@ -216,7 +220,7 @@ async fn idle_sessions_vanish_from_the_session_list() {
     let busy = app.login("alice", PASSWORD).await;
     let busy_id = session_id(&app, &busy).await;
     for _ in 0..4 {
-        pause(1.0).await;
+        app.advance(1);
         assert_valid(&app, &busy).await;
     }
     let ids = listed_ids(&app, &busy).await;
@@ -231,11 +235,11 @@ async fn idle_sessions_vanish_from_the_session_list() {
 async fn a_login_over_max_sessions_evicts_the_least_recently_used_session() {
     let app = TestApp::with(json!({"max_sessions": 2, "touch_interval": 2})).await;
     let first = app.user_token("alice").await;
-    pause(1.1).await;
+    app.advance(1);
     let second = app.login("alice", PASSWORD).await;
     // In the cache, so that its eviction must reach the cache too.
     assert_valid(&app, &second).await;
-    pause(2.1).await;
+    app.advance(2);
     // `first` is older but was used last.
     assert_valid(&app, &first).await;
     app.auth().flush_touches().await.expect("flush");
@@ -252,9 +256,9 @@ async fn a_login_over_max_sessions_evicts_the_least_recently_used_session() {
 async fn the_cap_counts_a_use_that_is_not_yet_written() {
     let app = TestApp::with(json!({"max_sessions": 2, "touch_interval": 4})).await;
     let first = app.user_token("alice").await;
-    pause(1.1).await;
+    app.advance(1);
     let second = app.login("alice", PASSWORD).await;
-    pause(4.0).await;
+    app.advance(4);
     assert_valid(&app, &first).await;
     // No flush: the login must still see that `first` was just used.
     let third = app.login("alice", PASSWORD).await;
@@ -296,7 +300,7 @@ async fn requests_within_the_touch_interval_do_not_write_last_used_at() {
     let app = TestApp::with(json!({"touch_interval": 60})).await;
     let token = app.user_token("alice").await;
     let before = last_used_at(&app).await;
-    pause(2.0).await;
+    app.advance(2);
     for _ in 0..5 {
         assert_valid(&app, &token).await;
     }
@@ -309,7 +313,7 @@ async fn a_request_after_the_touch_interval_writes_last_used_at() {
     let app = TestApp::with(json!({"touch_interval": 1})).await;
     let token = app.user_token("alice").await;
     let before = last_used_at(&app).await;
-    pause(2.0).await;
+    app.advance(2);
     assert_valid(&app, &token).await;
     app.auth().flush_touches().await.expect("flush");
     let after = last_used_at(&app).await;
@@ -328,7 +332,7 @@ async fn the_session_list_shows_a_use_newer_than_the_row() {
         .as_str()
         .unwrap()
         .to_string();
-    pause(2.0).await;
+    app.advance(2);
     let reply = app.get("/api/sessions", Some(&token)).await;
     let later = reply.json()[0]["last_used_at"]
         .as_str()
@@ -353,7 +357,7 @@ async fn the_sweep_deletes_ended_sessions_and_old_failures_only() {
     failed.assert_problem(401, "invalid_credentials");
     app.user_token("alice").await;
     app.login("alice", PASSWORD).await;
-    pause(3.0).await;
+    app.advance(3);
     let live = app.user_token("bob").await;
     // Nothing deleted them yet.
     assert_eq!(app.session_count().await, 3);
@@ -374,7 +378,7 @@ async fn the_sweep_deletes_idle_sessions() {
         TestApp::with(json!({"idle_timeout": 2, "touch_interval": 1, "sweep_interval": 0})).await;
     let idle = app.user_token("alice").await;
     assert_valid(&app, &idle).await;
-    pause(3.0).await;
+    app.advance(3);
     let live = app.login("alice", PASSWORD).await;
     // The login itself may prune the user's ended sessions; either way the sweep leaves one.
     app.auth().sweep().await.expect("sweep");
@@ -388,7 +392,7 @@ async fn the_sweep_deletes_an_idle_session_of_another_user() {
     let app =
         TestApp::with(json!({"idle_timeout": 2, "touch_interval": 1, "sweep_interval": 0})).await;
     app.user_token("alice").await;
-    pause(3.0).await;
+    app.advance(3);
     let live = app.user_token("bob").await;
     assert_eq!(app.session_count().await, 2);
     assert_eq!(app.auth().sweep().await.expect("sweep"), 1);
@@ -402,20 +406,23 @@ async fn the_periodic_sweep_deletes_ended_sessions_without_any_request() {
     app.user_token("alice").await;
     app.user_token("bob").await;
     assert_eq!(app.session_count().await, 2);
+    // A sweep runs every second, but nothing has ended yet.
+    real_wait(1.5).await;
+    assert_eq!(app.session_count().await, 2, "deleted before they ended");
+    app.advance(3);
     let mut waited = 0.0;
     while app.session_count().await > 0 {
         assert!(waited < 7.0, "ended sessions still stored after {waited} s");
-        pause(0.5).await;
+        real_wait(0.5).await;
         waited += 0.5;
     }
-    assert!(waited >= 1.0, "deleted before they ended");
 }
 
 #[rocket::async_test]
 async fn with_sweep_interval_0_nothing_is_swept() {
     let app = TestApp::with(json!({"session_lifetime": 1, "sweep_interval": 0})).await;
     app.user_token("alice").await;
-    pause(3.0).await;
+    app.advance(3);
     assert_eq!(app.session_count().await, 1);
 }
 

@@ -5,9 +5,7 @@
 mod common;
 use common::*;
 
-use rocket::tokio::time::sleep;
 use serde_json::json;
-use std::time::Duration;
 
 const WRONG: &str = "wrong password";
 
@@ -214,7 +212,7 @@ async fn the_right_password_works_again_once_the_window_has_passed() {
         assert_invalid_credentials(&app.try_login("alice", WRONG).await);
     }
     assert_throttled(&app.try_login("alice", PASSWORD).await, 2);
-    sleep(Duration::from_secs(3)).await;
+    app.advance(3);
     app.login("alice", PASSWORD).await;
 }
 

@@ -10,7 +10,6 @@ use common::*;
 use rocket::http::{ContentType, Cookie, Header, Status};
 use rocket::local::asynchronous::LocalRequest;
 use serde_json::json;
-use std::time::Duration;
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \
@@ -91,7 +90,7 @@ fn assert_redirect(reply: &Reply, to: &str) {
 fn session_cookie(app: &TestApp) -> Option<String> {
     app.client
         .cookies()
-        .get("mt_session")
+        .get(SESSION_COOKIE)
         .map(|c| c.value().to_string())
 }
 
@@ -254,18 +253,18 @@ async fn the_sign_in_page_is_an_accessible_form_with_a_csrf_cookie() {
         "signup is open: a link to it"
     );
     assert!(!page.text.contains("<script"), "no JavaScript");
-    let cookie = set_cookie(&page, "mt_csrf").expect("a CSRF cookie");
+    let cookie = set_cookie(&page, CSRF_COOKIE).expect("a CSRF cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
     assert!(
-        cookie.contains(&format!("mt_csrf={}", csrf_of(&page.text))),
+        cookie.contains(&format!("{CSRF_COOKIE}={}", csrf_of(&page.text))),
         "{cookie}"
     );
     // The same token while the cookie lasts (several tabs keep working).
     let again = get_page(&app, "/login").await;
     assert_eq!(csrf_of(&again.text), csrf_of(&page.text));
-    assert!(set_cookie(&again, "mt_csrf").is_none());
+    assert!(set_cookie(&again, CSRF_COOKIE).is_none());
 }
 
 #[rocket::async_test]
@@ -273,13 +272,13 @@ async fn browser_sign_in_creates_a_browser_session_in_a_hardened_cookie() {
     let app = TestApp::new().await;
     let landed = browser_sign_in(&app, "alice").await;
     assert_redirect(&landed, "/sessions");
-    let cookie = set_cookie(&landed, "mt_session").expect("a session cookie");
+    let cookie = set_cookie(&landed, SESSION_COOKIE).expect("a session cookie");
     let token = cookie
         .split(';')
         .next()
         .unwrap()
-        .trim_start_matches("mt_session=");
-    assert!(token.starts_with("mt_"), "{cookie}");
+        .trim_start_matches(&format!("{SESSION_COOKIE}="));
+    assert!(token.starts_with(DEFAULT_PREFIX), "{cookie}");
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2592000"] {
         assert!(cookie.contains(flag), "{flag} missing: {cookie}");
     }
@@ -300,13 +299,13 @@ async fn browser_sign_in_creates_a_browser_session_in_a_hardened_cookie() {
 async fn the_cookie_is_secure_when_configured_and_lives_as_long_as_the_session() {
     let app = TestApp::with(json!({"secure_cookie": true, "session_lifetime": 3600})).await;
     let landed = browser_sign_in(&app, "alice").await;
-    let cookie = set_cookie(&landed, "mt_session").expect("a session cookie");
+    let cookie = set_cookie(&landed, SESSION_COOKIE).expect("a session cookie");
     assert!(cookie.contains("Secure"), "{cookie}");
     assert!(cookie.contains("Max-Age=3600"), "{cookie}");
 
     let forever = TestApp::with(json!({"session_lifetime": 0})).await;
     let landed = browser_sign_in(&forever, "alice").await;
-    let cookie = set_cookie(&landed, "mt_session").expect("a session cookie");
+    let cookie = set_cookie(&landed, SESSION_COOKIE).expect("a session cookie");
     assert!(
         !cookie.contains("Max-Age"),
         "no lifetime, no expiry: {cookie}"
@@ -328,7 +327,7 @@ async fn a_failed_sign_in_shows_one_generic_message_and_keeps_the_username() {
         )
         .await;
         assert_eq!(reply.status, Status::UnprocessableEntity);
-        assert!(set_cookie(&reply, "mt_session").is_none());
+        assert!(set_cookie(&reply, SESSION_COOKIE).is_none());
         assert!(
             reply.text.contains(&format!(r#"value="{user}""#)),
             "username kept"
@@ -401,7 +400,7 @@ async fn signing_up_in_the_browser_creates_the_account_and_signs_in() {
     ];
     let reply = submit(&app, "/signup", &fields).await;
     assert_redirect(&reply, "/sessions");
-    assert!(set_cookie(&reply, "mt_session").is_some());
+    assert!(set_cookie(&reply, SESSION_COOKIE).is_some());
     let page = get_page(&app, "/sessions").await;
     assert!(page.text.contains("Your account is ready."));
     assert!(page.text.contains("Signed in as <strong>carol</strong>"));
@@ -526,7 +525,7 @@ async fn the_device_page_lists_browser_and_api_sessions_most_recent_first() {
         "exact time in a title attribute"
     );
     // Most recently used first (timestamps are whole seconds: a newer one needs a second).
-    rocket::tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.advance(1);
     api_device(&app, "alice", "python-requests/2.32", None).await;
     let html = get_page(&app, "/sessions").await.text;
     let newest = html.find("python-requests").unwrap();
@@ -611,7 +610,7 @@ async fn signing_out_ends_the_browser_session_and_clears_the_cookie() {
     let reply = submit(&app, "/logout", &[("csrf", &csrf_of(&page.text))]).await;
     assert_redirect(&reply, "/login");
     assert!(removes(
-        set_cookie(&reply, "mt_session").expect("a removal")
+        set_cookie(&reply, SESSION_COOKIE).expect("a removal")
     ));
     assert_eq!(app.session_count().await, 0);
 
@@ -622,7 +621,7 @@ async fn signing_out_ends_the_browser_session_and_clears_the_cookie() {
     let replay = app
         .client
         .get("/sessions")
-        .cookie(Cookie::new("mt_session", old_cookie));
+        .cookie(Cookie::new(SESSION_COOKIE, old_cookie));
     let replay = read(replay.dispatch().await).await;
     assert_redirect(&replay, "/login");
 }
@@ -713,7 +712,7 @@ async fn the_sign_in_form_needs_its_token_and_the_site_as_origin() {
     let no_cookie = app
         .client
         .post("/login")
-        .cookie(Cookie::new("mt_csrf", ""))
+        .cookie(Cookie::new(CSRF_COOKIE, ""))
         .header(ContentType::Form)
         .body(form_body(&[
             ("csrf", &csrf),
@@ -784,11 +783,11 @@ async fn another_users_session_id_is_not_found_and_untouched() {
 async fn an_expired_cookie_sends_the_browser_back_to_sign_in() {
     let app = TestApp::with(json!({"session_lifetime": 2})).await;
     signed_in(&app, "alice").await;
-    rocket::tokio::time::sleep(Duration::from_secs(3)).await;
+    app.advance(3);
     let reply = get_page(&app, "/sessions").await;
     assert_redirect(&reply, "/login");
     assert!(removes(
-        set_cookie(&reply, "mt_session").expect("the dead cookie is cleared")
+        set_cookie(&reply, SESSION_COOKIE).expect("the dead cookie is cleared")
     ));
     assert_eq!(get_page(&app, "/login").await.status, Status::Ok);
 }
@@ -796,21 +795,21 @@ async fn an_expired_cookie_sends_the_browser_back_to_sign_in() {
 #[rocket::async_test]
 async fn a_forged_cookie_sends_the_browser_back_to_sign_in() {
     let app = TestApp::new().await;
-    let (well_formed, _) = multitoken::token::Token::generate();
+    let (well_formed, _) = multitoken::token::Token::generate(DEFAULT_PREFIX);
     for forged in ["mt_forged", "<script>", well_formed.expose(), ""] {
         let req = app
             .client
             .get("/sessions")
-            .cookie(Cookie::new("mt_session", forged.to_string()));
+            .cookie(Cookie::new(SESSION_COOKIE, forged.to_string()));
         let reply = read(req.dispatch().await).await;
         assert_redirect(&reply, "/login");
-        assert!(!reply.text.contains("mt_"), "nothing echoed");
+        assert!(!reply.text.contains(DEFAULT_PREFIX), "nothing echoed");
     }
     // A forged cookie on a form action: still a redirect, never a 500, nothing done.
     let req = app
         .client
         .post("/logout")
-        .cookie(Cookie::new("mt_session", "mt_forged"))
+        .cookie(Cookie::new(SESSION_COOKIE, "mt_forged"))
         .header(ContentType::Form)
         .body("csrf=x");
     assert_redirect(&read(req.dispatch().await).await, "/login");

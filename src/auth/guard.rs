@@ -9,7 +9,8 @@ use rocket::{Request, Sentinel};
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 
-/// The session a request was authenticated with (SPEC §6). Validated at most once per request,
+
+/// The session a request was authenticated with. Validated at most once per request,
 /// however many guards ask for it. Credentials come only from the `Authorization` header
 /// (`Bearer` or, for clients of the Django original, `Token`); never from a query string.
 #[derive(Debug)]
@@ -110,7 +111,8 @@ impl Auth {
     /// Validates a token's text (from a header or, for the HTML pages, the session cookie).
     pub async fn authenticate(&self, token: &str) -> Result<CurrentSession, AuthError> {
         // Junk is refused here, before any query.
-        let token_hash = TokenHash::parse(token).ok_or(AuthError::InvalidToken)?;
+        let token_hash =
+            TokenHash::parse(&self.config.token_prefix, token).ok_or(AuthError::InvalidToken)?;
         let session = self.validate(&token_hash).await?;
         Ok(CurrentSession {
             session,
@@ -121,10 +123,7 @@ impl Auth {
 
 async fn authenticate(req: &Request<'_>) -> Result<CurrentSession, AuthError> {
     let token = presented_token(req)?;
-    let auth = req
-        .rocket()
-        .state::<Arc<Auth>>()
-        .ok_or(AuthError::Unavailable)?;
+    let auth = req.rocket().state::<Auth>().ok_or(AuthError::Unavailable)?;
     auth.authenticate(token).await
 }
 
@@ -154,7 +153,7 @@ impl<'r> FromRequest<'r> for &'r CurrentSession {
 /// A route behind the guard cannot launch without the auth fairing.
 impl Sentinel for &CurrentSession {
     fn abort(rocket: &rocket::Rocket<rocket::Ignite>) -> bool {
-        rocket.state::<Arc<Auth>>().is_none()
+        rocket.state::<Auth>().is_none()
     }
 }
 
@@ -167,7 +166,7 @@ impl<'r> FromRequest<'r> for SignupOpen {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        match req.rocket().state::<Arc<Auth>>() {
+        match req.rocket().state::<Auth>() {
             Some(auth) if auth.config.signup => Outcome::Success(SignupOpen),
             _ => {
                 Problem::not_found().detail("signup is disabled").stash(req);

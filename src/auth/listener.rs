@@ -6,28 +6,25 @@
 //! cache is distrusted (every request reads the database), and once LISTEN is active again the
 //! cache restarts empty. Nothing revoked while the listener was down can be served from memory.
 
-use super::{Auth, REVOCATION_CHANNEL};
-use crate::token::TokenHash;
+use super::Auth;
+use crate::store::revocations;
 use rocket::tokio::time::{sleep, Duration};
 use rocket::Shutdown;
 use sqlx::postgres::PgListener;
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::Arc;
 
 /// Pause between two attempts to connect the listener.
 const RETRY: Duration = Duration::from_millis(500);
 
 async fn connect(url: &str) -> sqlx::Result<(PgListener, i64)> {
     let mut listener = PgListener::connect(url).await?;
-    listener.listen(REVOCATION_CHANNEL).await?;
-    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&mut listener)
-        .await?;
-    Ok((listener, i64::from(pid)))
+    listener.listen(revocations::CHANNEL).await?;
+    let pid = revocations::backend_pid(&mut listener).await?;
+    Ok((listener, pid))
 }
 
 /// Runs until shutdown, keeping this instance's cache in step with every other instance.
-pub async fn run(auth: Arc<Auth>, shutdown: Shutdown) {
+pub async fn run(auth: Auth, shutdown: Shutdown) {
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let connected = rocket::tokio::select! {
@@ -53,12 +50,7 @@ pub async fn run(auth: Arc<Auth>, shutdown: Shutdown) {
             };
             match message {
                 Ok(Some(notification)) => {
-                    let hashes: Vec<TokenHash> = notification
-                        .payload()
-                        .split(',')
-                        .filter_map(TokenHash::from_hex)
-                        .collect();
-                    auth.cache.evict(&hashes);
+                    auth.cache.evict(&revocations::parse(notification.payload()));
                 }
                 Ok(None) | Err(_) => {
                     // Lost: until LISTEN is back, nothing may be served from memory.

@@ -1,41 +1,53 @@
-//! The auth machinery: one fairing that owns the config, the password hasher, the validation
-//! cache and the background tasks, and the request guard that new routes put in their signature.
+//! The auth machinery: [`Auth`], managed by the auth stage, owns the config, the password hasher,
+//! the validation cache and the background tasks; the request guard [`CurrentSession`] is what
+//! a new route puts in its signature.
+//!
+//! Handlers reach the machinery as `auth: &State<Auth>` (a cheap clone of shared state).
 
 mod cache;
+mod client;
+mod errors;
+mod fairing;
 mod guard;
 mod listener;
-mod service;
+mod sessions;
+mod sign_in;
 
 pub use cache::{CachedSession, ENTRY_TTL};
+pub use client::ClientInfo;
+pub use errors::{SignInError, SignUpError};
+pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
-pub use service::{ClientInfo, SignInError, SignUpError};
 
+use crate::clock::Clock;
 use crate::config::AuthConfig;
-use crate::db::{Backend, Db, DbPool};
+use crate::db::{Backend, DbPool};
 use crate::events::{AuthEvent, EventBus, RevokeReason};
 use crate::password::Hasher;
+use crate::store::revocations;
 use crate::store::sessions::{AuthRow, Expiry, Session};
-use crate::store::{now, throttle};
+use crate::store::throttle;
 use crate::token::TokenHash;
 use cache::SessionCache;
-use rocket::fairing::{self, AdHoc, Fairing, Info, Kind};
-use rocket::{Build, Orbit, Rocket};
-use rocket_db_pools::Database;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-/// PostgreSQL channel on which revoked token hashes are announced to every instance.
-pub const REVOCATION_CHANNEL: &str = "multitoken_revoked";
+/// The auth machinery, as managed state: `auth: &State<Auth>` in a handler. Cloning it is cheap
+/// (one shared [`Machinery`]).
+#[derive(Clone)]
+pub struct Auth(Arc<Machinery>);
 
-/// The state the fairing manages; reach it with `&State<Auth>` or through the guards.
-pub struct Auth {
+/// What every clone of [`Auth`] shares.
+pub struct Machinery {
     pub config: AuthConfig,
     pub hasher: Hasher,
-    /// Subscribe with [`crate::events::subscriber`].
+    /// The app's event bus (also managed state of its own; see [`crate::events`]).
     pub events: EventBus,
+    /// The time every lifetime is measured by (a manual one in tests).
+    pub clock: Clock,
     db: DbPool,
     cache: SessionCache,
     /// Pending `last_used_at` writes, by session id, flushed in batches off the request path.
@@ -44,18 +56,32 @@ pub struct Auth {
     listener_pid: AtomicI64,
 }
 
+impl Deref for Auth {
+    type Target = Machinery;
+
+    fn deref(&self) -> &Machinery {
+        &self.0
+    }
+}
+
 impl Auth {
-    pub async fn new(config: AuthConfig, db: DbPool) -> Result<Auth, String> {
-        Ok(Auth {
+    pub async fn new(
+        config: AuthConfig,
+        db: DbPool,
+        events: EventBus,
+        clock: Clock,
+    ) -> Result<Auth, String> {
+        Ok(Auth(Arc::new(Machinery {
             hasher: Hasher::new(config.bcrypt_cost).await?,
-            events: EventBus::default(),
+            events,
+            clock,
             // On PostgreSQL the cache serves only while the revocation listener is up.
             cache: SessionCache::new(config.cache_capacity, db.backend() != Backend::Postgres),
             touches: Mutex::new(HashMap::new()),
             listener_pid: AtomicI64::new(0),
             config,
             db,
-        })
+        })))
     }
 
     pub fn db(&self) -> &DbPool {
@@ -68,7 +94,7 @@ impl Auth {
 
     /// The session behind a well-formed token hash: from the cache, or from the database.
     pub async fn validate(&self, hash: &TokenHash) -> Result<Arc<CachedSession>, AuthError> {
-        let now = now();
+        let now = self.clock.now();
         if let Some(session) = self.cache.get(hash) {
             let last_used = session.last_used_at.load(SeqCst);
             if !self.expiry(now).has_ended(last_used, session.expires_at) {
@@ -144,18 +170,7 @@ impl Auth {
         gone: &[TokenHash],
     ) -> sqlx::Result<()> {
         if self.db.backend() == Backend::Postgres {
-            for chunk in gone.chunks(100) {
-                let payload = chunk
-                    .iter()
-                    .map(TokenHash::to_hex)
-                    .collect::<Vec<_>>()
-                    .join(",");
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(REVOCATION_CHANNEL)
-                    .bind(payload)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            revocations::notify(&mut tx, gone).await?;
         }
         tx.commit().await?;
         self.cache.evict(gone);
@@ -174,7 +189,7 @@ impl Auth {
 
     /// Deletes ended sessions and old failed-login records; returns the sessions deleted.
     pub async fn sweep(&self) -> sqlx::Result<usize> {
-        let now = now();
+        let now = self.clock.now();
         let expiry = self.expiry(now);
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -209,87 +224,4 @@ fn cached(row: AuthRow) -> CachedSession {
         last_used_at: row.last_used_at.into(),
         last_written_at: row.last_used_at.into(),
     }
-}
-
-/// The fairing: builds [`Auth`] at ignition (failing it on bad config), runs the touch flusher
-/// and the expiry sweep from liftoff, and flushes pending writes at shutdown.
-struct AuthFairing;
-
-#[rocket::async_trait]
-impl Fairing for AuthFairing {
-    fn info(&self) -> Info {
-        Info {
-            name: "Auth",
-            kind: Kind::Ignite | Kind::Liftoff | Kind::Shutdown,
-        }
-    }
-
-    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
-        let config = match AuthConfig::from_figment(rocket.figment()) {
-            Ok(config) => config,
-            Err(e) => {
-                rocket::error!("{e}");
-                return Err(rocket);
-            }
-        };
-        let Some(db) = Db::fetch(&rocket).map(|db| (**db).clone()) else {
-            rocket::error!("the Auth fairing needs the database fairing attached first");
-            return Err(rocket);
-        };
-        match Auth::new(config, db).await {
-            Ok(auth) => Ok(rocket.manage(Arc::new(auth))),
-            Err(e) => {
-                rocket::error!("cannot start the auth machinery: {e}");
-                Err(rocket)
-            }
-        }
-    }
-
-    async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
-        let Some(auth) = rocket.state::<Arc<Auth>>().cloned() else {
-            return;
-        };
-        let shutdown = rocket.shutdown();
-        if auth.db.backend() == Backend::Postgres {
-            rocket::tokio::spawn(listener::run(auth.clone(), shutdown.clone()));
-        }
-        let flush_every = Duration::from_secs(auth.config.touch_interval.clamp(1, 5));
-        let sweep_every = auth.config.sweep_interval;
-        rocket::tokio::spawn(async move {
-            let mut flush = rocket::tokio::time::interval(flush_every);
-            let mut sweep = rocket::tokio::time::interval(Duration::from_secs(sweep_every.max(1)));
-            let mut shutdown = std::pin::pin!(shutdown);
-            loop {
-                rocket::tokio::select! {
-                    _ = &mut shutdown => break,
-                    _ = flush.tick() => {
-                        if let Err(e) = auth.flush_touches().await {
-                            rocket::warn!("could not write last-used times: {e}");
-                        }
-                    }
-                    _ = sweep.tick(), if sweep_every > 0 => {
-                        if let Err(e) = auth.sweep().await {
-                            rocket::warn!("expired-session sweep failed: {e}");
-                        }
-                    }
-                }
-            }
-        });
-    }
-
-    async fn on_shutdown(&self, rocket: &Rocket<Orbit>) {
-        if let Some(auth) = rocket.state::<Arc<Auth>>() {
-            if let Err(e) = auth.flush_touches().await {
-                rocket::warn!("could not write last-used times at shutdown: {e}");
-            }
-            // The pool closes here, after the last write (see `DbPool::close`).
-            auth.db.close().await;
-        }
-    }
-}
-
-/// Attaches the auth machinery; attach it after `db::stage()`.
-pub fn stage() -> AdHoc {
-    // Attached from inside ignition so that it runs after the database fairings it needs.
-    AdHoc::on_ignite("Auth stage", |rocket| async { rocket.attach(AuthFairing) })
 }

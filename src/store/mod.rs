@@ -1,23 +1,23 @@
-//! SQL, one module per concept. Plain `$1`-style queries that serve SQLite and PostgreSQL alike.
+//! SQL, one module per concept, and nowhere else in the crate. Plain `$1`-style queries through
+//! `sqlx::Any`, so the same SQL serves SQLite and PostgreSQL: keep to the types both share
+//! (integers, text, blobs, NULL) and store times as Unix seconds.
+//!
+//! Each model keeps its local methods (views, rules) apart from its database methods, which take
+//! a `&mut AnyConnection` so that callers decide about pools and transactions.
 
+pub mod notes;
+pub mod revocations;
 pub mod sessions;
 pub mod throttle;
 pub mod users;
 
-/// Current time as Unix seconds (UTC): the unit of every stored timestamp.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+use sqlx::AnyConnection;
+
+/// Asks the database for a trivial answer (readiness).
+pub async fn ping(conn: &mut AnyConnection) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(conn).await.map(drop)
 }
 
-/// Unix seconds as an RFC 3339 UTC string, as the API shows timestamps.
-pub fn rfc3339(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
+/// Settings every SQLite connection gets when it opens (none can be put in the URL).
+pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";

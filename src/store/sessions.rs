@@ -4,17 +4,22 @@
 //! Every delete returns the token hashes it removed, so the caller can evict them from the
 //! validation cache (and, on PostgreSQL, tell the other instances) in the same step.
 
+use crate::clock::at;
 use crate::token::TokenHash;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
+use time::OffsetDateTime;
 
 /// Longest session name kept.
 pub const MAX_NAME: usize = 100;
 
-/// Whether a session was created by the JSON API or by the browser sign-in form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a session was opened: by the JSON API's login, or by the browser sign-in form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// `POST /api/auth/login`.
     Api,
+    /// The sign-in form of the HTML pages.
     Browser,
 }
 
@@ -27,11 +32,25 @@ impl Kind {
     }
 }
 
+impl TryFrom<String> for Kind {
+    type Error = String;
+
+    /// From the `kind` column (its CHECK constraint allows exactly these).
+    fn try_from(text: String) -> Result<Kind, String> {
+        match text.as_str() {
+            "api" => Ok(Kind::Api),
+            "browser" => Ok(Kind::Browser),
+            _ => Err(format!("unknown session kind {text:?}")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct Session {
     pub id: String,
     pub user_id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: Kind,
     pub name: Option<String>,
     pub user_agent: Option<String>,
     pub device: String,
@@ -62,7 +81,7 @@ pub struct AuthRow {
     pub expires_at: Option<i64>,
 }
 
-/// A session as the API shows it (SPEC §4, GET /api/sessions). Times are RFC 3339 UTC.
+/// A session as the API shows it (`GET /api/sessions`). Times are RFC 3339 UTC.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     /// Public id: use it to revoke the session; it is not the token.
@@ -74,18 +93,19 @@ pub struct SessionView {
     pub device: String,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
-    /// "api" or "browser".
-    #[schema(example = "api")]
-    pub kind: String,
-    pub created_at: String,
-    pub last_used_at: String,
+    pub kind: Kind,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_used_at: OffsetDateTime,
     /// When the session ends unless used again: the earlier of its absolute and idle ends.
-    pub expires_at: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
     /// Whether this is the session of the presented token.
     pub current: bool,
 }
 
-/// When sessions end: the two lifetimes of SPEC §3, as cut-offs at a given time.
+/// When sessions end: the absolute lifetime and the idle timeout, as cut-offs at a given time.
 #[derive(Debug, Clone, Copy)]
 pub struct Expiry {
     /// Sessions whose `expires_at` is at or before this have ended.
@@ -124,10 +144,10 @@ impl Session {
             device: self.device.clone(),
             user_agent: self.user_agent.clone(),
             ip: self.ip.clone(),
-            kind: self.kind.clone(),
-            created_at: super::rfc3339(self.created_at),
-            last_used_at: super::rfc3339(last_used_at),
-            expires_at: expires_at.map(super::rfc3339),
+            kind: self.kind,
+            created_at: at(self.created_at),
+            last_used_at: at(last_used_at),
+            expires_at: expires_at.map(at),
             current,
         }
     }

@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, FromRow};
 /// Shortest and longest usernames accepted at signup.
 pub const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=64;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Clone, FromRow)]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -19,6 +19,19 @@ pub struct User {
 pub enum CreateError {
     Taken,
     Db(sqlx::Error),
+}
+
+/// Never prints the password hash.
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .field("disabled", &self.disabled)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 // Local methods.
@@ -90,6 +103,25 @@ impl User {
         sqlx::query_as(&sql).bind(id).fetch_optional(conn).await
     }
 
+    /// Locks the user's row for the transaction, and says whether it still has this password
+    /// hash and is enabled: a sign-in whose hash was checked against an older password (or that
+    /// raced a disabling) must not open a session.
+    pub async fn lock_unchanged(
+        conn: &mut AnyConnection,
+        id: i64,
+        password_hash: &str,
+    ) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = password_hash \
+             WHERE id = $1 AND password_hash = $2 AND disabled = 0",
+        )
+        .bind(id)
+        .bind(password_hash)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn set_password(
         conn: &mut AnyConnection,
         id: i64,
@@ -114,5 +146,24 @@ impl User {
             .execute(conn)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::User;
+
+    #[test]
+    fn debug_output_hides_the_password_hash() {
+        let user = User {
+            id: 1,
+            username: "alice".into(),
+            password_hash: "$2b$04$secrethashsecrethashsecrethashsecrethashsecreth".into(),
+            disabled: 0,
+            created_at: 0,
+        };
+        let shown = format!("{user:?}");
+        assert!(shown.contains("alice") && shown.contains("<redacted>"));
+        assert!(!shown.contains("secrethash"));
     }
 }

@@ -9,10 +9,9 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::time::Duration;
 use rocket::{Request, Sentinel};
 use std::ops::Deref;
-use std::sync::Arc;
 
-/// Name of the cookie that holds a browser session's token.
-pub const SESSION_COOKIE: &str = "mt_session";
+/// Name of the cookie that holds a browser session's token (`<app>_session`).
+pub const SESSION_COOKIE: &str = concat!(env!("CARGO_CRATE_NAME"), "_session");
 
 /// The session a page request was authenticated with, from the session cookie. Validated at most
 /// once per request. Failure is a 401 (which the HTML catcher turns into a redirect to /login) or
@@ -36,10 +35,7 @@ async fn authenticate(req: &Request<'_>) -> Result<CurrentSession, AuthError> {
         .cookies()
         .get(SESSION_COOKIE)
         .ok_or(AuthError::Missing)?;
-    let auth = req
-        .rocket()
-        .state::<Arc<Auth>>()
-        .ok_or(AuthError::Unavailable)?;
+    let auth = req.rocket().state::<Auth>().ok_or(AuthError::Unavailable)?;
     auth.authenticate(cookie.value()).await
 }
 
@@ -64,7 +60,7 @@ impl<'r> FromRequest<'r> for CookieSession<'r> {
 /// A page behind the cookie cannot launch without the auth fairing.
 impl Sentinel for CookieSession<'_> {
     fn abort(rocket: &rocket::Rocket<rocket::Ignite>) -> bool {
-        rocket.state::<Arc<Auth>>().is_none()
+        rocket.state::<Auth>().is_none()
     }
 }
 

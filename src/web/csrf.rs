@@ -25,10 +25,8 @@ use rocket::Request;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The form field that carries the token.
-pub const CSRF_FIELD: &str = "csrf";
-/// The cookie that holds the signed-out forms' token.
-pub const CSRF_COOKIE: &str = "mt_csrf";
+/// The cookie that holds the signed-out forms' token (`<app>_csrf`).
+pub const CSRF_COOKIE: &str = concat!(env!("CARGO_CRATE_NAME"), "_csrf");
 /// Length of a signed-out token: 32 random bytes in unpadded base64url.
 const COOKIE_TOKEN_LEN: usize = 43;
 

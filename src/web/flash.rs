@@ -7,7 +7,7 @@ use base64::Engine;
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::time::Duration;
 
-const FLASH_COOKIE: &str = "mt_flash";
+const FLASH_COOKIE: &str = concat!(env!("CARGO_CRATE_NAME"), "_flash");
 /// Longest message kept; anything longer did not come from this app.
 const MAX_LEN: usize = 300;
 

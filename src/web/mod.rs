@@ -1,19 +1,21 @@
-//! The HTML half of the app (SPEC §5): sign in with a browser, see every session of the account
+//! The HTML half of the app: sign in with a browser, see every session of the account
 //! per device, revoke any of them. Server-rendered templates, no JavaScript.
 //!
 //! A browser sign-in is a session row like any API token (kind "browser"); its token lives in an
 //! HttpOnly cookie that only these pages accept (the API reads the Authorization header alone).
 //! Every form that changes state carries a CSRF token (see [`csrf`]).
 
+mod account;
 mod cookie;
 mod csrf;
+mod devices;
 mod flash;
 mod headers;
-mod pages;
+mod page;
 mod view;
 
 pub use cookie::{CookieSession, SESSION_COOKIE};
-pub use csrf::{CheckedForm, CsrfChecked, CSRF_COOKIE, CSRF_FIELD};
+pub use csrf::{CheckedForm, CsrfChecked, CSRF_COOKIE};
 pub use headers::SecurityHeaders;
 
 use rocket::fairing::AdHoc;
@@ -34,8 +36,8 @@ fn unauthorized(req: &Request<'_>) -> Redirect {
     // Only a page can be gone back to; after a refused POST the device list is the place to be.
     let next = (req.method() == rocket::http::Method::Get)
         .then(|| req.uri().to_string())
-        .filter(|path| pages::is_local_path(path) && path != "/sessions");
-    Redirect::to(pages::login_uri(next.as_deref()))
+        .filter(|path| page::is_local_path(path) && path != "/sessions");
+    Redirect::to(page::login_uri(next.as_deref()))
 }
 
 /// Every other error on a page is an HTML page (the API registers its own JSON catchers).
@@ -59,9 +61,14 @@ pub fn stage() -> AdHoc {
         // `Missing`: a missing folder is logged, not a panic (the pages still work unstyled).
         let options = rocket::fs::Options::Missing | rocket::fs::Options::default();
         let files = FileServer::new(static_dir(&rocket), options);
+        // Every template may name the app: `{{ app_name }}`.
+        let templates = Template::custom(|engines| {
+            engines.minijinja.add_global("app_name", crate::APP_NAME);
+        });
         rocket
-            .attach(Template::fairing())
-            .mount("/", pages::routes())
+            .attach(templates)
+            .mount("/", account::routes())
+            .mount("/", devices::routes())
             .mount("/static", files)
             .register("/", catchers![unauthorized, error_page])
     })

@@ -2,7 +2,7 @@
 //! errors. Everything here is rendered through auto-escaping templates.
 
 use crate::device;
-use crate::store::sessions::SessionView;
+use crate::store::sessions::{Kind, SessionView};
 use rocket::http::Status;
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
@@ -17,14 +17,10 @@ pub struct Moment {
 }
 
 impl Moment {
-    /// From an RFC 3339 time as the session views carry it.
-    fn new(rfc3339: &str, now: i64) -> Moment {
-        let ago = OffsetDateTime::parse(rfc3339, &Rfc3339)
-            .map(|t| relative(t.unix_timestamp(), now))
-            .unwrap_or_default();
+    fn new(at: OffsetDateTime, now: i64) -> Moment {
         Moment {
-            ago,
-            exact: rfc3339.to_string(),
+            ago: relative(at.unix_timestamp(), now),
+            exact: at.format(&Rfc3339).unwrap_or_default(),
         }
     }
 }
@@ -38,8 +34,7 @@ pub struct DeviceRow {
     pub name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
-    /// "browser" or "api".
-    pub kind: String,
+    pub kind: Kind,
     /// Which icon to draw: "desktop", "phone", "terminal", "bot" or "other".
     pub icon: &'static str,
     pub created: Moment,
@@ -51,7 +46,7 @@ impl DeviceRow {
     pub fn new(session: &SessionView, now: i64) -> DeviceRow {
         let icon = match device::kind(session.user_agent.as_deref()) {
             // Scripts and command-line tools behind an API token.
-            "other" if session.kind == "api" => "terminal",
+            "other" if session.kind == Kind::Api => "terminal",
             kind => kind,
         };
         DeviceRow {
@@ -60,10 +55,10 @@ impl DeviceRow {
             name: session.name.clone().filter(|n| !n.trim().is_empty()),
             user_agent: session.user_agent.clone(),
             ip: session.ip.clone(),
-            kind: session.kind.clone(),
+            kind: session.kind,
             icon,
-            created: Moment::new(&session.created_at, now),
-            last_used: Moment::new(&session.last_used_at, now),
+            created: Moment::new(session.created_at, now),
+            last_used: Moment::new(session.last_used_at, now),
             current: session.current,
         }
     }
@@ -123,6 +118,10 @@ pub fn error_page(status: Status, message: Option<&str>) -> Template {
         429 => (
             "Too many attempts",
             "Too many attempts. Wait a while and try again.",
+        ),
+        500 => (
+            "Something went wrong",
+            "The server failed to answer. The fault has been logged; try again later.",
         ),
         503 => (
             "Temporarily unavailable",

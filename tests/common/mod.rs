@@ -3,14 +3,18 @@
 //! SQLite by default (a file in a temporary folder). With `TEST_DATABASE_URL` set to a PostgreSQL
 //! server URL (e.g. `postgres://postgres@127.0.0.1:5432/test`), each test creates a database with a
 //! random name on that server instead, and drops it afterwards, even when the test fails.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use multitoken::auth::Auth;
+use multitoken::clock::Clock;
+use multitoken::events::EventBus;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::sync::Arc;
+
+pub use multitoken::token::DEFAULT_PREFIX;
+pub use multitoken::web::{CSRF_COOKIE, SESSION_COOKIE};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -95,16 +99,23 @@ impl Drop for TestDb {
     }
 }
 
+/// A manual clock at the real time.
+fn real_now() -> Clock {
+    Clock::manual(Clock::system().now())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One app on its own database, driven through Rocket's local client.
+/// One app on its own database, driven through Rocket's local client, on a manual clock that
+/// starts at the real time and moves only when a test advances it.
 pub struct TestApp {
     pub client: Client,
     pub db: TestDb,
     url: String,
     auth_overrides: Value,
+    clock: Clock,
 }
 
 /// A response, read whole.
@@ -167,7 +178,7 @@ impl TestApp {
     /// An app whose `[auth]` table is overridden by `auth` (e.g. `json!({"max_sessions": 2})`).
     pub async fn with(auth: Value) -> TestApp {
         let (db, url) = TestDb::new().await;
-        TestApp::on(db, url, auth).await
+        TestApp::on(db, url, auth, real_now()).await
     }
 
     /// An app on an existing database (owned by someone else, e.g. a CLI test).
@@ -175,7 +186,7 @@ impl TestApp {
         let db = TestDb::Shared {
             postgres: url.starts_with("postgres"),
         };
-        TestApp::on(db, url.to_string(), json!({})).await
+        TestApp::on(db, url.to_string(), json!({}), real_now()).await
     }
 
     /// A second instance of the app on this one's database (as behind a load balancer).
@@ -183,10 +194,10 @@ impl TestApp {
         let db = TestDb::Shared {
             postgres: self.db.is_postgres(),
         };
-        TestApp::on(db, self.url.clone(), self.auth_overrides.clone()).await
+        TestApp::on(db, self.url.clone(), self.auth_overrides.clone(), self.clock.clone()).await
     }
 
-    async fn on(db: TestDb, url: String, auth: Value) -> TestApp {
+    async fn on(db: TestDb, url: String, auth: Value, clock: Clock) -> TestApp {
         let mut figment = rocket::Config::figment()
             .merge(("databases.db.url", url.clone()))
             .merge(("log_level", "off"))
@@ -194,7 +205,7 @@ impl TestApp {
         for (key, value) in auth.as_object().expect("an object").clone() {
             figment = figment.merge((format!("auth.{key}"), value));
         }
-        let client = Client::tracked(multitoken::build(figment))
+        let client = Client::tracked(multitoken::build(figment).manage(clock.clone()))
             .await
             .expect("the app ignites");
         let app = TestApp {
@@ -202,6 +213,7 @@ impl TestApp {
             db,
             url,
             auth_overrides: auth,
+            clock,
         };
         app.wait_for_listener().await;
         app
@@ -222,11 +234,23 @@ impl TestApp {
         panic!("the revocation listener did not start within 5 s");
     }
 
-    pub fn auth(&self) -> &Arc<Auth> {
-        self.client
-            .rocket()
-            .state::<Arc<Auth>>()
-            .expect("auth state")
+    pub fn auth(&self) -> &Auth {
+        self.client.rocket().state::<Auth>().expect("auth state")
+    }
+
+    /// The app's event bus, to subscribe to.
+    pub fn events(&self) -> &EventBus {
+        self.client.rocket().state::<EventBus>().expect("event bus")
+    }
+
+    /// The app's clock (shared with its other instances).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Moves the app's clock forward, as if `seconds` had passed.
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance(seconds);
     }
 
     /// A request with optional token and JSON body, from 127.0.0.1 unless `from` says otherwise.

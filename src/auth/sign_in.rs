@@ -1,107 +1,19 @@
-//! What the API and the pages do with accounts and sessions: sign up, sign in, change a password,
-//! end sessions. Handlers stay thin; the rules live here, once for both front ends.
+//! Signing up and in, and changing a password: the account rules, once for the API and the pages.
+//! Handlers stay thin; what they may and may not do lives here.
 
-use super::{Auth, CurrentSession};
+use super::client::clean_text;
+use super::{Auth, ClientInfo, CurrentSession, SignInError, SignUpError};
 use crate::events::{AuthEvent, RevokeReason};
 use crate::password::check_new_password;
-use crate::store::sessions::{Kind, NewSession, Session, SessionView, MAX_NAME};
+use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
+use crate::store::throttle;
 use crate::store::users::{CreateError, User};
-use crate::store::{now, throttle};
 use crate::token::{new_public_id, Token};
-use rocket::http::Status;
-use rocket::request::{FromRequest, Outcome};
-use rocket::Request;
 use sqlx::AnyConnection;
 
-use crate::problem::Problem;
-
-/// Why a sign-in (or a password check) failed.
-#[derive(Debug)]
-pub enum SignInError {
-    /// Too many recent failures for the username or the client IP; retry after this many seconds.
-    Throttled(u64),
-    /// Unknown user, wrong password or disabled user: one answer for all three.
-    InvalidCredentials,
-    /// A new password that does not meet the rules.
-    Invalid(&'static str),
-    /// The password hashing queue is full; try again shortly.
-    Busy,
-    Db(sqlx::Error),
-}
-
-/// Why a sign-up failed.
-#[derive(Debug)]
-pub enum SignUpError {
-    Invalid(&'static str),
-    Taken,
-    /// The password hashing queue is full; try again shortly.
-    Busy,
-    Db(sqlx::Error),
-}
-
-impl From<sqlx::Error> for SignInError {
-    fn from(e: sqlx::Error) -> Self {
-        SignInError::Db(e)
-    }
-}
-
-impl From<SignInError> for Problem {
-    fn from(e: SignInError) -> Problem {
-        match e {
-            SignInError::Throttled(secs) => Problem::throttled(secs),
-            SignInError::InvalidCredentials => Problem::invalid_credentials(),
-            SignInError::Invalid(msg) => Problem::unprocessable(msg),
-            SignInError::Busy => Problem::busy(),
-            SignInError::Db(e) => e.into(),
-        }
-    }
-}
-
-impl From<SignUpError> for Problem {
-    fn from(e: SignUpError) -> Problem {
-        match e {
-            SignUpError::Invalid(msg) => Problem::unprocessable(msg),
-            SignUpError::Taken => Problem::new(
-                Status::Conflict,
-                "username_taken",
-                "That username is already taken",
-            ),
-            SignUpError::Busy => Problem::busy(),
-            SignUpError::Db(e) => e.into(),
-        }
-    }
-}
-
-/// Where a request comes from: the client IP (from the socket unless `ip_header` is set) and the
-/// user agent.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClientInfo {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(ClientInfo {
-            ip: req.client_ip().map(|ip| ip.to_string()),
-            user_agent: req
-                .headers()
-                .get_one("User-Agent")
-                .map(|ua| clean_text(&crate::device::truncate_user_agent(ua))),
-        })
-    }
-}
-
-/// Drops control characters (NUL included, which PostgreSQL cannot store) from user text.
-fn clean_text(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
-}
-
 impl Auth {
-    /// Creates a user (SPEC §4, POST /api/users); the caller checks that signup is open.
+    /// Creates a user (`POST /api/users`, `/signup`, the command line); the caller checks that
+    /// signup is open where it must be.
     pub async fn sign_up(&self, username: &str, password: String) -> Result<User, SignUpError> {
         let username = username.trim();
         if let Some(msg) = User::check_username(username).or(check_new_password(&password)) {
@@ -113,7 +25,7 @@ impl Auth {
             .await
             .map_err(|_| SignUpError::Busy)?;
         let mut conn = self.db.acquire().await.map_err(SignUpError::Db)?;
-        User::create(&mut conn, username, &hash, now())
+        User::create(&mut conn, username, &hash, self.clock.now())
             .await
             .map_err(|e| match e {
                 CreateError::Taken => SignUpError::Taken,
@@ -121,7 +33,7 @@ impl Auth {
             })
     }
 
-    /// Checks a username and password and opens a new session of `kind` (SPEC §3, §4).
+    /// Checks a username and password and opens a new session of `kind`.
     pub async fn sign_in(
         &self,
         username: &str,
@@ -144,7 +56,7 @@ impl Auth {
                     user_id: session.user_id,
                     username: shown_name,
                     session_id: session.id.clone(),
-                    kind: session.kind.clone(),
+                    kind: session.kind,
                     ip: session.ip.clone(),
                     device: session.device.clone(),
                 });
@@ -170,7 +82,7 @@ impl Auth {
         kind: Kind,
         client: &ClientInfo,
     ) -> Result<(Token, Session), SignInError> {
-        let now = now();
+        let now = self.clock.now();
         let key = User::key(username);
         // A username that could never have signed up is not looked up, nor counted against.
         let user_key = User::check_username(&key)
@@ -212,7 +124,7 @@ impl Auth {
             user_agent: client.user_agent.clone(),
             ip: client.ip.clone(),
         };
-        let (token, token_hash) = Token::generate();
+        let (token, token_hash) = Token::generate(&self.config.token_prefix);
         let expires_at =
             (self.config.session_lifetime > 0).then(|| now + self.config.session_lifetime as i64);
         // Eviction picks the least recently used session: write pending uses first.
@@ -220,15 +132,7 @@ impl Auth {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         // Locks the user row, and refuses the login if the password changed or the user was
         // disabled while the hash was being checked: no session may outlive such a change.
-        let still_valid = sqlx::query(
-            "UPDATE users SET password_hash = password_hash \
-             WHERE id = $1 AND password_hash = $2 AND disabled = 0",
-        )
-        .bind(user.id)
-        .bind(&user.password_hash)
-        .execute(&mut *tx)
-        .await?;
-        if still_valid.rows_affected() == 0 {
+        if !User::lock_unchanged(&mut tx, user.id, &user.password_hash).await? {
             return Err(SignInError::InvalidCredentials);
         }
         throttle::release(&mut tx, &attempt).await?;
@@ -319,7 +223,7 @@ impl Auth {
         if let Some(msg) = check_new_password(&new_password) {
             return Err(SignInError::Invalid(msg));
         }
-        let now = now();
+        let now = self.clock.now();
         let user_key = throttle::user_key(&User::key(current.username()));
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
         let (user, attempt) = {
@@ -360,139 +264,5 @@ impl Auth {
             sessions_ended: ended.len(),
         });
         Ok(())
-    }
-
-    /// Ends the current session (logout).
-    pub async fn logout(&self, current: &CurrentSession) -> sqlx::Result<()> {
-        self.log_out(current, false).await
-    }
-
-    /// Ends every session of the current user, this one included (logout-all).
-    pub async fn logout_all(&self, current: &CurrentSession) -> sqlx::Result<()> {
-        self.log_out(current, true).await
-    }
-
-    async fn log_out(&self, current: &CurrentSession, all: bool) -> sqlx::Result<()> {
-        let only = (!all).then(|| current.id());
-        let ended = self.end_sessions(current.user_id(), only, None).await?;
-        self.events.emit(AuthEvent::LoggedOut {
-            user_id: current.user_id(),
-            session_id: current.id().to_string(),
-            all,
-            sessions_ended: ended,
-        });
-        Ok(())
-    }
-
-    /// Revokes one session of a user; `false` when the id is unknown or someone else's.
-    pub async fn end_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool> {
-        let ended = self.end_sessions(user_id, Some(session_id), None).await?;
-        self.revoked(
-            Some(user_id),
-            Some(session_id),
-            RevokeReason::Revoked,
-            ended,
-        );
-        Ok(ended > 0)
-    }
-
-    /// Revokes every session of a user, or every one but `except`; returns how many ended.
-    pub async fn end_all_sessions(
-        &self,
-        user_id: i64,
-        except: Option<&str>,
-    ) -> sqlx::Result<usize> {
-        let ended = self.end_sessions(user_id, None, except).await?;
-        self.revoked(Some(user_id), None, RevokeReason::Revoked, ended);
-        Ok(ended)
-    }
-
-    /// Revokes a session by its id alone (the command line); `false` when there is none.
-    pub async fn revoke_by_id(&self, session_id: &str) -> sqlx::Result<bool> {
-        let mut conn = self.db.acquire().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let ended = Session::delete_by_id(&mut tx, session_id).await?;
-        self.commit_revocation(tx, &ended).await?;
-        self.revoked(None, Some(session_id), RevokeReason::Revoked, ended.len());
-        Ok(!ended.is_empty())
-    }
-
-    /// Deletes one session (`only`), or all of the user's but `except`.
-    async fn end_sessions(
-        &self,
-        user_id: i64,
-        only: Option<&str>,
-        except: Option<&str>,
-    ) -> sqlx::Result<usize> {
-        let mut conn = self.db.acquire().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let ended = match only {
-            Some(id) => Session::delete_for_user(&mut tx, user_id, id).await?,
-            None => Session::delete_all_for_user(&mut tx, user_id, except).await?,
-        };
-        self.commit_revocation(tx, &ended).await?;
-        Ok(ended.len())
-    }
-
-    fn revoked(&self, user_id: Option<i64>, id: Option<&str>, reason: RevokeReason, n: usize) {
-        if n > 0 {
-            self.events.emit(AuthEvent::SessionRevoked {
-                user_id,
-                session_id: id.map(str::to_string),
-                reason,
-                sessions_ended: n,
-            });
-        }
-    }
-
-    /// Disables (or re-enables) a user; disabling ends all of the user's sessions at once.
-    /// Returns `false` when there is no such user.
-    pub async fn set_disabled(&self, user_id: i64, disabled: bool) -> sqlx::Result<bool> {
-        let mut conn = self.db.acquire().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        if !User::set_disabled(&mut tx, user_id, disabled).await? {
-            return Ok(false);
-        }
-        let ended = match disabled {
-            true => Session::delete_all_for_user(&mut tx, user_id, None).await?,
-            false => Vec::new(),
-        };
-        self.commit_revocation(tx, &ended).await?;
-        self.revoked(Some(user_id), None, RevokeReason::UserDisabled, ended.len());
-        Ok(true)
-    }
-
-    /// The user's live sessions as the API shows them, most recently used first.
-    pub async fn sessions_of(&self, current: &CurrentSession) -> sqlx::Result<Vec<SessionView>> {
-        let mut views = self
-            .sessions_of_user(current.user_id(), Some(current.id()))
-            .await?;
-        for view in views.iter_mut().filter(|v| v.current) {
-            // The current request's use may not be written yet.
-            let now = crate::store::rfc3339(current.last_used_at());
-            if now > view.last_used_at {
-                view.last_used_at = now;
-            }
-        }
-        // RFC 3339 UTC strings of one format sort like the times they name.
-        views.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at));
-        Ok(views)
-    }
-
-    /// A user's live sessions, most recently used first; `current` marks one as this device.
-    pub async fn sessions_of_user(
-        &self,
-        user_id: i64,
-        current: Option<&str>,
-    ) -> sqlx::Result<Vec<SessionView>> {
-        // Pending last-used times first, so the order is right.
-        self.flush_touches().await?;
-        let mut conn = self.db.acquire().await?;
-        let rows = Session::list_live(&mut conn, user_id, self.expiry(now())).await?;
-        let idle = self.config.idle_timeout;
-        Ok(rows
-            .iter()
-            .map(|s| s.view(current == Some(s.id.as_str()), idle, s.last_used_at))
-            .collect())
     }
 }

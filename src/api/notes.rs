@@ -1,0 +1,151 @@
+//! The example resource: each signed-in user's notes, at /api/notes. It shows the whole path of a
+//! feature: handlers behind the guard, a table of its own (`src/store/notes.rs`, one migration
+//! per backend), bounds, problem+json errors, OpenAPI, and tests (`tests/notes.rs`).
+//!
+//! Scopes for personal tokens: `notes:read` (list, read) and `notes:write` (create, change,
+//! delete), named in each route's `security`. Until personal tokens exist, every session has
+//! full access, so the session guard is all these routes check.
+
+use super::openapi::{AuthErrors, BodyErrors, NotFound, ProblemDoc};
+use super::{ApiResult, JsonBody};
+use crate::auth::CurrentSession;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::problem::Problem;
+use crate::store::notes::{Note, NoteView, MAX_NOTES};
+use crate::token::new_public_id;
+use rocket::http::Status;
+use rocket::response::status::Created;
+use rocket::serde::json::Json;
+use rocket::State;
+use rocket_db_pools::Connection;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+api_routes![list_notes, create_note, get_note, update_note, delete_note];
+
+/// A note's content, to create or replace it.
+#[derive(Deserialize, ToSchema)]
+struct NoteInput {
+    /// 1 to 200 characters (trimmed), no control characters.
+    #[schema(example = "Groceries", min_length = 1, max_length = 200)]
+    title: String,
+    /// At most 8 KiB; may be empty.
+    #[serde(default)]
+    #[schema(example = "Milk, eggs, bread", max_length = 8192)]
+    body: String,
+}
+
+impl NoteInput {
+    /// The trimmed title and the body, or 422 when they break the rules.
+    fn checked(self) -> ApiResult<(String, String)> {
+        let title = self.title.trim().to_string();
+        match Note::check(&title, &self.body) {
+            Some(msg) => Err(Problem::unprocessable(msg)),
+            None => Ok((title, self.body)),
+        }
+    }
+}
+
+fn no_such_note() -> Problem {
+    Problem::not_found().detail("no such note")
+}
+
+/// The user's notes, most recently changed first (at most 200).
+#[utoipa::path(
+    tag = "notes",
+    responses((status = 200, description = "The user's notes", body = [NoteView]), AuthErrors),
+    security(("bearer" = ["notes:read"]))
+)]
+#[get("/notes")]
+async fn list_notes(
+    session: &CurrentSession,
+    mut db: Connection<Db>,
+) -> ApiResult<Json<Vec<NoteView>>> {
+    let notes = Note::list(&mut db, session.user_id()).await?;
+    Ok(Json(notes.iter().map(Note::view).collect()))
+}
+
+/// Add a note.
+#[utoipa::path(
+    tag = "notes",
+    request_body = NoteInput,
+    responses(
+        (status = 201, description = "Created", body = NoteView,
+            headers(("Location" = String, description = "The new note's address"))),
+        AuthErrors,
+        BodyErrors,
+        (status = 409, description = "The user has 200 notes already (too_many_notes)", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["notes:write"]))
+)]
+#[post("/notes", data = "<input>")]
+async fn create_note(
+    session: &CurrentSession,
+    mut db: Connection<Db>,
+    clock: &State<Clock>,
+    input: JsonBody<NoteInput>,
+) -> ApiResult<Created<Json<NoteView>>> {
+    let (title, body) = input.0.checked()?;
+    let id = new_public_id();
+    let note = Note::insert(&mut db, session.user_id(), &id, &title, &body, clock.now())
+        .await?
+        .ok_or_else(|| {
+            Problem::new(Status::Conflict, "too_many_notes", "Too many notes")
+                .detail(format!("a user may keep at most {MAX_NOTES} notes"))
+        })?;
+    Ok(Created::new(format!("/api/notes/{id}")).body(Json(note.view())))
+}
+
+/// One of the user's notes.
+#[utoipa::path(
+    tag = "notes",
+    params(("id" = String, Path, description = "The note's id")),
+    responses((status = 200, description = "The note", body = NoteView), AuthErrors, NotFound),
+    security(("bearer" = ["notes:read"]))
+)]
+#[get("/notes/<id>")]
+async fn get_note(
+    session: &CurrentSession,
+    mut db: Connection<Db>,
+    id: &str,
+) -> ApiResult<Json<NoteView>> {
+    let note = Note::find(&mut db, session.user_id(), id).await?;
+    note.map(|note| Json(note.view())).ok_or_else(no_such_note)
+}
+
+/// Replace a note's title and body.
+#[utoipa::path(
+    tag = "notes",
+    params(("id" = String, Path, description = "The note's id")),
+    request_body = NoteInput,
+    responses((status = 200, description = "The changed note", body = NoteView), AuthErrors, BodyErrors, NotFound),
+    security(("bearer" = ["notes:write"]))
+)]
+#[put("/notes/<id>", data = "<input>")]
+async fn update_note(
+    session: &CurrentSession,
+    mut db: Connection<Db>,
+    clock: &State<Clock>,
+    id: &str,
+    input: JsonBody<NoteInput>,
+) -> ApiResult<Json<NoteView>> {
+    let (title, body) = input.0.checked()?;
+    let note = Note::update(&mut db, session.user_id(), id, &title, &body, clock.now()).await?;
+    note.map(|note| Json(note.view())).ok_or_else(no_such_note)
+}
+
+/// Delete a note.
+#[utoipa::path(
+    tag = "notes",
+    params(("id" = String, Path, description = "The note's id")),
+    responses((status = 204, description = "Deleted"), AuthErrors, NotFound),
+    security(("bearer" = ["notes:write"]))
+)]
+#[delete("/notes/<id>")]
+async fn delete_note(session: &CurrentSession, mut db: Connection<Db>, id: &str) -> ApiResult<Status> {
+    match Note::delete(&mut db, session.user_id(), id).await? {
+        true => Ok(Status::NoContent),
+        false => Err(no_such_note()),
+    }
+}

@@ -1,0 +1,61 @@
+//! Why an account action failed, and how each reason is answered as a problem.
+
+use crate::problem::Problem;
+use rocket::http::Status;
+
+/// Why a sign-in (or a password check) failed.
+#[derive(Debug)]
+pub enum SignInError {
+    /// Too many recent failures for the username or the client IP; retry after this many seconds.
+    Throttled(u64),
+    /// Unknown user, wrong password or disabled user: one answer for all three.
+    InvalidCredentials,
+    /// A new password that does not meet the rules.
+    Invalid(&'static str),
+    /// The password hashing queue is full; try again shortly.
+    Busy,
+    Db(sqlx::Error),
+}
+
+/// Why a sign-up failed.
+#[derive(Debug)]
+pub enum SignUpError {
+    Invalid(&'static str),
+    Taken,
+    /// The password hashing queue is full; try again shortly.
+    Busy,
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for SignInError {
+    fn from(e: sqlx::Error) -> Self {
+        SignInError::Db(e)
+    }
+}
+
+impl From<SignInError> for Problem {
+    fn from(e: SignInError) -> Problem {
+        match e {
+            SignInError::Throttled(secs) => Problem::throttled(secs),
+            SignInError::InvalidCredentials => Problem::invalid_credentials(),
+            SignInError::Invalid(msg) => Problem::unprocessable(msg),
+            SignInError::Busy => Problem::busy(),
+            SignInError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<SignUpError> for Problem {
+    fn from(e: SignUpError) -> Problem {
+        match e {
+            SignUpError::Invalid(msg) => Problem::unprocessable(msg),
+            SignUpError::Taken => Problem::new(
+                Status::Conflict,
+                "username_taken",
+                "That username is already taken",
+            ),
+            SignUpError::Busy => Problem::busy(),
+            SignUpError::Db(e) => e.into(),
+        }
+    }
+}

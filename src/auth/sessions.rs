@@ -1,0 +1,138 @@
+//! Ending sessions (logout, revocation, disabling a user) and listing them.
+
+use super::{Auth, CurrentSession};
+use crate::events::{AuthEvent, RevokeReason};
+use crate::store::sessions::{Session, SessionView};
+use crate::store::users::User;
+
+impl Auth {
+    /// Ends the current session (logout).
+    pub async fn logout(&self, current: &CurrentSession) -> sqlx::Result<()> {
+        self.log_out(current, false).await
+    }
+
+    /// Ends every session of the current user, this one included (logout-all).
+    pub async fn logout_all(&self, current: &CurrentSession) -> sqlx::Result<()> {
+        self.log_out(current, true).await
+    }
+
+    async fn log_out(&self, current: &CurrentSession, all: bool) -> sqlx::Result<()> {
+        let only = (!all).then(|| current.id());
+        let ended = self.end_sessions(current.user_id(), only, None).await?;
+        self.events.emit(AuthEvent::LoggedOut {
+            user_id: current.user_id(),
+            session_id: current.id().to_string(),
+            all,
+            sessions_ended: ended,
+        });
+        Ok(())
+    }
+
+    /// Revokes one session of a user; `false` when the id is unknown or someone else's.
+    pub async fn end_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool> {
+        let ended = self.end_sessions(user_id, Some(session_id), None).await?;
+        self.revoked(
+            Some(user_id),
+            Some(session_id),
+            RevokeReason::Revoked,
+            ended,
+        );
+        Ok(ended > 0)
+    }
+
+    /// Revokes every session of a user, or every one but `except`; returns how many ended.
+    pub async fn end_all_sessions(
+        &self,
+        user_id: i64,
+        except: Option<&str>,
+    ) -> sqlx::Result<usize> {
+        let ended = self.end_sessions(user_id, None, except).await?;
+        self.revoked(Some(user_id), None, RevokeReason::Revoked, ended);
+        Ok(ended)
+    }
+
+    /// Revokes a session by its id alone (the command line); `false` when there is none.
+    pub async fn revoke_by_id(&self, session_id: &str) -> sqlx::Result<bool> {
+        let mut conn = self.db.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let ended = Session::delete_by_id(&mut tx, session_id).await?;
+        self.commit_revocation(tx, &ended).await?;
+        self.revoked(None, Some(session_id), RevokeReason::Revoked, ended.len());
+        Ok(!ended.is_empty())
+    }
+
+    /// Deletes one session (`only`), or all of the user's but `except`.
+    async fn end_sessions(
+        &self,
+        user_id: i64,
+        only: Option<&str>,
+        except: Option<&str>,
+    ) -> sqlx::Result<usize> {
+        let mut conn = self.db.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let ended = match only {
+            Some(id) => Session::delete_for_user(&mut tx, user_id, id).await?,
+            None => Session::delete_all_for_user(&mut tx, user_id, except).await?,
+        };
+        self.commit_revocation(tx, &ended).await?;
+        Ok(ended.len())
+    }
+
+    fn revoked(&self, user_id: Option<i64>, id: Option<&str>, reason: RevokeReason, n: usize) {
+        if n > 0 {
+            self.events.emit(AuthEvent::SessionRevoked {
+                user_id,
+                session_id: id.map(str::to_string),
+                reason,
+                sessions_ended: n,
+            });
+        }
+    }
+
+    /// Disables (or re-enables) a user; disabling ends all of the user's sessions at once.
+    /// Returns `false` when there is no such user.
+    pub async fn set_disabled(&self, user_id: i64, disabled: bool) -> sqlx::Result<bool> {
+        let mut conn = self.db.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        if !User::set_disabled(&mut tx, user_id, disabled).await? {
+            return Ok(false);
+        }
+        let ended = match disabled {
+            true => Session::delete_all_for_user(&mut tx, user_id, None).await?,
+            false => Vec::new(),
+        };
+        self.commit_revocation(tx, &ended).await?;
+        self.revoked(Some(user_id), None, RevokeReason::UserDisabled, ended.len());
+        Ok(true)
+    }
+
+    /// The user's live sessions as the API shows them, most recently used first.
+    pub async fn sessions_of(&self, current: &CurrentSession) -> sqlx::Result<Vec<SessionView>> {
+        let mut views = self
+            .sessions_of_user(current.user_id(), Some(current.id()))
+            .await?;
+        for view in views.iter_mut().filter(|v| v.current) {
+            // The current request's use may not be written yet.
+            view.last_used_at = view.last_used_at.max(crate::clock::at(current.last_used_at()));
+        }
+        views.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at));
+        Ok(views)
+    }
+
+    /// A user's live sessions, most recently used first; `current` marks one as this device.
+    pub async fn sessions_of_user(
+        &self,
+        user_id: i64,
+        current: Option<&str>,
+    ) -> sqlx::Result<Vec<SessionView>> {
+        // Pending last-used times first, so the order is right.
+        self.flush_touches().await?;
+        let mut conn = self.db.acquire().await?;
+        let rows = Session::list_live(&mut conn, user_id, self.expiry(self.clock.now())).await?;
+        let idle = self.config.idle_timeout;
+        Ok(rows
+            .iter()
+            .map(|s| s.view(current == Some(s.id.as_str()), idle, s.last_used_at))
+            .collect())
+    }
+}

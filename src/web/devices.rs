@@ -1,0 +1,136 @@
+//! The device page: every live session of the account, and the forms that end them.
+
+use super::cookie::{self, CookieSession, SESSION_COOKIE};
+use super::csrf::{self, CsrfChecked};
+use super::flash;
+use super::page::{login_uri, Page, HOME};
+use super::view::DeviceRow;
+use crate::auth::Auth;
+use rocket::http::{CookieJar, Status};
+use rocket::response::Redirect;
+use rocket::State;
+use rocket_dyn_templates::{context, Template};
+
+#[get("/sessions")]
+async fn sessions_page(
+    auth: &State<Auth>,
+    session: CookieSession<'_>,
+    jar: &CookieJar<'_>,
+) -> Page {
+    let sessions = match auth.sessions_of(&session).await {
+        Ok(sessions) => sessions,
+        Err(e) => return Page::from_db(e),
+    };
+    let now = auth.clock.now();
+    let mut rows: Vec<DeviceRow> = sessions.iter().map(|s| DeviceRow::new(s, now)).collect();
+    // This device is in use right now, so it leads; the rest stay most recently used first.
+    rows.sort_by_key(|row| !row.current);
+    let others = rows.iter().filter(|row| !row.current).count();
+    Page::ok(Template::render(
+        "sessions",
+        context! {
+            user: session.username(),
+            csrf: csrf::session_token(&session),
+            flash: flash::take(jar),
+            rows,
+            others,
+        },
+    ))
+}
+
+/// Ends the browser's own session and clears its cookie.
+async fn sign_out(
+    auth: &Auth,
+    session: &CookieSession<'_>,
+    jar: &CookieJar<'_>,
+) -> Result<(), Page> {
+    auth.logout(session).await.map_err(Page::from_db)?;
+    jar.remove(cookie::removal(SESSION_COOKIE));
+    flash::set(
+        jar,
+        "You have been signed out.",
+        auth.config.secure_cookie(),
+    );
+    Ok(())
+}
+
+#[post("/sessions/<id>/revoke", data = "<_csrf>")]
+async fn revoke(
+    auth: &State<Auth>,
+    session: CookieSession<'_>,
+    jar: &CookieJar<'_>,
+    id: &str,
+    _csrf: CsrfChecked,
+) -> Result<Redirect, Page> {
+    let gone = || {
+        Page::error(
+            Status::NotFound,
+            Some("That session does not exist or has already ended."),
+        )
+    };
+    if !crate::token::is_public_id(id) {
+        return Err(gone());
+    }
+    if id == session.id() {
+        sign_out(auth, &session, jar).await?;
+        return Ok(Redirect::to(login_uri(None)));
+    }
+    // Named before it goes, for the message. Another user's id is not in the list: 404, as for
+    // an id that never existed (no hint that it does).
+    let sessions = auth
+        .sessions_of(&session)
+        .await
+        .map_err(Page::from_db)?;
+    let Some(target) = sessions.iter().find(|s| s.id == id) else {
+        return Err(gone());
+    };
+    let title = DeviceRow::new(target, auth.clock.now()).title();
+    if !auth
+        .end_session(session.user_id(), id)
+        .await
+        .map_err(Page::from_db)?
+    {
+        return Err(gone());
+    }
+    flash::set(
+        jar,
+        format!("Signed out {title}."),
+        auth.config.secure_cookie(),
+    );
+    Ok(Redirect::to(HOME))
+}
+
+#[post("/sessions/revoke-others", data = "<_csrf>")]
+async fn revoke_others(
+    auth: &State<Auth>,
+    session: CookieSession<'_>,
+    jar: &CookieJar<'_>,
+    _csrf: CsrfChecked,
+) -> Result<Redirect, Page> {
+    let ended = auth
+        .end_all_sessions(session.user_id(), Some(session.id()))
+        .await
+        .map_err(Page::from_db)?;
+    let message = match ended {
+        0 => "No other device was signed in.".to_string(),
+        1 => "Signed out 1 other device.".to_string(),
+        n => format!("Signed out {n} other devices."),
+    };
+    flash::set(jar, message, auth.config.secure_cookie());
+    Ok(Redirect::to(HOME))
+}
+
+#[post("/logout", data = "<_csrf>")]
+async fn logout(
+    auth: &State<Auth>,
+    session: CookieSession<'_>,
+    jar: &CookieJar<'_>,
+    _csrf: CsrfChecked,
+) -> Result<Redirect, Page> {
+    sign_out(auth, &session, jar).await?;
+    Ok(Redirect::to(login_uri(None)))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![sessions_page, revoke, revoke_others, logout]
+}

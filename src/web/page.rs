@@ -1,0 +1,165 @@
+//! What the page handlers share: the `Page` responder, where a browser goes next, and the forms
+//! shown signed out.
+
+use super::csrf;
+use super::flash;
+use super::view;
+use crate::auth::Auth;
+use crate::problem::DbFault;
+use rocket::http::uri::Origin;
+use rocket::http::{CookieJar, Status};
+use rocket::request::Request;
+use rocket::response::{self, Redirect, Responder};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+
+/// Where a signed-in browser lands.
+pub const HOME: &str = "/sessions";
+
+/// A rendered page with its status (forms shown again after an error are not 200).
+pub struct Page {
+    status: Status,
+    template: Template,
+    pub retry_after: Option<u64>,
+}
+
+impl Page {
+    pub fn new(status: Status, template: Template) -> Page {
+        Page {
+            status,
+            template,
+            retry_after: None,
+        }
+    }
+
+    pub fn ok(template: Template) -> Page {
+        Page::new(Status::Ok, template)
+    }
+
+    pub fn error(status: Status, message: Option<&str>) -> Page {
+        Page::new(status, view::error_page(status, message))
+    }
+
+    /// The page for a full password queue.
+    pub fn busy() -> Page {
+        Page::error(Status::ServiceUnavailable, None)
+    }
+
+    /// The page for a database error: "try again" for an outage, "something went wrong" with
+    /// the logged error id for a fault. The details go to the log only.
+    pub fn from_db(e: sqlx::Error) -> Page {
+        match DbFault::of(&e) {
+            DbFault::Outage => {
+                rocket::warn!("database unavailable: {e}");
+                Page::error(Status::ServiceUnavailable, None)
+            }
+            DbFault::Missing => Page::error(Status::NotFound, None),
+            _ => {
+                let problem = crate::problem::Problem::internal(format_args!("database error: {e}"));
+                let message = format!(
+                    "The server failed to answer; the fault is logged as {}. Try again later.",
+                    problem.error_id.unwrap_or_default()
+                );
+                Page::error(Status::InternalServerError, Some(&message))
+            }
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Page {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = self.template.respond_to(req)?;
+        response.set_status(self.status);
+        if let Some(secs) = self.retry_after {
+            response.set_raw_header("Retry-After", secs.to_string());
+        }
+        Ok(response)
+    }
+}
+
+/// A form page, or a redirect when the browser is already signed in.
+#[derive(Responder)]
+pub enum PageOrRedirect {
+    Page(Page),
+    Redirect(Redirect),
+}
+
+/// Whether `path` may be redirected to after sign-in: a path on this site, never another host
+/// (`//evil.example`, `/\evil.example`, or one that a browser would turn into such by dropping
+/// tabs or newlines).
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= 1024
+        && !path
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+        && Origin::parse(path).is_ok()
+}
+
+/// The sign-in page, with a return path when there is one.
+pub fn login_uri(next: Option<&str>) -> String {
+    uri!(super::account::login_page(next = next)).to_string()
+}
+
+/// Where to go after signing in: `next` when it is a local path, else the device page.
+pub fn landing(next: Option<&str>) -> String {
+    next.filter(|path| is_local_path(path))
+        .unwrap_or(HOME)
+        .to_string()
+}
+
+/// "username must be 3 to 64 characters long" → "Username must be 3 to 64 characters long."
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
+}
+
+/// What the sign-in and sign-up templates show.
+#[derive(Serialize, Default)]
+pub struct FormView<'a> {
+    pub csrf: String,
+    pub username: &'a str,
+    pub name: &'a str,
+    pub next: Option<&'a str>,
+    pub error: Option<String>,
+    pub flash: Option<String>,
+    pub signup: bool,
+}
+
+impl<'a> FormView<'a> {
+    pub fn new(auth: &Auth, jar: &CookieJar<'_>) -> FormView<'a> {
+        FormView {
+            csrf: csrf::signed_out_token(jar, auth.config.secure_cookie()),
+            flash: flash::take(jar),
+            signup: auth.config.signup,
+            ..FormView::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn only_paths_on_this_site_are_return_paths() {
+        for good in ["/", "/sessions", "/sessions?x=1", "/a/b"] {
+            assert!(is_local_path(good), "{good}");
+        }
+        for bad in [
+            "",
+            "sessions",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/ /x",
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
+        }
+    }
+}
