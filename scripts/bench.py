@@ -165,7 +165,7 @@ def bench_sqlite(folder):
         rss = max(rss, nocache(url, base, token))
     if wanted("scale"):
         rss = max(rss, scale(url, base, token, user_id))
-    record("peak RSS of the server (SQLite runs)", f"{rss:.1f} MiB", "(SPEC: ≤ 64 MiB)")
+    record("peak RSS of the server (SQLite runs)", f"{rss:.1f} MiB", "(bar: ≤ 64 MiB)")
 
 
 def ratio(s, token, label=""):
@@ -179,7 +179,7 @@ def ratio(s, token, label=""):
     h, m = mid(health), mid(me)
     record(f"{label}GET /api/health (no auth), median of 3", fmt(h))
     record(f"{label}GET /api/me (authenticated, cached), median of 3", fmt(m))
-    record(f"{label}ratio me / health", f"{m['rps'] / h['rps']:.3f}", "(SPEC: ≥ 0.9)")
+    record(f"{label}ratio me / health", f"{m['rps'] / h['rps']:.3f}", "(bar: ≥ 0.9)")
 
 
 def flood(s, token, folder):
@@ -213,7 +213,7 @@ def flood(s, token, folder):
     record("GET /api/me, 8 connections, no login flood (median p99 of 3)", fmt(q))
     record("GET /api/me, 8 connections, during a login flood (median p99 of 3)", fmt(l),
            f"(16 concurrent logins at bcrypt cost 12: {logins:.1f} logins/s, {refused} not 200)")
-    record("p99 with flood / without", f"{l['p99'] / q['p99']:.2f}", "(SPEC: p99 ≤ 50 ms; ≤ 2×)")
+    record("p99 with flood / without", f"{l['p99'] / q['p99']:.2f}", "(bar: p99 ≤ 50 ms; ≤ 2×)")
 
 
 def nocache(url, base, token):
@@ -258,7 +258,7 @@ def scale(url, base, token, user_id):
             record(f"GET /api/me with {total:,} sessions stored, cache {cache} (median of 3)",
                    fmt(mid[total]), note)
         ratio = mid[1_000_000]["rps"] / mid[1_000]["rps"]
-        record(f"ratio 1,000,000 / 1,000 sessions, cache {cache}", f"{ratio:.3f}", "(SPEC: ≥ 0.95)")
+        record(f"ratio 1,000,000 / 1,000 sessions, cache {cache}", f"{ratio:.3f}", "(bar: ≥ 0.95)")
     return rss
 
 
@@ -343,7 +343,7 @@ def bench_postgres():
         med = latencies[len(latencies) // 2]
         record(f"revocation on A → refused by B ({TRIALS} trials)",
                f"median {med:.2f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.2f} ms, "
-               f"max {latencies[-1]:.2f} ms", "(SPEC: ≤ 100 ms median)")
+               f"max {latencies[-1]:.2f} ms", "(bar: ≤ 100 ms median)")
         rss = max(rss, a.peak_rss_mib(), b.peak_rss_mib())
         record("peak RSS of the server (PostgreSQL runs)", f"{rss:.1f} MiB")
     finally:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (SPEC §10): builds the release binary and measures it with wrk against 127.0.0.1 only.
+# Benchmark: builds the release binary and measures it with wrk against 127.0.0.1 only.
 #   scripts/bench.sh                      # SQLite
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test scripts/bench.sh   # + PostgreSQL
 # Knobs: BENCH_SECONDS (per run, default 10), BENCH_CONNECTIONS (default 32),

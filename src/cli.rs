@@ -3,9 +3,9 @@
 
 use crate::auth::{Auth, SignUpError};
 use crate::clock::Clock;
-use crate::events::EventBus;
 use crate::config::AuthConfig;
 use crate::db::DbPool;
+use crate::events::EventBus;
 use crate::store::users::User;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;

@@ -3,8 +3,8 @@
 //! One bcrypt verify at cost 12 takes a few hundred milliseconds of CPU. On an async worker it
 //! would stall every request that worker holds, so hashing runs on a small pool of threads of its
 //! own (one per core) whose scheduling priority is lowered: when authenticated requests and a flood
-//! of logins compete for the CPU, the requests win and logins queue (SPEC §10: a login flood must
-//! not raise the latency of authenticated requests). The queue is bounded; past it a login is
+//! of logins compete for the CPU, the requests win and logins queue (a login flood must not raise
+//! the latency of authenticated requests: docs/performance.md). The queue is bounded; past it a login is
 //! refused as "busy" (503) instead of piling up without limit.
 
 use std::sync::mpsc::{sync_channel, SyncSender};

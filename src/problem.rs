@@ -20,7 +20,7 @@ pub struct Problem {
     pub retry_after: Option<u64>,
     pub www_authenticate: Option<String>,
     /// On a server fault: the id that the log line of the fault carries too.
-    pub error_id: Option<String>,
+    pub error_id: Option<ErrorId>,
 }
 
 impl Problem {
@@ -89,11 +89,11 @@ impl Problem {
     /// A fault of the server (a bug, not the client's mistake nor an outage): 500 with an opaque
     /// id, logged with the cause, which never reaches the client.
     pub fn internal(cause: impl std::fmt::Display) -> Problem {
-        let id = crate::token::random_bytes::<8>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
-        rocket::error!("internal error {id}: {cause}");
+        Problem::fault(ErrorId::logged(cause))
+    }
+
+    /// The 500 answer of a fault already logged under `id`.
+    pub fn fault(id: ErrorId) -> Problem {
         let mut problem = Problem::from_status(Status::InternalServerError);
         problem.error_id = Some(id);
         problem
@@ -150,6 +150,26 @@ impl Problem {
 
 struct Stashed(Mutex<Option<Problem>>);
 
+/// The opaque id of a server fault: in the 500 answer and in the log line of its cause, so that
+/// a user's report finds the log line and nothing internal reaches the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorId([u8; 8]);
+
+impl ErrorId {
+    /// A new id, logged (as an error) with its cause.
+    pub fn logged(cause: impl std::fmt::Display) -> ErrorId {
+        let id = ErrorId(crate::token::random_bytes());
+        rocket::error!("internal error {id}: {cause}");
+        id
+    }
+}
+
+impl std::fmt::Display for ErrorId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
 /// What a database error means for the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbFault {
@@ -172,21 +192,30 @@ impl DbFault {
             }
             E::RowNotFound => DbFault::Missing,
             E::Database(db) if db.is_unique_violation() => DbFault::Conflict,
-            E::Database(db) if db.code().is_some_and(|code| is_outage_code(&code)) => {
-                DbFault::Outage
+            E::Database(db) => {
+                let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+                match db.code() {
+                    Some(code) if is_outage_code(&code, sqlite) => DbFault::Outage,
+                    _ => DbFault::Bug,
+                }
             }
             _ => DbFault::Bug,
         }
     }
 }
 
-/// PostgreSQL's connection, resource and operator classes (08, 53, 57: e.g. the server shutting
-/// down), and SQLite's busy, locked, I/O, full and cannot-open results.
-fn is_outage_code(code: &str) -> bool {
-    if let Ok(sqlite) = code.parse::<u32>() {
-        return matches!(sqlite & 0xff, 5 | 6 | 10 | 13 | 14);
+/// SQLite's busy, locked, I/O, full and cannot-open results (extended codes keep the primary one
+/// in their low byte); PostgreSQL's connection, resource and operator classes (08, 53, 57: e.g.
+/// the server shutting down).
+fn is_outage_code(code: &str, sqlite: bool) -> bool {
+    match sqlite {
+        true => code
+            .parse::<u32>()
+            .is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 13 | 14)),
+        false => ["08", "53", "57"]
+            .iter()
+            .any(|class| code.starts_with(class)),
     }
-    ["08", "53", "57"].iter().any(|class| code.starts_with(class))
 }
 
 impl From<sqlx::Error> for Problem {
@@ -219,8 +248,8 @@ impl<'r> Responder<'r, 'static> for Problem {
         if let Some(detail) = &self.detail {
             body["detail"] = json!(detail);
         }
-        if let Some(id) = &self.error_id {
-            body["error_id"] = json!(id);
+        if let Some(id) = self.error_id {
+            body["error_id"] = json!(id.to_string());
         }
         let body = body.to_string();
         let mut response = Response::build();
@@ -235,5 +264,52 @@ impl<'r> Responder<'r, 'static> for Problem {
             response.header(Header::new("WWW-Authenticate", challenge));
         }
         response.ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_errors_are_told_apart() {
+        let status = |e: sqlx::Error| Problem::from(e).status.code;
+        assert_eq!(status(sqlx::Error::PoolTimedOut), 503);
+        assert_eq!(status(sqlx::Error::PoolClosed), 503);
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert_eq!(status(sqlx::Error::Io(io)), 503);
+        assert_eq!(status(sqlx::Error::RowNotFound), 404);
+        assert_eq!(status(sqlx::Error::Protocol("unexpected".into())), 500);
+        assert_eq!(status(sqlx::Error::ColumnNotFound("x".into())), 500);
+    }
+
+    #[test]
+    fn outage_codes_are_connection_and_busy_errors() {
+        // PostgreSQL: admin shutdown, connection failure, too many connections.
+        for code in ["57P01", "08006", "53300"] {
+            assert!(is_outage_code(code, false), "{code}");
+        }
+        // SQLite: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_BUSY_SNAPSHOT (517), SQLITE_IOERR_READ (266).
+        for code in ["5", "6", "517", "266"] {
+            assert!(is_outage_code(code, true), "{code}");
+        }
+        // PostgreSQL: syntax error, undefined table, unique and check violations.
+        for code in ["42601", "42P01", "23505", "23514"] {
+            assert!(!is_outage_code(code, false), "{code}");
+        }
+        // SQLite: SQLITE_ERROR (a wrong query), SQLITE_CONSTRAINT and its extended codes.
+        for code in ["1", "19", "2067", "787"] {
+            assert!(!is_outage_code(code, true), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_fault_carries_its_id_and_nothing_else() {
+        let problem = Problem::internal("secret detail: SELECT * FROM users");
+        assert_eq!(problem.status.code, 500);
+        let id = problem.error_id.expect("an id").to_string();
+        assert_eq!(id.len(), 16);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(problem.detail.is_none());
     }
 }

@@ -22,7 +22,9 @@ pub const TOKEN_BODY_LEN: usize = BODY_LEN + CHECKSUM_LEN;
 pub fn check_prefix(prefix: &str) -> Option<&'static str> {
     let valid = !prefix.is_empty()
         && prefix.len() <= 16
-        && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
     (!valid).then_some("token_prefix must be 1 to 16 ASCII letters, digits or '_'")
 }
 

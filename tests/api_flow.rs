@@ -1,4 +1,4 @@
-//! The JSON API of SPEC §4, route by route, including the Django original's test suite translated
+//! The JSON API, route by route, including the Django original's test suite translated
 //! into this contract.
 
 mod common;
@@ -178,7 +178,7 @@ async fn token_keyword_of_the_original_works_like_bearer_in_any_case() {
     reply.assert_problem(401, "invalid_token");
 }
 
-// --- The rest of SPEC §4 ------------------------------------------------------------------------
+// --- The rest of the API ---------------------------------------------------------------------------
 
 #[rocket::async_test]
 async fn signup_returns_the_user_and_usernames_are_case_insensitive() {

@@ -1,4 +1,4 @@
-//! Bad input (SPEC §4, §11): whatever a client sends, the answer is a 4xx
+//! Bad input: whatever a client sends, the answer is a 4xx
 //! `application/problem+json` with a stable `code`, never a 500, never an HTML page, and never a
 //! glimpse of the internals (SQL, panics, crate names).
 
@@ -708,7 +708,10 @@ async fn a_token_with_a_wrong_checksum_is_401_invalid_token() {
     for junk in [
         damaged,
         bad_sum,
-        format!("{DEFAULT_PREFIX}{}", "A".repeat(token.len() - DEFAULT_PREFIX.len())),
+        format!(
+            "{DEFAULT_PREFIX}{}",
+            "A".repeat(token.len() - DEFAULT_PREFIX.len())
+        ),
         token[..token.len() - 1].to_string(),
         format!("{token}A"),
         token.replacen(DEFAULT_PREFIX, "xx_", 1),

@@ -1,5 +1,5 @@
 //! The device page in a real browser: Debian's Chromium, driven through chromedriver with
-//! fantoccini, against the app launched for real on a free port (SPEC §5, issue 3).
+//! fantoccini, against the app launched for real on a free port.
 //!
 //! Signs up and signs in through the forms, sees the browser and two API sessions, revokes one by
 //! clicking, signs out all other devices, signs out. Screenshots of the device page (desktop and

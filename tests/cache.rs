@@ -1,4 +1,4 @@
-//! The validation cache (SPEC §6, §10): a cached request runs no SQL, and every way a session can
+//! The validation cache: a cached request runs no SQL, and every way a session can
 //! end is honoured on the very next request, with the cache on.
 
 mod common;

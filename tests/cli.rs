@@ -1,4 +1,4 @@
-//! The command line (SPEC §9), driven as a user would: the real binary, on its own database.
+//! The command line, driven as a user would: the real binary, on its own database.
 
 mod common;
 use common::*;
@@ -204,36 +204,42 @@ fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) ->
     (status, body)
 }
 
-#[rocket::async_test]
-async fn serve_shuts_down_gracefully_and_keeps_last_use() {
-    let cli = Cli::new().await;
-    cli.create_alice();
-    let port = free_port();
-    let mut server = cli
-        .command(&["serve"])
-        .env("ROCKET_PORT", port.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+impl Cli {
+    /// `serve` on a free port, with its log at `log_level` on a piped stdout; returns once it
+    /// accepts connections.
+    fn serve(&self, log_level: &str) -> (std::process::Child, u16) {
+        let port = free_port();
+        let server = self
+            .command(&["serve"])
+            .env("ROCKET_PORT", port.to_string())
+            .env("ROCKET_LOG_LEVEL", log_level)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (server, port)
     }
+}
+
+/// Logs in as alice (see `create_alice`) and returns the token.
+fn login_alice(port: u16) -> String {
     let login = r#"{"username":"alice","password":"a long password"}"#;
     let (status, body) = http(port, "POST", "/api/auth/login", None, login);
     assert_eq!(status, 200, "{body}");
-    let token: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let token = token["token"].as_str().unwrap().to_string();
-    // A use after touch_interval (1 s) leaves a last-used write pending.
-    std::thread::sleep(Duration::from_millis(2100));
-    assert_eq!(http(port, "GET", "/api/me", Some(&token), "").0, 200);
-    let used_at = multitoken::clock::Clock::system().now();
+    let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+    reply["token"].as_str().unwrap().to_string()
+}
 
+/// Ends the server with SIGTERM and returns its exit status and everything it printed.
+fn stop(mut server: std::process::Child) -> (std::process::ExitStatus, String) {
     let pid = server.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
@@ -251,6 +257,60 @@ async fn serve_shuts_down_gracefully_and_keeps_last_use() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
+    let mut printed = String::new();
+    server
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut printed)
+        .unwrap();
+    (status, printed)
+}
+
+#[rocket::async_test]
+async fn a_server_fault_is_answered_with_an_id_that_its_log_line_carries() {
+    let cli = Cli::new().await;
+    cli.create_alice();
+    let (server, port) = cli.serve("critical");
+    let token = login_alice(port);
+    // A bug to provoke: the handler's table is gone.
+    let app = TestApp::on_url(&cli.url).await;
+    sqlx::query("DROP TABLE notes")
+        .execute(&**app.auth().db())
+        .await
+        .unwrap();
+    let (status, body) = http(port, "GET", "/api/notes", Some(&token), "");
+    assert_eq!(status, 500, "{body}");
+    let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["code"], "internal_error");
+    let id = problem["error_id"]
+        .as_str()
+        .expect("an error id")
+        .to_string();
+    for internal in ["notes", "SELECT", "table", "relation", "sqlx"] {
+        assert!(!body.contains(internal), "{internal} in {body}");
+    }
+    let (_, log) = stop(server);
+    let line = log
+        .lines()
+        .find(|line| line.contains(&id))
+        .unwrap_or_else(|| panic!("no log line carries {id}:\n{log}"));
+    assert!(line.contains("notes"), "the log says what failed: {line}");
+    assert!(!log.contains(&token), "no token in the log");
+}
+
+#[rocket::async_test]
+async fn serve_shuts_down_gracefully_and_keeps_last_use() {
+    let cli = Cli::new().await;
+    cli.create_alice();
+    let (server, port) = cli.serve("off");
+    let token = login_alice(port);
+    // A use after touch_interval (1 s) leaves a last-used write pending.
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(http(port, "GET", "/api/me", Some(&token), "").0, 200);
+    let used_at = multitoken::clock::Clock::system().now();
+
+    let (status, audit) = stop(server);
     assert!(status.success(), "{status:?}");
 
     let app = TestApp::on_url(&cli.url).await;
@@ -262,14 +322,6 @@ async fn serve_shuts_down_gracefully_and_keeps_last_use() {
         last_used >= used_at - 1,
         "last use {last_used} was lost (used at {used_at})"
     );
-
-    let mut audit = String::new();
-    server
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut audit)
-        .unwrap();
     assert!(
         audit.contains("audit: {\"event\":\"login_succeeded\""),
         "{audit}"

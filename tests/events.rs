@@ -1,4 +1,4 @@
-//! Events (SPEC §7), ported from the Django original's signal tests: each fires exactly once
+//! Events, ported from the Django original's signal tests: each fires exactly once
 //! when its action happens, and none carries a secret.
 
 mod common;

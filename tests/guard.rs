@@ -1,4 +1,4 @@
-//! The guard as a developer uses it (SPEC §6): a new route is behind the guard by naming
+//! The guard as a developer uses it: a new route is behind the guard by naming
 //! `&CurrentSession` in its signature; the credential is validated once per request however many
 //! guards ask; `Option<&CurrentSession>` serves signed in or out.
 

@@ -1,4 +1,4 @@
-//! Several instances on one PostgreSQL database (SPEC §6): a revocation on one is honoured by the
+//! Several instances on one PostgreSQL database: a revocation on one is honoured by the
 //! others within a second, even when a listener connection is killed; the login throttle is shared.
 //! Needs `TEST_DATABASE_URL`; on SQLite these tests say they were skipped.
 

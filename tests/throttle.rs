@@ -1,4 +1,4 @@
-//! Login throttling (SPEC §4, §8): failed logins count per username and per client IP within a
+//! Login throttling: failed logins count per username and per client IP within a
 //! window, in the database (so that every instance sees the same counts); past the limit even the
 //! right password is refused with 429 and a Retry-After.
 

@@ -1,4 +1,4 @@
-//! The HTML pages of SPEC §5 through Rocket's local client: every page and action, CSRF and IDOR
+//! The HTML pages through Rocket's local client: every page and action, CSRF and IDOR
 //! attempts, the session cookie's flags and life, escaping, and the headers on every response.
 //!
 //! The client is "tracked": like a browser, it keeps the cookies that responses set and sends

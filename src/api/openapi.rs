@@ -8,9 +8,7 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder, Type,
-};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder, Type};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 /// The problem+json body of every error (RFC 9457).
@@ -40,7 +38,9 @@ fn problem(description: &str, header: Option<(&str, &str)>) -> RefOr<Response> {
         .content("application/problem+json", content);
     if let Some((name, what)) = header {
         let header = HeaderBuilder::new()
-            .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(Type::String)))
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new().schema_type(Type::String),
+            ))
             .description(Some(what))
             .build();
         response = response.header(name, header);
@@ -67,11 +67,17 @@ impl IntoResponses for AuthErrors {
         responses(&[
             (
                 400,
-                problem("Malformed Authorization header (invalid_request)", Some(CHALLENGE)),
+                problem(
+                    "Malformed Authorization header (invalid_request)",
+                    Some(CHALLENGE),
+                ),
             ),
             (
                 401,
-                problem("No token, or an invalid, expired or revoked one", Some(CHALLENGE)),
+                problem(
+                    "No token, or an invalid, expired or revoked one",
+                    Some(CHALLENGE),
+                ),
             ),
             (503, problem("The database is unavailable", None)),
         ])

@@ -21,7 +21,6 @@ pub struct CachedSession {
     pub session_id: Arc<str>,
     pub user_id: i64,
     pub username: Arc<str>,
-    pub created_at: i64,
     pub expires_at: Option<i64>,
     /// The newest known use, in memory ahead of the row; the idle timeout counts from it.
     pub last_used_at: AtomicI64,

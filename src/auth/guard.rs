@@ -1,14 +1,13 @@
 //! The request guard: `&CurrentSession` in a handler's signature puts the route behind a token.
 
 use super::{Auth, CachedSession};
-use crate::problem::{Problem, REALM};
+use crate::problem::{DbFault, ErrorId, Problem, REALM};
 use crate::token::TokenHash;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome};
 use rocket::{Request, Sentinel};
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
-
 
 /// The session a request was authenticated with. Validated at most once per request,
 /// however many guards ask for it. Credentials come only from the `Authorization` header
@@ -54,6 +53,18 @@ pub enum AuthError {
     InvalidToken,
     /// The database could not be asked.
     Unavailable,
+    /// The database answered with an error that is no outage (a bug); logged under this id.
+    Fault(ErrorId),
+}
+
+impl AuthError {
+    /// A database error met while authenticating: an outage, or a fault to log.
+    pub fn from_db(e: sqlx::Error) -> AuthError {
+        match DbFault::of(&e) {
+            DbFault::Outage => AuthError::Unavailable,
+            _ => AuthError::Fault(ErrorId::logged(format_args!("authenticating: {e}"))),
+        }
+    }
 }
 
 impl AuthError {
@@ -82,6 +93,7 @@ impl AuthError {
                 challenge(Some("invalid_token")),
             ),
             AuthError::Unavailable => return Problem::database_unavailable(),
+            AuthError::Fault(id) => return Problem::fault(id),
         };
         let mut problem = Problem::new(status, code, title);
         problem.www_authenticate = www_authenticate;

@@ -50,7 +50,8 @@ pub async fn run(auth: Auth, shutdown: Shutdown) {
             };
             match message {
                 Ok(Some(notification)) => {
-                    auth.cache.evict(&revocations::parse(notification.payload()));
+                    auth.cache
+                        .evict(&revocations::parse(notification.payload()));
                 }
                 Ok(None) | Err(_) => {
                     // Lost: until LISTEN is back, nothing may be served from memory.

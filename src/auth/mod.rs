@@ -104,14 +104,10 @@ impl Auth {
             // Idle in this process's view; another instance may have seen it used: re-read.
         }
         let epoch = self.cache.epoch();
-        let mut conn = self
-            .db
-            .acquire()
-            .await
-            .map_err(|_| AuthError::Unavailable)?;
+        let mut conn = self.db.acquire().await.map_err(AuthError::from_db)?;
         let row = Session::find_for_auth(&mut conn, hash)
             .await
-            .map_err(|_| AuthError::Unavailable)?
+            .map_err(AuthError::from_db)?
             .ok_or(AuthError::InvalidToken)?;
         if self.expiry(now).has_ended(row.last_used_at, row.expires_at) {
             // Refused either way; deleting it now is housekeeping, so a failure here is moot.
@@ -219,7 +215,6 @@ fn cached(row: AuthRow) -> CachedSession {
         session_id: row.id.into(),
         user_id: row.user_id,
         username: row.username.into(),
-        created_at: row.created_at,
         expires_at: row.expires_at,
         last_used_at: row.last_used_at.into(),
         last_written_at: row.last_used_at.into(),

@@ -113,9 +113,11 @@ impl Auth {
             .await?;
         for view in views.iter_mut().filter(|v| v.current) {
             // The current request's use may not be written yet.
-            view.last_used_at = view.last_used_at.max(crate::clock::at(current.last_used_at()));
+            view.last_used_at = view
+                .last_used_at
+                .max(crate::clock::at(current.last_used_at()));
         }
-        views.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at));
+        views.sort_by_key(|view| std::cmp::Reverse(view.last_used_at));
         Ok(views)
     }
 

@@ -57,7 +57,9 @@ impl Note {
         if title.is_empty() {
             Some("title must not be empty".into())
         } else if title.chars().count() > MAX_TITLE_CHARS {
-            Some(format!("title must be at most {MAX_TITLE_CHARS} characters"))
+            Some(format!(
+                "title must be at most {MAX_TITLE_CHARS} characters"
+            ))
         } else if title.chars().any(char::is_control) {
             Some("title must not contain control characters".into())
         } else if body.len() > MAX_BODY_BYTES {
@@ -76,9 +78,8 @@ const COLUMNS: &str = "id, user_id, title, body, created_at, updated_at";
 impl Note {
     /// The user's notes, most recently changed first.
     pub async fn list(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<Vec<Note>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM notes WHERE user_id = $1 ORDER BY updated_at DESC, id"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM notes WHERE user_id = $1 ORDER BY updated_at DESC, id");
         sqlx::query_as(&sql).bind(user_id).fetch_all(conn).await
     }
 

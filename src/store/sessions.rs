@@ -76,7 +76,6 @@ pub struct AuthRow {
     pub id: String,
     pub user_id: i64,
     pub username: String,
-    pub created_at: i64,
     pub last_used_at: i64,
     pub expires_at: Option<i64>,
 }
@@ -199,7 +198,7 @@ impl Session {
         token_hash: &TokenHash,
     ) -> sqlx::Result<Option<AuthRow>> {
         sqlx::query_as(
-            "SELECT s.id, s.user_id, u.username, s.created_at, s.last_used_at, s.expires_at \
+            "SELECT s.id, s.user_id, u.username, s.last_used_at, s.expires_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND u.disabled = 0",
         )

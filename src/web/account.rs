@@ -3,7 +3,9 @@
 use super::cookie::{self, CookieSession};
 use super::csrf::CheckedForm;
 use super::flash;
-use super::page::{is_local_path, landing, login_uri, sentence, FormView, Page, PageOrRedirect, HOME};
+use super::page::{
+    is_local_path, landing, login_uri, sentence, FormView, Page, PageOrRedirect, HOME,
+};
 use super::view;
 use crate::auth::{Auth, ClientInfo, SignInError, SignUpError, SignupOpen};
 use crate::store::sessions::Kind;

@@ -52,6 +52,7 @@ impl<'r> FromRequest<'r> for CookieSession<'r> {
             Err(AuthError::Unavailable) => {
                 Outcome::Error((Status::ServiceUnavailable, AuthError::Unavailable))
             }
+            Err(e @ AuthError::Fault(_)) => Outcome::Error((Status::InternalServerError, *e)),
             Err(e) => Outcome::Error((Status::Unauthorized, *e)),
         }
     }

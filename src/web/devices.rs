@@ -77,10 +77,7 @@ async fn revoke(
     }
     // Named before it goes, for the message. Another user's id is not in the list: 404, as for
     // an id that never existed (no hint that it does).
-    let sessions = auth
-        .sessions_of(&session)
-        .await
-        .map_err(Page::from_db)?;
+    let sessions = auth.sessions_of(&session).await.map_err(Page::from_db)?;
     let Some(target) = sessions.iter().find(|s| s.id == id) else {
         return Err(gone());
     };

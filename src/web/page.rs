@@ -55,10 +55,14 @@ impl Page {
             }
             DbFault::Missing => Page::error(Status::NotFound, None),
             _ => {
-                let problem = crate::problem::Problem::internal(format_args!("database error: {e}"));
+                let problem =
+                    crate::problem::Problem::internal(format_args!("database error: {e}"));
                 let message = format!(
                     "The server failed to answer; the fault is logged as {}. Try again later.",
-                    problem.error_id.unwrap_or_default()
+                    problem
+                        .error_id
+                        .map(|id| id.to_string())
+                        .unwrap_or_default()
                 );
                 Page::error(Status::InternalServerError, Some(&message))
             }

@@ -194,7 +194,13 @@ impl TestApp {
         let db = TestDb::Shared {
             postgres: self.db.is_postgres(),
         };
-        TestApp::on(db, self.url.clone(), self.auth_overrides.clone(), self.clock.clone()).await
+        TestApp::on(
+            db,
+            self.url.clone(),
+            self.auth_overrides.clone(),
+            self.clock.clone(),
+        )
+        .await
     }
 
     async fn on(db: TestDb, url: String, auth: Value, clock: Clock) -> TestApp {
