@@ -72,3 +72,8 @@ pub fn figment() -> Figment {
             rocket::Config::DEFAULT_PROFILE,
         ))
 }
+
+/// The README's Rust examples, compiled and run as doctests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

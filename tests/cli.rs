@@ -273,13 +273,14 @@ async fn a_server_fault_is_answered_with_an_id_that_its_log_line_carries() {
     cli.create_alice();
     let (server, port) = cli.serve("critical");
     let token = login_alice(port);
-    // A bug to provoke: the handler's table is gone.
+    // A bug to provoke: the login handler's throttle table is gone.
     let app = TestApp::on_url(&cli.url).await;
-    sqlx::query("DROP TABLE notes")
+    sqlx::query("DROP TABLE login_failures")
         .execute(&**app.auth().db())
         .await
         .unwrap();
-    let (status, body) = http(port, "GET", "/api/notes", Some(&token), "");
+    let login = r#"{"username":"alice","password":"a long password"}"#;
+    let (status, body) = http(port, "POST", "/api/auth/login", None, login);
     assert_eq!(status, 500, "{body}");
     let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(problem["code"], "internal_error");
@@ -287,7 +288,7 @@ async fn a_server_fault_is_answered_with_an_id_that_its_log_line_carries() {
         .as_str()
         .expect("an error id")
         .to_string();
-    for internal in ["notes", "SELECT", "table", "relation", "sqlx"] {
+    for internal in ["login_failures", "SELECT", "table", "relation", "sqlx"] {
         assert!(!body.contains(internal), "{internal} in {body}");
     }
     let (_, log) = stop(server);
@@ -295,7 +296,10 @@ async fn a_server_fault_is_answered_with_an_id_that_its_log_line_carries() {
         .lines()
         .find(|line| line.contains(&id))
         .unwrap_or_else(|| panic!("no log line carries {id}:\n{log}"));
-    assert!(line.contains("notes"), "the log says what failed: {line}");
+    assert!(
+        line.contains("login_failures"),
+        "the log says what failed: {line}"
+    );
     assert!(!log.contains(&token), "no token in the log");
 }
 

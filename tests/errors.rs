@@ -23,7 +23,7 @@ async fn a_closed_database_is_a_503_to_retry() {
     // Cached now, so the guard passes and the handler meets the closed pool.
     assert_eq!(app.get("/api/me", Some(&token)).await.status.code, 200);
     app.auth().db().close().await;
-    let reply = app.get("/api/notes", Some(&token)).await;
+    let reply = app.get("/api/sessions", Some(&token)).await;
     reply.assert_problem(503, "database_unavailable");
 }
 
