@@ -7,6 +7,9 @@ use std::net::TcpStream;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The binary, found by the package's name (as Cargo names it), whatever the app is called.
+const BIN: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
+
 /// The binary on a fresh database (SQLite, or PostgreSQL with TEST_DATABASE_URL).
 struct Cli {
     _db: TestDb,
@@ -20,7 +23,7 @@ impl Cli {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_multitoken"));
+        let mut cmd = Command::new(BIN);
         cmd.args(args)
             .env(
                 "ROCKET_DATABASES",
@@ -149,14 +152,13 @@ async fn prune_deletes_expired_sessions() {
 
 #[test]
 fn bad_usage_exits_2_and_help_exits_0() {
-    let bin = env!("CARGO_BIN_EXE_multitoken");
     for args in [
         vec!["frobnicate"],
         vec!["create-user"],
         vec!["revoke", "a", "b"],
         vec!["prune", "extra"],
     ] {
-        let out = Command::new(bin).args(&args).output().unwrap();
+        let out = Command::new(BIN).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(stderr(&out).contains("Usage:"), "{args:?}");
     }
@@ -169,7 +171,7 @@ fn bad_usage_exits_2_and_help_exits_0() {
         vec!["prune", "--help"],
         vec!["serve", "--help"],
     ] {
-        let out = Command::new(bin).args(&args).output().unwrap();
+        let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         assert!(stdout(&out).contains("Usage: multitoken"), "{args:?}");
     }
