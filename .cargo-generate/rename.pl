@@ -15,7 +15,7 @@ my ($project, $crate, $prefix) = @ARGV;
 my $files = 0;
 
 find({ no_chdir => 1, wanted => sub {
-    # This folder holds the names it replaces; cargo-generate never copies .git.
+    # This folder holds the very names it replaces; a .git folder is not the app's.
     if (-d && m{^\./(\.cargo-generate|\.git)$}) { $File::Find::prune = 1; return; }
     return unless -f && -T;    # text files only: docs/device-page.png stays untouched
     open(my $in, '<:raw', $_) or die "$_: $!\n";
