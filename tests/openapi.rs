@@ -1,20 +1,15 @@
-//! /api/openapi.json: a valid OpenAPI 3.1 document that covers every mounted /api route, so the
-//! document cannot drift from the code.
+//! /api/openapi.json: a valid OpenAPI 3.1 document that covers every mounted /api route, with
+//! `security` exactly where the session guard is and a request body exactly where the JSON body
+//! guard is (both probed on the running app), and what those guards answer. Each failure says
+//! what to add and where. More: tests/openapi_answers.rs (other answers and their headers, links)
+//! and tests/openapi_schemas.rs (schemas against real responses and the store's rules).
 
 mod common;
+use common::openapi::*;
 use common::*;
-use rocket::http::Status;
+use rocket::http::{ContentType, Header, Status};
 use serde_json::Value;
 use std::collections::BTreeSet;
-
-async fn document() -> (TestApp, Value) {
-    let app = TestApp::new().await;
-    let reply = app.get("/api/openapi.json", None).await;
-    assert_eq!(reply.status, Status::Ok);
-    assert_eq!(reply.content_type.as_deref(), Some("application/json"));
-    let doc = reply.json();
-    (app, doc)
-}
 
 /// Rocket's `/api/sessions/<id>` as OpenAPI's `/api/sessions/{id}`.
 fn openapi_path(rocket_path: &str) -> String {
@@ -38,33 +33,27 @@ async fn every_mounted_api_route_is_documented() {
         .rocket()
         .routes()
         .filter(|r| r.uri.base() == "/api")
-        .map(|r| (openapi_path(r.uri.path()), r.method.as_str().to_lowercase()))
+        .map(|r| (r.method.as_str().to_lowercase(), openapi_path(r.uri.path())))
         .collect();
-    let documented: BTreeSet<(String, String)> = doc["paths"]
-        .as_object()
-        .unwrap()
+    let documented: BTreeSet<(String, String)> = operations(&doc)
         .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .map(move |method| (path.clone(), method.clone()))
-        })
+        .map(|op| (op.method.to_string(), op.path.to_string()))
         .collect();
-    assert!(mounted.len() >= 11, "{mounted:?}");
-    assert_eq!(mounted, documented);
+    let missing: Vec<_> = mounted.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&mounted).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "mounted but not documented: {missing:?}; documented but not mounted: {extra:?}. Every \
+         /api route is listed once, in its module's api_routes![...], with a #[utoipa::path]"
+    );
 }
 
-fn refs(value: &Value, out: &mut Vec<String>) {
+fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     match value {
-        Value::Object(map) => {
-            for (key, v) in map {
-                match (key.as_str(), v) {
-                    ("$ref", Value::String(r)) => out.push(r.clone()),
-                    _ => refs(v, out),
-                }
-            }
-        }
+        Value::Object(map) => map.iter().for_each(|(key, v)| match (key.as_str(), v) {
+            ("$ref", Value::String(r)) => out.push(r),
+            _ => refs(v, out),
+        }),
         Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
         _ => {}
     }
@@ -79,6 +68,11 @@ async fn the_document_is_well_formed_openapi_3_1() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    assert_eq!(
+        doc["security"],
+        serde_json::json!([{"bearer": []}]),
+        "the document's default requirement is the token (BearerScheme in src/api/openapi.rs)"
+    );
 
     let mut found = Vec::new();
     refs(&doc, &mut found);
@@ -86,51 +80,137 @@ async fn the_document_is_well_formed_openapi_3_1() {
     for r in found {
         let name = r
             .strip_prefix("#/components/schemas/")
-            .expect("local schema ref");
+            .expect("a local schema ref");
         assert!(
             doc["components"]["schemas"][name].is_object(),
-            "dangling {r}"
+            "{r} points nowhere: list the type in components(schemas(...)) or derive ToSchema"
         );
     }
 
-    let mut operation_ids = BTreeSet::new();
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
-            let id = op["operationId"].as_str().expect("operationId");
-            assert!(operation_ids.insert(id.to_string()), "duplicate {id}");
-            let responses = op["responses"].as_object().expect("responses");
-            assert!(!responses.is_empty(), "{method} {path}");
-            for (status, response) in responses {
-                let code: u16 = status.parse().expect("numeric status");
-                if code >= 400 {
-                    let content = &response["content"]["application/problem+json"];
-                    assert!(
-                        content.is_object(),
-                        "{method} {path} {status} is not problem+json"
-                    );
-                }
-            }
-            let secured = op.get("security").is_some();
-            let needs_token = responses.contains_key("401")
-                && !matches!(path.as_str(), "/api/auth/login" | "/api/users");
-            assert_eq!(secured, needs_token, "{method} {path} security");
+    let mut ids = BTreeSet::new();
+    for op in operations(&doc) {
+        let label = op.label();
+        assert!(
+            ids.insert(op.id),
+            "{label}: operationId {} is used twice",
+            op.id
+        );
+        assert!(
+            op.op["security"].is_array(),
+            "{label}: no `security` at all (openapi::Rules marks public operations `security: []`)"
+        );
+        for (status, response) in op.op["responses"].as_object().expect("responses") {
+            let code: u16 = status.parse().expect("a numeric status");
+            let schema = &response["content"]["application/problem+json"]["schema"]["$ref"];
+            assert!(
+                code < 400 || schema == "#/components/schemas/ProblemDoc",
+                "{label}: {status} is not documented as problem+json: give it `body = \
+                 ProblemDoc, content_type = \"application/problem+json\"` in {}",
+                op.place()
+            );
         }
     }
 }
 
 #[rocket::async_test]
-async fn documented_schemas_match_real_responses() {
+async fn security_is_declared_exactly_on_the_operations_behind_the_guard() {
     let (app, doc) = document().await;
-    let token = app.user_token("alice").await;
-    let session = &app.get("/api/sessions", Some(&token)).await.json()[0];
-    let schema = &doc["components"]["schemas"]["SessionView"]["properties"];
-    let documented: BTreeSet<_> = schema.as_object().unwrap().keys().cloned().collect();
-    let actual: BTreeSet<_> = session.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(documented, actual);
+    for op in operations(&doc) {
+        let body = op.takes_body().then_some((ContentType::JSON, "{}"));
+        let reply = op.send(&app, None, body).await;
+        let guarded =
+            reply.status == Status::Unauthorized && reply.json()["code"] == "not_authenticated";
+        let label = op.label();
+        match (guarded, op.secured()) {
+            (true, false) => panic!(
+                "{label}: answers 401 without a token but has no `security((\"bearer\" = [...]))` \
+                 in {}",
+                op.place()
+            ),
+            (false, true) => panic!(
+                "{label}: has `security`, yet answers {} without a token: remove `security(...)` \
+                 from {}, or put the route behind `&CurrentSession`",
+                reply.status,
+                op.place()
+            ),
+            _ => {}
+        }
+    }
+}
 
-    let problem = app.get("/api/me", None).await.json();
-    let schema = &doc["components"]["schemas"]["ProblemDoc"]["properties"];
-    for key in problem.as_object().unwrap().keys() {
-        assert!(schema.get(key).is_some(), "{key} not documented");
+#[rocket::async_test]
+async fn secured_operations_document_what_the_guard_answers() {
+    let (app, doc) = document().await;
+    for op in operations(&doc).into_iter().filter(Op::secured) {
+        let (label, place) = (op.label(), op.place());
+        let rule = "openapi::Rules adds AuthErrors to every operation with `security`";
+        for status in [400, 401, 503] {
+            assert!(
+                op.response(status).is_some(),
+                "{label}: no {status} documented ({rule})"
+            );
+        }
+        let (_, required) = header(op.response(401).unwrap(), "WWW-Authenticate")
+            .unwrap_or_else(|| panic!("{label}: its 401 documents no WWW-Authenticate ({rule})"));
+        assert!(
+            required,
+            "{label}: the 401's WWW-Authenticate is not `required`"
+        );
+
+        // The guard's 400 is real, and so is its challenge.
+        let malformed = Header::new("Authorization", "Bearer two words");
+        let mut req = app
+            .client
+            .req(op.method.parse().unwrap(), op.path.replace("{id}", SOME_ID));
+        req = req.header(malformed);
+        let reply = read(req.dispatch().await).await;
+        reply.assert_problem(400, "invalid_request");
+        assert!(reply.header("WWW-Authenticate").is_some(), "{label}");
+        let (_, required) = header(op.response(400).unwrap(), "WWW-Authenticate")
+            .unwrap_or_else(|| panic!("{label}: its 400 documents no WWW-Authenticate ({rule})"));
+        // A malformed-JSON 400 carries no challenge, so it is required only without a body.
+        assert_eq!(
+            required,
+            !op.takes_body(),
+            "{label}: the 400's WWW-Authenticate should be required only when the operation \
+             takes no body (see merge_response in src/api/openapi.rs; {place})"
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn a_request_body_is_documented_exactly_where_the_json_body_guard_is() {
+    let (app, doc) = document().await;
+    app.user_token("alice").await;
+    for op in operations(&doc) {
+        // A fresh token each time: logging out with it must not spoil the next probe.
+        let token = app.login("alice", PASSWORD).await;
+        let reply = op
+            .send(&app, Some(&token), Some((ContentType::Plain, "x")))
+            .await;
+        let (label, place) = (op.label(), op.place());
+        let body_guard = reply.status == Status::UnsupportedMediaType;
+        assert_eq!(
+            body_guard,
+            op.takes_body(),
+            "{label}: answers {} to a text/plain body, but its document {} a request body: \
+             `request_body = ...` belongs in {place} exactly when the handler takes a JsonBody",
+            reply.status,
+            if op.takes_body() { "has" } else { "has no" },
+        );
+        if !body_guard {
+            continue;
+        }
+        assert!(
+            op.op["requestBody"]["content"]["application/json"].is_object(),
+            "{label}: the request body is not application/json"
+        );
+        for status in [400, 413, 415, 422] {
+            assert!(
+                op.response(status).is_some(),
+                "{label}: no {status} documented (openapi::Rules adds BodyErrors to every \
+                 operation with a request body)"
+            );
+        }
     }
 }

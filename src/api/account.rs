@@ -1,6 +1,6 @@
 //! Accounts and sign-in: sign up, log in and out, change the password, the current user.
 
-use super::openapi::{AuthErrors, BodyErrors, ProblemDoc};
+use super::openapi::{Busy, InvalidCredentials, ProblemDoc, Throttled};
 use super::{ApiResult, JsonBody, NoStore};
 use crate::auth::{Auth, ClientInfo, CurrentSession, SignupOpen};
 use crate::store::sessions::{Kind, SessionView};
@@ -15,10 +15,9 @@ api_routes![sign_up, login, logout, logout_all, change_password, me];
 /// A new account.
 #[derive(Deserialize, ToSchema)]
 struct SignUpRequest {
-    /// 3 to 64 ASCII letters, digits, `_`, `.` or `-`; unique case-insensitively.
-    #[schema(example = "alice")]
+    #[schema(schema_with = super::schemas::username)]
     username: String,
-    /// 8 to 72 bytes (bcrypt's limit; longer passwords are refused, never truncated).
+    #[schema(schema_with = super::schemas::new_password)]
     password: String,
 }
 
@@ -30,13 +29,16 @@ struct LoginRequest {
     username: String,
     /// Not trimmed.
     password: String,
+    /// A name for the session, shown in the session list (cut to 100 bytes, control characters
+    /// dropped).
+    #[schema(example = "laptop")]
     name: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 struct PasswordChangeRequest {
     current_password: String,
-    /// 8 to 72 bytes.
+    #[schema(schema_with = super::schemas::new_password)]
     new_password: String,
 }
 
@@ -60,10 +62,15 @@ struct LoginResponse {
     tag = "users",
     request_body = SignUpRequest,
     responses(
-        (status = 201, description = "Created", body = UserView),
-        BodyErrors,
+        (status = 201, description = "Created", body = UserView, links(
+            ("login" = (operation_id = "login", request_body = json!({
+                "username": "$request.body#/username",
+                "password": "$request.body#/password",
+            }))),
+        )),
         (status = 404, description = "Signup is disabled", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "Username taken", body = ProblemDoc, content_type = "application/problem+json"),
+        Busy,
     )
 )]
 #[post("/users", data = "<body>")]
@@ -87,10 +94,9 @@ async fn sign_up(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "A new session", body = LoginResponse),
-        BodyErrors,
-        (status = 401, description = "Invalid credentials (unknown user, wrong password or disabled user alike)", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed logins; see Retry-After", body = ProblemDoc, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds until a login may be tried again"))),
+        InvalidCredentials,
+        Throttled,
+        Busy,
     )
 )]
 #[post("/auth/login", data = "<body>")]
@@ -117,7 +123,7 @@ async fn login(
 /// Log out: ends the session of the presented token only.
 #[utoipa::path(
     tag = "auth",
-    responses((status = 204, description = "Session ended"), AuthErrors),
+    responses((status = 204, description = "Session ended")),
     security(("bearer" = []))
 )]
 #[post("/auth/logout")]
@@ -129,7 +135,7 @@ async fn logout(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Statu
 /// Log out everywhere: ends every session of the user, browser ones too.
 #[utoipa::path(
     tag = "auth",
-    responses((status = 204, description = "All sessions ended"), AuthErrors),
+    responses((status = 204, description = "All sessions ended")),
     security(("bearer" = []))
 )]
 #[post("/auth/logout-all")]
@@ -144,10 +150,9 @@ async fn logout_all(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<S
     request_body = PasswordChangeRequest,
     responses(
         (status = 204, description = "Password changed"),
-        BodyErrors,
-        AuthErrors,
-        (status = 401, description = "No valid token, or a wrong current password", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords", body = ProblemDoc, content_type = "application/problem+json"),
+        InvalidCredentials,
+        Throttled,
+        Busy,
     ),
     security(("bearer" = []))
 )]
@@ -170,7 +175,7 @@ async fn change_password(
 /// The user of the presented token.
 #[utoipa::path(
     tag = "users",
-    responses((status = 200, description = "The current user", body = UserView), AuthErrors),
+    responses((status = 200, description = "The current user", body = UserView)),
     security(("bearer" = []))
 )]
 #[get("/me")]

@@ -51,14 +51,17 @@ features! {
 }
 
 mod json;
+mod methods;
 pub mod openapi;
+mod schemas;
 
 pub use json::JsonBody;
 
 use crate::problem::Problem;
+use methods::MethodNotAllowed;
 use rocket::fairing::AdHoc;
 use rocket::http::{Header, Status};
-use rocket::Request;
+use rocket::{Either, Request};
 
 /// What an API handler returns: its answer, or a problem+json error.
 pub type ApiResult<T> = Result<T, Problem>;
@@ -84,9 +87,14 @@ impl<R> NoStore<R> {
     }
 }
 
+/// Every /api error that no handler answered itself: a wrong method on a known path is 405
+/// (see [`methods`]), anything else the problem a guard stashed, or the generic one.
 #[catch(default)]
-fn problem_catcher(status: Status, req: &Request<'_>) -> Problem {
-    Problem::for_catcher(status, req)
+fn problem_catcher(status: Status, req: &Request<'_>) -> Either<MethodNotAllowed, Problem> {
+    match methods::method_not_allowed(status, req) {
+        Some(answer) => Either::Left(answer),
+        None => Either::Right(Problem::for_catcher(status, req)),
+    }
 }
 
 /// Mounts every feature's routes at /api, and the JSON catchers.

@@ -6,7 +6,7 @@
 //! delete), named in each route's `security`. Until personal tokens exist, every session has
 //! full access, so the session guard is all these routes check.
 
-use super::openapi::{AuthErrors, BodyErrors, NotFound, ProblemDoc};
+use super::openapi::{NotFound, ProblemDoc};
 use super::{ApiResult, JsonBody};
 use crate::auth::CurrentSession;
 use crate::clock::Clock;
@@ -27,12 +27,10 @@ api_routes![list_notes, create_note, get_note, update_note, delete_note];
 /// A note's content, to create or replace it.
 #[derive(Deserialize, ToSchema)]
 struct NoteInput {
-    /// 1 to 200 characters (trimmed), no control characters.
-    #[schema(example = "Groceries", min_length = 1, max_length = 200)]
+    #[schema(schema_with = super::schemas::note_title)]
     title: String,
-    /// At most 8 KiB; may be empty.
     #[serde(default)]
-    #[schema(example = "Milk, eggs, bread", max_length = 8192)]
+    #[schema(schema_with = super::schemas::note_body)]
     body: String,
 }
 
@@ -54,7 +52,7 @@ fn no_such_note() -> Problem {
 /// The user's notes, most recently changed first (at most 200).
 #[utoipa::path(
     tag = "notes",
-    responses((status = 200, description = "The user's notes", body = [NoteView]), AuthErrors),
+    responses((status = 200, description = "The user's notes", body = [NoteView])),
     security(("bearer" = ["notes:read"]))
 )]
 #[get("/notes")]
@@ -72,9 +70,12 @@ async fn list_notes(
     request_body = NoteInput,
     responses(
         (status = 201, description = "Created", body = NoteView,
-            headers(("Location" = String, description = "The new note's address"))),
-        AuthErrors,
-        BodyErrors,
+            headers(("Location" = String, description = "The new note's address")),
+            links(
+                ("get_note" = (operation_id = "get_note", parameters(("id" = "$response.body#/id")))),
+                ("update_note" = (operation_id = "update_note", parameters(("id" = "$response.body#/id")))),
+                ("delete_note" = (operation_id = "delete_note", parameters(("id" = "$response.body#/id")))),
+            )),
         (status = 409, description = "The user has 200 notes already (too_many_notes)", body = ProblemDoc, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["notes:write"]))
@@ -100,8 +101,8 @@ async fn create_note(
 /// One of the user's notes.
 #[utoipa::path(
     tag = "notes",
-    params(("id" = String, Path, description = "The note's id")),
-    responses((status = 200, description = "The note", body = NoteView), AuthErrors, NotFound),
+    params(("id" = String, Path, description = "The note's id", pattern = "^[A-Za-z0-9_-]{22}$")),
+    responses((status = 200, description = "The note", body = NoteView), NotFound),
     security(("bearer" = ["notes:read"]))
 )]
 #[get("/notes/<id>")]
@@ -117,9 +118,9 @@ async fn get_note(
 /// Replace a note's title and body.
 #[utoipa::path(
     tag = "notes",
-    params(("id" = String, Path, description = "The note's id")),
+    params(("id" = String, Path, description = "The note's id", pattern = "^[A-Za-z0-9_-]{22}$")),
     request_body = NoteInput,
-    responses((status = 200, description = "The changed note", body = NoteView), AuthErrors, BodyErrors, NotFound),
+    responses((status = 200, description = "The changed note", body = NoteView), NotFound),
     security(("bearer" = ["notes:write"]))
 )]
 #[put("/notes/<id>", data = "<input>")]
@@ -138,8 +139,8 @@ async fn update_note(
 /// Delete a note.
 #[utoipa::path(
     tag = "notes",
-    params(("id" = String, Path, description = "The note's id")),
-    responses((status = 204, description = "Deleted"), AuthErrors, NotFound),
+    params(("id" = String, Path, description = "The note's id", pattern = "^[A-Za-z0-9_-]{22}$")),
+    responses((status = 204, description = "Deleted"), NotFound),
     security(("bearer" = ["notes:write"]))
 )]
 #[delete("/notes/<id>")]

@@ -45,7 +45,10 @@ async fn ready(mut db: Connection<Db>) -> ApiResult<Json<StatusView>> {
 }
 
 /// This document: OpenAPI 3.1, generated from the route code.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "The OpenAPI document")))]
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI document", body = Object, content_type = "application/json"))
+)]
 #[get("/openapi.json")]
 fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(super::document())

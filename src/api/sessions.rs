@@ -1,6 +1,6 @@
 //! The signed-in user's sessions, one per device: list them, revoke one.
 
-use super::openapi::{AuthErrors, NotFound};
+use super::openapi::NotFound;
 use super::ApiResult;
 use crate::auth::{Auth, CurrentSession};
 use crate::problem::Problem;
@@ -15,7 +15,7 @@ api_routes![sessions, revoke];
 /// The user's live sessions, most recently used first.
 #[utoipa::path(
     tag = "sessions",
-    responses((status = 200, description = "Live sessions", body = [SessionView]), AuthErrors),
+    responses((status = 200, description = "Live sessions", body = [SessionView])),
     security(("bearer" = []))
 )]
 #[get("/sessions")]
@@ -26,8 +26,8 @@ async fn sessions(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Jso
 /// Revoke one of the user's sessions by its public id.
 #[utoipa::path(
     tag = "sessions",
-    params(("id" = String, Path, description = "The session's public id")),
-    responses((status = 204, description = "Session ended"), AuthErrors, NotFound),
+    params(("id" = String, Path, description = "The session's public id", pattern = "^[A-Za-z0-9_-]{22}$")),
+    responses((status = 204, description = "Session ended"), NotFound),
     security(("bearer" = []))
 )]
 #[delete("/sessions/<id>")]

@@ -13,6 +13,9 @@ use rocket::local::asynchronous::{Client, LocalResponse};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 
+/// The OpenAPI document's operations, for tests/openapi*.rs.
+pub mod openapi;
+
 pub use multitoken::token::DEFAULT_PREFIX;
 pub use multitoken::web::{CSRF_COOKIE, SESSION_COOKIE};
 
