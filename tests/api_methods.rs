@@ -38,8 +38,6 @@ async fn a_wrong_method_on_a_known_path_is_405_with_the_methods_it_takes() {
         (Method::Get, "/api/auth/login", "POST"),
         (Method::Trace, "/api/health", "GET, HEAD"),
         (Method::Options, "/api/sessions", "GET, HEAD"),
-        (Method::Put, "/api/notes", "GET, HEAD, POST"),
-        (Method::Post, "/api/notes/any-id", "DELETE, GET, HEAD, PUT"),
         (Method::Get, "/api/sessions/any-id", "DELETE"),
     ];
     for (method, path, allow) in cases {
@@ -85,14 +83,10 @@ async fn allow_lists_exactly_the_mounted_methods_of_every_api_path() {
 #[rocket::async_test]
 async fn the_method_is_checked_before_the_token() {
     let app = TestApp::new().await;
-    let reply = send(&app, Method::Patch, "/api/notes", Some("mt_junk")).await;
-    assert_405(
-        &reply,
-        "GET, HEAD, POST",
-        "PATCH /api/notes with a junk token",
-    );
+    let reply = send(&app, Method::Patch, "/api/sessions", Some("mt_junk")).await;
+    assert_405(&reply, "GET, HEAD", "PATCH /api/sessions with a junk token");
     // With the right method the guard answers as before.
-    send(&app, Method::Get, "/api/notes", Some("mt_junk"))
+    send(&app, Method::Get, "/api/sessions", Some("mt_junk"))
         .await
         .assert_problem(401, "invalid_token");
 }
@@ -112,13 +106,13 @@ async fn unknown_paths_and_a_routes_own_404_stay_404() {
     let token = app.user_token("alice").await;
     let reply = send(
         &app,
-        Method::Get,
-        "/api/notes/AAAAAAAAAAAAAAAAAAAAAA",
+        Method::Delete,
+        "/api/sessions/AAAAAAAAAAAAAAAAAAAAAA",
         Some(&token),
     )
     .await;
     reply.assert_problem(404, "not_found");
-    assert_eq!(reply.json()["detail"], "no such note");
+    assert_eq!(reply.json()["detail"], "no such session");
 
     let closed = TestApp::with(json!({"signup": false})).await;
     let reply = closed.signup("bob", PASSWORD).await;

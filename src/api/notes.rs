@@ -7,12 +7,13 @@
 //! full access, so the session guard is all these routes check.
 
 use super::openapi::{NotFound, ProblemDoc};
+use super::schemas::{string, CONTROL, NO_NUL, WHITESPACE};
 use super::{ApiResult, JsonBody};
 use crate::auth::CurrentSession;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::problem::Problem;
-use crate::store::notes::{Note, NoteView, MAX_NOTES};
+use crate::store::notes::{Note, NoteView, MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
 use crate::token::new_public_id;
 use rocket::http::Status;
 use rocket::response::status::Created;
@@ -20,6 +21,7 @@ use rocket::serde::json::Json;
 use rocket::State;
 use rocket_db_pools::Connection;
 use serde::Deserialize;
+use utoipa::openapi::schema::Object;
 use utoipa::ToSchema;
 
 api_routes![list_notes, create_note, get_note, update_note, delete_note];
@@ -27,11 +29,38 @@ api_routes![list_notes, create_note, get_note, update_note, delete_note];
 /// A note's content, to create or replace it.
 #[derive(Deserialize, ToSchema)]
 struct NoteInput {
-    #[schema(schema_with = super::schemas::note_title)]
+    #[schema(schema_with = title_schema)]
     title: String,
     #[serde(default)]
-    #[schema(schema_with = super::schemas::note_body)]
+    #[schema(schema_with = body_schema)]
     body: String,
+}
+
+/// A note's title: trimmed, then 1 to 200 characters, none of them a control character.
+fn title_schema() -> Object {
+    let inner = MAX_TITLE_CHARS - 2;
+    string(&format!(
+        "1 to {MAX_TITLE_CHARS} characters once surrounding whitespace is trimmed, no control \
+         characters."
+    ))
+    .min_length(Some(1))
+    .pattern(Some(format!(
+        "^[{WHITESPACE}]*[^{WHITESPACE}{CONTROL}](?:[^{CONTROL}]{{0,{inner}}}[^{WHITESPACE}{CONTROL}])?[{WHITESPACE}]*$"
+    )))
+    .examples(["Groceries"])
+    .build()
+}
+
+/// A note's body: at most 8 KiB, no NUL; may be empty.
+fn body_schema() -> Object {
+    string(&format!(
+        "At most {MAX_BODY_BYTES} bytes of UTF-8, without NUL; may be empty. The length below \
+         counts characters, which are bytes for ASCII."
+    ))
+    .max_length(Some(MAX_BODY_BYTES))
+    .pattern(Some(NO_NUL))
+    .examples(["Milk, eggs, bread"])
+    .build()
 }
 
 impl NoteInput {

@@ -190,7 +190,6 @@ impl IntoResponses for Busy {
         (name = "auth", description = "Log in and out"),
         (name = "users", description = "Accounts"),
         (name = "sessions", description = "A user's sessions, one per device"),
-        (name = "notes", description = "The example resource: each user's own notes"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]

@@ -1,26 +1,27 @@
-//! The input rules of the store (src/store/users.rs, src/store/notes.rs, src/password.rs) as JSON
+//! The input rules of the store (src/store/users.rs, src/password.rs) as JSON
 //! Schema, for `#[schema(schema_with = ...)]`: a request a generator builds from the document is
-//! accepted exactly when it keeps them, so fuzzed sign-ups and notes can succeed, and a fuzzer
+//! accepted exactly when it keeps them, so fuzzed sign-ups can succeed, and a fuzzer
 //! can tell a wrong rejection from a right one. tests/openapi_schemas.rs compares each pattern
-//! with the Rust check it mirrors.
+//! with the Rust check it mirrors. A feature's own rules sit in its module (src/api/notes.rs),
+//! built from the pieces here.
 //!
-//! JSON Schema counts characters where the password and note body rules count UTF-8 bytes: the
+//! JSON Schema counts characters where byte limits (the password's, say) count UTF-8 bytes: the
 //! two agree on ASCII, and the descriptions say so.
 
 use crate::password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES};
-use crate::store::notes::{MAX_BODY_BYTES, MAX_TITLE_CHARS};
 use crate::store::users::USERNAME_LEN;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 /// What `str::trim` removes (Unicode White_Space, `char::is_whitespace`), as a regex class body.
-const WHITESPACE: &str =
+pub const WHITESPACE: &str =
     r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
 /// `char::is_control` (general category Cc), as a regex class body.
-const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+pub const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
 /// Any text without NUL.
-const NO_NUL: &str = r"^[^\u0000]*$";
+pub const NO_NUL: &str = r"^[^\u0000]*$";
 
-fn string(description: &str) -> ObjectBuilder {
+/// A string schema with its description.
+pub fn string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .description(Some(description))
@@ -51,32 +52,5 @@ pub fn new_password() -> Object {
     .max_length(Some(MAX_PASSWORD_BYTES))
     .pattern(Some(NO_NUL))
     .examples(["correct horse battery"])
-    .build()
-}
-
-/// A note's title: trimmed, then 1 to 200 characters, none of them a control character.
-pub fn note_title() -> Object {
-    let inner = MAX_TITLE_CHARS - 2;
-    string(&format!(
-        "1 to {MAX_TITLE_CHARS} characters once surrounding whitespace is trimmed, no control \
-         characters."
-    ))
-    .min_length(Some(1))
-    .pattern(Some(format!(
-        "^[{WHITESPACE}]*[^{WHITESPACE}{CONTROL}](?:[^{CONTROL}]{{0,{inner}}}[^{WHITESPACE}{CONTROL}])?[{WHITESPACE}]*$"
-    )))
-    .examples(["Groceries"])
-    .build()
-}
-
-/// A note's body: at most 8 KiB, no NUL; may be empty.
-pub fn note_body() -> Object {
-    string(&format!(
-        "At most {MAX_BODY_BYTES} bytes of UTF-8, without NUL; may be empty. The length below \
-         counts characters, which are bytes for ASCII."
-    ))
-    .max_length(Some(MAX_BODY_BYTES))
-    .pattern(Some(NO_NUL))
-    .examples(["Milk, eggs, bread"])
     .build()
 }

@@ -15,6 +15,8 @@ use std::net::SocketAddr;
 
 /// The OpenAPI document's operations, for tests/openapi*.rs.
 pub mod openapi;
+/// Values checked against the document's schemas.
+pub mod schemas;
 
 pub use multitoken::token::DEFAULT_PREFIX;
 pub use multitoken::web::{CSRF_COOKIE, SESSION_COOKIE};
