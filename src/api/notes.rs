@@ -7,7 +7,7 @@
 //! full access, so the session guard is all these routes check.
 
 use super::openapi::{NotFound, ProblemDoc};
-use super::schemas::{string, CONTROL, NO_NUL, WHITESPACE};
+use super::schemas::{string, NO_NUL, WHITESPACE};
 use super::{ApiResult, JsonBody};
 use crate::auth::CurrentSession;
 use crate::clock::Clock;
@@ -35,6 +35,9 @@ struct NoteInput {
     #[schema(schema_with = body_schema)]
     body: String,
 }
+
+/// `char::is_control` (general category Cc), as a regex class body.
+const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
 
 /// A note's title: trimmed, then 1 to 200 characters, none of them a control character.
 fn title_schema() -> Object {

@@ -15,8 +15,6 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 /// What `str::trim` removes (Unicode White_Space, `char::is_whitespace`), as a regex class body.
 pub const WHITESPACE: &str =
     r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-/// `char::is_control` (general category Cc), as a regex class body.
-pub const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
 /// Any text without NUL.
 pub const NO_NUL: &str = r"^[^\u0000]*$";
 
