@@ -75,7 +75,8 @@ async fn timestamps_are_documented_as_date_time() {
             }
         }
     }
-    assert!(timestamps >= 5, "{timestamps}");
+    // At least the session's created_at, last_used_at and expires_at.
+    assert!(timestamps >= 3, "{timestamps}");
 }
 
 #[rocket::async_test]
