@@ -37,8 +37,12 @@ fn every_readme_excerpt_stands_in_its_file() {
     let excerpts = excerpts(&readme);
     assert!(excerpts.len() >= 4, "the recipe has its excerpts");
     for (line, file, code) in excerpts {
-        let source = fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("README line {line} names {file}: {e}"));
+        let source = fs::read_to_string(&file).unwrap_or_else(|e| {
+            panic!(
+                "README line {line} quotes {file} ({e}): if you removed it, remove or \
+                     replace this block of the README too"
+            )
+        });
         assert!(
             source.contains(&code),
             "README line {line}: this block no longer stands in {file} as written; \
