@@ -126,3 +126,24 @@ async fn a_subscriber_that_never_reads_does_not_stall_logins() {
     }
     app.login("user1", PASSWORD).await;
 }
+
+#[rocket::async_test]
+async fn a_subscriber_without_the_event_stage_fails_at_ignition() {
+    let figment = rocket::Config::figment().merge(("log_level", "off"));
+    let rocket = rocket::custom(figment).attach(multitoken::events::subscriber("mailer", |_| {}));
+    let Err(error) = rocket::local::asynchronous::Client::tracked(rocket).await else {
+        panic!("ignition should fail without events::stage()");
+    };
+    assert!(matches!(
+        error.kind(),
+        rocket::error::ErrorKind::FailedFairings(_)
+    ));
+    // With the stage, the same subscriber ignites.
+    let figment = rocket::Config::figment().merge(("log_level", "off"));
+    let rocket = rocket::custom(figment)
+        .attach(multitoken::events::stage())
+        .attach(multitoken::events::subscriber("mailer", |_| {}));
+    assert!(rocket::local::asynchronous::Client::tracked(rocket)
+        .await
+        .is_ok());
+}
