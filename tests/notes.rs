@@ -265,16 +265,7 @@ async fn notes_answers_conform_to_the_documented_schemas() {
             app.get("/api/notes/x", Some(&token)).await,
         ),
     ];
-    for (path, method, status, reply) in replies {
-        let at = format!("{} {path} {status}", method.to_uppercase());
-        assert_eq!(reply.status.code, status, "{at}: {}", reply.text);
-        conforms(
-            &doc,
-            answer_schema(&doc, path, method, status),
-            &reply.json(),
-            &at,
-        );
-    }
+    assert_answers_conform(&doc, replies);
 }
 
 #[rocket::async_test]

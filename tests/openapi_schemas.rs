@@ -46,16 +46,7 @@ async fn real_responses_conform_to_the_documented_schemas() {
             app.revoke(&token, "AAAAAAAAAAAAAAAAAAAAAA").await,
         ),
     ];
-    for (path, method, status, reply) in replies {
-        let at = format!("{} {path} {status}", method.to_uppercase());
-        assert_eq!(reply.status.code, status, "{at}: {}", reply.text);
-        conforms(
-            &doc,
-            answer_schema(&doc, path, method, status),
-            &reply.json(),
-            &at,
-        );
-    }
+    assert_answers_conform(&doc, replies);
 }
 
 #[rocket::async_test]

@@ -1,6 +1,7 @@
 //! Checking values against the OpenAPI document's schemas, for tests/openapi_schemas.rs and the
 //! features' own tests.
 
+use super::Reply;
 use regex::Regex;
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
@@ -112,4 +113,22 @@ pub fn keeps(property: &Value, pattern: &Regex, text: &str) -> bool {
         && property["maxLength"]
             .as_u64()
             .map_or(true, |max| len <= max)
+}
+
+/// Asserts that each reply has its status and that its body conforms to the schema documented
+/// for that operation's answer: `(path as documented, method, status, reply)`.
+pub fn assert_answers_conform<'a>(
+    doc: &Value,
+    replies: impl IntoIterator<Item = (&'a str, &'a str, u16, Reply)>,
+) {
+    for (path, method, status, reply) in replies {
+        let at = format!("{} {path} {status}", method.to_uppercase());
+        assert_eq!(reply.status.code, status, "{at}: {}", reply.text);
+        conforms(
+            doc,
+            answer_schema(doc, path, method, status),
+            &reply.json(),
+            &at,
+        );
+    }
 }
