@@ -75,7 +75,9 @@ pub fn parse(args: &[String]) -> Command {
         _ => {}
     }
     let one_arg = |what: &str| match rest {
-        [arg] if !arg.starts_with('-') => Ok(arg.to_string()),
+        // After `--`, and for a session id (base64url, so it may begin with '-'), as it is.
+        ["--", arg] => Ok(arg.to_string()),
+        [arg] if !arg.starts_with('-') || crate::token::is_public_id(arg) => Ok(arg.to_string()),
         [] => Err(format!("{command} needs a {what}")),
         _ => Err(format!("{command} takes exactly one {what}")),
     };

@@ -136,32 +136,8 @@ async fn the_pages_keep_their_own_errors() {
 /// the local client cannot send one: this test sends it over a real socket.
 #[test]
 fn an_unknown_method_is_405_on_a_known_path_and_400_elsewhere() {
-    let db = tempfile::tempdir().expect("temp dir");
-    let figment = rocket::Config::figment()
-        .merge(("address", "127.0.0.1"))
-        .merge(("port", 0))
-        .merge(("log_level", "off"))
-        .merge((
-            "databases.db.url",
-            format!("sqlite://{}/app.sqlite3", db.path().display()),
-        ))
-        .merge(("auth.bcrypt_cost", 4));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let report = rocket::fairing::AdHoc::on_liftoff("Report port", move |rocket| {
-        Box::pin(async move {
-            let _ = tx.send((rocket.config().port, rocket.shutdown()));
-        })
-    });
-    let rocket = multitoken::build(figment).attach(report);
-    let server = std::thread::spawn(move || {
-        if let Err(e) = rocket::execute(rocket.launch()) {
-            panic!("the app failed: {e}");
-        }
-    });
-    let (port, shutdown) = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the app launches");
-
+    let app = served::ServedApp::launch();
+    let port = app.port;
     let raw = |method: &str, path: &str| {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         stream
@@ -188,7 +164,4 @@ fn an_unknown_method_is_405_on_a_known_path_and_400_elsewhere() {
     let response = raw("QUERY", "/api/nothing");
     assert!(response.starts_with("http/1.0 400"), "{response}");
     assert!(response.contains("\"code\":\"bad_request\""), "{response}");
-
-    shutdown.notify();
-    server.join().expect("the app ran");
 }

@@ -10,6 +10,8 @@
 //! `REQUIRE_BROWSER=1` (as in CI), when it fails. `CHROMIUM` and `CHROMEDRIVER` override the
 //! binaries' paths.
 
+mod common;
+use common::served::ServedApp as App;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
@@ -18,7 +20,6 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "correct horse battery";
@@ -52,63 +53,9 @@ fn free_port() -> u16 {
 
 // --- The app, launched for real -----------------------------------------------------------------
 
-/// The app serving on 127.0.0.1 from its own thread and runtime; shut down on drop.
-struct App {
-    port: u16,
-    shutdown: rocket::Shutdown,
-    thread: Option<std::thread::JoinHandle<()>>,
-    _db: tempfile::TempDir,
-}
-
 impl App {
-    fn launch() -> App {
-        let db = tempfile::tempdir().expect("temp dir");
-        let figment = rocket::Config::figment()
-            .merge(("address", "127.0.0.1"))
-            .merge(("port", 0))
-            .merge(("log_level", "off"))
-            .merge((
-                "databases.db.url",
-                format!("sqlite://{}/app.sqlite3", db.path().display()),
-            ))
-            .merge(("auth.bcrypt_cost", 4))
-            .merge(("auth.secure_cookie", false));
-        let (tx, rx) = mpsc::channel();
-        let rocket = multitoken::build(figment).attach(rocket::fairing::AdHoc::on_liftoff(
-            "Report port",
-            move |rocket| {
-                Box::pin(async move {
-                    let _ = tx.send((rocket.config().port, rocket.shutdown()));
-                })
-            },
-        ));
-        let thread = std::thread::spawn(move || {
-            if let Err(e) = rocket::execute(rocket.launch()) {
-                panic!("the app failed: {e}");
-            }
-        });
-        let (port, shutdown) = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the app launches");
-        App {
-            port,
-            shutdown,
-            thread: Some(thread),
-            _db: db,
-        }
-    }
-
     fn api(&self) -> Api {
         Api { port: self.port }
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        self.shutdown.clone().notify();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -177,6 +177,24 @@ fn bad_usage_exits_2_and_help_exits_0() {
     }
 }
 
+#[rocket::async_test]
+async fn revoke_takes_a_session_id_that_begins_with_a_dash() {
+    let cli = Cli::new().await;
+    let id = format!("-{}", "A".repeat(21));
+    for args in [vec!["revoke", &id], vec!["revoke", "--", &id]] {
+        let out = cli.run(&args, "");
+        // Parsed as an id (and not found), not refused as an unknown option.
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("no session with id"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = cli.run(&["revoke", "-x"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -454,6 +454,25 @@ async fn a_touch_interval_not_below_the_idle_timeout_fails_to_ignite() {
 }
 
 #[rocket::async_test]
+async fn a_token_prefix_that_is_not_one_short_word_fails_to_ignite() {
+    for bad in ["", "a-b", "with space", "seventeen_chars__"] {
+        assert!(!ignites(json!({"token_prefix": bad})).await, "{bad:?}");
+    }
+    assert!(ignites(json!({"token_prefix": "acme_"})).await);
+}
+
+#[rocket::async_test]
+async fn tokens_carry_the_configured_prefix_and_no_other() {
+    let app = TestApp::with(json!({"token_prefix": "acme_"})).await;
+    let token = app.user_token("alice").await;
+    assert!(token.starts_with("acme_"), "{token}");
+    assert_valid(&app, &token).await;
+    // The same secret under another prefix is junk to this app.
+    let other = format!("mt_{}", &token["acme_".len()..]);
+    assert_refused(&app, &other).await;
+}
+
+#[rocket::async_test]
 async fn an_unknown_auth_key_fails_to_ignite() {
     assert!(!ignites(json!({"sesion_lifetime": 5})).await);
     assert!(!ignites(json!({"max_session": 5})).await);

@@ -17,6 +17,8 @@ use std::net::SocketAddr;
 pub mod openapi;
 /// Values checked against the document's schemas.
 pub mod schemas;
+/// The app on a real socket.
+pub mod served;
 
 pub use multitoken::token::DEFAULT_PREFIX;
 pub use multitoken::web::{CSRF_COOKIE, SESSION_COOKIE};
