@@ -34,6 +34,13 @@ pub struct AuthConfig {
     pub sweep_interval: u64,
     /// The fixed start of every token, for secret scanners (1 to 16 letters, digits or `_`).
     pub token_prefix: String,
+    /// Live personal tokens per user; one more is refused (0 turns personal tokens off).
+    pub max_tokens: u32,
+    /// The longest expiry, in days, that a personal token may ask for.
+    pub token_max_days: u32,
+    /// Seconds a session stays in sudo mode after a password check (0 = every gated action
+    /// asks for the password again).
+    pub sudo_window: u64,
 }
 
 impl Default for AuthConfig {
@@ -52,6 +59,9 @@ impl Default for AuthConfig {
             secure_cookie: None,
             sweep_interval: 300,
             token_prefix: crate::token::DEFAULT_PREFIX.to_string(),
+            max_tokens: 50,
+            token_max_days: 365,
+            sudo_window: 900,
         }
     }
 }
@@ -90,6 +100,9 @@ impl AuthConfig {
         if self.idle_timeout != 0 && self.touch_interval >= self.idle_timeout {
             return fail("touch_interval must be shorter than idle_timeout");
         }
+        if !(1..=3650).contains(&self.token_max_days) {
+            return fail("token_max_days must be between 1 and 3650");
+        }
         // Keeps every timestamp sum far from i64 overflow.
         let ten_years = 10 * 365 * 24 * 3600;
         if [
@@ -97,6 +110,7 @@ impl AuthConfig {
             self.idle_timeout,
             self.touch_interval,
             self.login_failure_window,
+            self.sudo_window,
         ]
         .iter()
         .any(|&s| s > ten_years)
@@ -104,6 +118,11 @@ impl AuthConfig {
             return fail("durations must be at most ten years");
         }
         Ok(())
+    }
+
+    /// The default expiry of a personal token: 30 days, or the longest allowed if shorter.
+    pub fn default_token_days(&self) -> u32 {
+        self.token_max_days.min(30)
     }
 
     /// The cookie `Secure` flag, resolved against the profile.

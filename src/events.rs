@@ -30,6 +30,18 @@ pub enum RevokeReason {
     UserDisabled,
 }
 
+/// Why a password was asked for again, as the `sudo_granted` event says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reauth {
+    /// `POST /api/auth/sudo` or the /sudo form.
+    Sudo,
+    /// A request that carried the password itself (`POST /api/tokens` with `password`).
+    Password,
+    /// The password change, which asks for the current password.
+    PasswordChange,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum AuthEvent {
@@ -72,6 +84,22 @@ pub enum AuthEvent {
         session_id: String,
         sessions_ended: usize,
     },
+    /// A personal access token was created (its secret is in no event).
+    TokenCreated {
+        user_id: i64,
+        session_id: String,
+        name: String,
+        scopes: Vec<String>,
+        expires_at: Option<i64>,
+    },
+    /// A personal token got a new secret; the old one no longer works.
+    TokenRegenerated { user_id: i64, session_id: String },
+    /// A session entered sudo mode after a password check.
+    SudoGranted {
+        user_id: i64,
+        session_id: String,
+        via: Reauth,
+    },
 }
 
 impl AuthEvent {
@@ -84,6 +112,9 @@ impl AuthEvent {
             AuthEvent::LoggedOut { .. } => "logged_out",
             AuthEvent::SessionRevoked { .. } => "session_revoked",
             AuthEvent::PasswordChanged { .. } => "password_changed",
+            AuthEvent::TokenCreated { .. } => "token_created",
+            AuthEvent::TokenRegenerated { .. } => "token_regenerated",
+            AuthEvent::SudoGranted { .. } => "sudo_granted",
         }
     }
 }

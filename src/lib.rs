@@ -18,6 +18,7 @@ pub mod device;
 pub mod events;
 pub mod password;
 pub mod problem;
+pub mod scopes;
 pub mod store;
 pub mod token;
 pub mod web;

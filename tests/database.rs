@@ -61,6 +61,15 @@ fn schema(folder: &str) -> BTreeMap<String, Vec<String>> {
                     .push(column.to_string());
                 continue;
             }
+            if let ["ALTER", "TABLE", table, "RENAME", "TO", new_name] = words[..] {
+                let columns = tables.remove(table).expect("RENAME of an unknown table");
+                tables.insert(new_name.to_string(), columns);
+                continue;
+            }
+            if let ["DROP", "TABLE", table] = words[..] {
+                tables.remove(table);
+                continue;
+            }
             let Some(rest) = stmt.trim().strip_prefix("CREATE TABLE ") else {
                 continue;
             };

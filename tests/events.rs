@@ -80,9 +80,10 @@ async fn each_session_ending_action_emits_its_event_once() {
     let body = json!({"current_password": PASSWORD, "new_password": "another password"});
     app.post("/api/auth/password", Some(&a), body).await;
     let seen = drain(&mut events);
-    assert_eq!(names(&seen), ["password_changed"]);
+    // The current password was checked: this session is in sudo mode, and says so.
+    assert_eq!(names(&seen), ["sudo_granted", "password_changed"]);
     assert!(matches!(
-        &seen[0],
+        &seen[1],
         AuthEvent::PasswordChanged {
             sessions_ended: 1,
             ..

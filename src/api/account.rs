@@ -1,16 +1,17 @@
 //! Accounts and sign-in: sign up, log in and out, change the password, the current user.
 
 use super::openapi::{Busy, InvalidCredentials, ProblemDoc, Throttled};
-use super::{ApiResult, JsonBody, NoStore};
-use crate::auth::{Auth, ClientInfo, CurrentSession, SignupOpen};
-use crate::store::sessions::{Kind, SessionView};
+use super::{ApiResult, IssuedToken, JsonBody, NoStore};
+use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SignupOpen, Unscoped};
+use crate::scopes::{ProfileRead, SessionsWrite};
+use crate::store::sessions::Kind;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-api_routes![sign_up, login, logout, logout_all, change_password, me];
+api_routes![sign_up, login, logout, logout_all, change_password, sudo, me];
 
 /// A new account.
 #[derive(Deserialize, ToSchema)]
@@ -35,6 +36,12 @@ struct LoginRequest {
     name: Option<String>,
 }
 
+/// The user's password, to enter sudo mode.
+#[derive(Deserialize, ToSchema)]
+struct SudoRequest {
+    password: String,
+}
+
 #[derive(Deserialize, ToSchema)]
 struct PasswordChangeRequest {
     current_password: String,
@@ -47,14 +54,6 @@ struct PasswordChangeRequest {
 pub struct UserView {
     pub id: i64,
     pub username: String,
-}
-
-/// A new session: the token is shown this once and never stored.
-#[derive(Serialize, ToSchema)]
-struct LoginResponse {
-    #[schema(example = "mt_pPrXM-Q1XxH3PwOIkBNpX4jISSpuJVcNCc5p9GAu_Og76Whuw")]
-    token: String,
-    session: SessionView,
 }
 
 /// Create an account (when signup is open).
@@ -93,7 +92,7 @@ async fn sign_up(
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "A new session", body = LoginResponse),
+        (status = 200, description = "A new session", body = IssuedToken),
         InvalidCredentials,
         Throttled,
         Busy,
@@ -104,7 +103,7 @@ async fn login(
     auth: &State<Auth>,
     client: ClientInfo,
     body: JsonBody<LoginRequest>,
-) -> ApiResult<NoStore<Json<LoginResponse>>> {
+) -> ApiResult<NoStore<Json<IssuedToken>>> {
     let LoginRequest {
         username,
         password,
@@ -113,22 +112,18 @@ async fn login(
     let (token, session) = auth
         .sign_in(&username, password, name.as_deref(), Kind::Api, &client)
         .await?;
-    let view = session.view(true, auth.config.idle_timeout, session.last_used_at);
-    Ok(NoStore::new(Json(LoginResponse {
-        token: token.expose().to_string(),
-        session: view,
-    })))
+    Ok(IssuedToken::answer(auth, token, &session, true))
 }
 
-/// Log out: ends the session of the presented token only.
+/// Log out: ends the session of the presented token only (any token may end itself).
 #[utoipa::path(
     tag = "auth",
     responses((status = 204, description = "Session ended")),
     security(("bearer" = []))
 )]
 #[post("/auth/logout")]
-async fn logout(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Status> {
-    auth.logout(session).await?;
+async fn logout(auth: &State<Auth>, session: Unscoped<'_>) -> ApiResult<Status> {
+    auth.logout(&session).await?;
     Ok(Status::NoContent)
 }
 
@@ -136,15 +131,16 @@ async fn logout(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Statu
 #[utoipa::path(
     tag = "auth",
     responses((status = 204, description = "All sessions ended")),
-    security(("bearer" = []))
+    security(("bearer" = ["sessions:write"]))
 )]
 #[post("/auth/logout-all")]
-async fn logout_all(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Status> {
-    auth.logout_all(session).await?;
+async fn logout_all(auth: &State<Auth>, session: Scoped<'_, SessionsWrite>) -> ApiResult<Status> {
+    auth.logout_all(&session).await?;
     Ok(Status::NoContent)
 }
 
-/// Change the password; every other session of the user ends.
+/// Change the password; every other session of the user ends, personal tokens included. Needs
+/// a sign-in session; the current password counts as a re-authentication (sudo mode).
 #[utoipa::path(
     tag = "auth",
     request_body = PasswordChangeRequest,
@@ -154,7 +150,7 @@ async fn logout_all(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<S
         Throttled,
         Busy,
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["*"]))
 )]
 #[post("/auth/password", data = "<body>")]
 async fn change_password(
@@ -172,14 +168,39 @@ async fn change_password(
     Ok(Status::NoContent)
 }
 
+/// Enter sudo mode: after the password is checked, this session may do what needs a recent
+/// password check (create and regenerate personal tokens) for `sudo_window` seconds. The same
+/// session is elevated: no new token. A wrong password counts as a failed login.
+#[utoipa::path(
+    tag = "auth",
+    request_body = SudoRequest,
+    responses(
+        (status = 204, description = "This session is in sudo mode"),
+        InvalidCredentials,
+        Throttled,
+        Busy,
+    ),
+    security(("bearer" = ["*"]))
+)]
+#[post("/auth/sudo", data = "<body>")]
+async fn sudo(
+    auth: &State<Auth>,
+    session: &CurrentSession,
+    client: ClientInfo,
+    body: JsonBody<SudoRequest>,
+) -> ApiResult<Status> {
+    auth.sudo(session, body.0.password, &client).await?;
+    Ok(Status::NoContent)
+}
+
 /// The user of the presented token.
 #[utoipa::path(
     tag = "users",
     responses((status = 200, description = "The current user", body = UserView)),
-    security(("bearer" = []))
+    security(("bearer" = ["profile:read"]))
 )]
 #[get("/me")]
-fn me(session: &CurrentSession) -> Json<UserView> {
+fn me(session: Scoped<'_, ProfileRead>) -> Json<UserView> {
     Json(UserView {
         id: session.user_id(),
         username: session.username().to_string(),

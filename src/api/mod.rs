@@ -43,6 +43,8 @@ features! {
     account,
     /// The user's sessions: list and revoke.
     sessions,
+    /// Personal access tokens and the scopes they may hold.
+    tokens,
     /// The example resource, each user's notes. To remove it, delete this line and the files the
     /// README's "Removing the example" names.
     notes,
@@ -57,10 +59,14 @@ mod schemas;
 
 pub use json::JsonBody;
 
+use crate::auth::Auth;
 use crate::problem::Problem;
+use crate::store::sessions::{Session, SessionView};
+use crate::token::Token;
 use methods::MethodNotAllowed;
 use rocket::fairing::AdHoc;
 use rocket::http::{Header, Status};
+use rocket::serde::json::Json;
 use rocket::{Either, Request};
 
 /// What an API handler returns: its answer, or a problem+json error.
@@ -75,6 +81,25 @@ pub struct Feature {
 /// The OpenAPI document of every /api route.
 pub fn document() -> utoipa::openapi::OpenApi {
     openapi::document(FEATURES)
+}
+
+/// A new token and its session entry: the token is shown this once and never stored.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct IssuedToken {
+    #[schema(example = "mt_pPrXM-Q1XxH3PwOIkBNpX4jISSpuJVcNCc5p9GAu_Og76Whuw")]
+    token: String,
+    session: SessionView,
+}
+
+impl IssuedToken {
+    /// The answer that hands out a token: never to be stored by a cache.
+    fn answer(auth: &Auth, token: Token, session: &Session, current: bool) -> NoStore<Json<Self>> {
+        let view = session.view(current, auth.config.idle_timeout, session.last_used_at);
+        NoStore::new(Json(IssuedToken {
+            token: token.expose().to_string(),
+            session: view,
+        }))
+    }
 }
 
 /// A response that must not be stored by any cache (it carries a token).

@@ -2,17 +2,18 @@
 //! feature: handlers behind the guard, a table of its own (`src/store/notes.rs`, one migration
 //! per backend), bounds, problem+json errors, OpenAPI, and tests (`tests/notes.rs`).
 //!
-//! Scopes for personal tokens: `notes:read` (list, read) and `notes:write` (create, change,
-//! delete), named in each route's `security`. Until personal tokens exist, every session has
-//! full access, so the session guard is all these routes check.
+//! Each route names its scope twice, side by side: in its signature, which is what is enforced
+//! (`Scoped<'_, NotesRead>`: a sign-in, or a personal token holding `notes:read`), and in its
+//! `security`, which is what the OpenAPI document says.
 
 use super::openapi::{NotFound, ProblemDoc};
 use super::schemas::{string, NO_NUL, WHITESPACE};
 use super::{ApiResult, JsonBody};
-use crate::auth::CurrentSession;
+use crate::auth::Scoped;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::problem::Problem;
+use crate::scopes::{NotesRead, NotesWrite};
 use crate::store::notes::{Note, NoteView, MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
 use crate::token::new_public_id;
 use rocket::http::Status;
@@ -89,7 +90,7 @@ fn no_such_note() -> Problem {
 )]
 #[get("/notes")]
 async fn list_notes(
-    session: &CurrentSession,
+    session: Scoped<'_, NotesRead>,
     mut db: Connection<Db>,
 ) -> ApiResult<Json<Vec<NoteView>>> {
     let notes = Note::list(&mut db, session.user_id()).await?;
@@ -114,7 +115,7 @@ async fn list_notes(
 )]
 #[post("/notes", data = "<input>")]
 async fn create_note(
-    session: &CurrentSession,
+    session: Scoped<'_, NotesWrite>,
     mut db: Connection<Db>,
     clock: &State<Clock>,
     input: JsonBody<NoteInput>,
@@ -139,7 +140,7 @@ async fn create_note(
 )]
 #[get("/notes/<id>")]
 async fn get_note(
-    session: &CurrentSession,
+    session: Scoped<'_, NotesRead>,
     mut db: Connection<Db>,
     id: &str,
 ) -> ApiResult<Json<NoteView>> {
@@ -157,7 +158,7 @@ async fn get_note(
 )]
 #[put("/notes/<id>", data = "<input>")]
 async fn update_note(
-    session: &CurrentSession,
+    session: Scoped<'_, NotesWrite>,
     mut db: Connection<Db>,
     clock: &State<Clock>,
     id: &str,
@@ -176,7 +177,7 @@ async fn update_note(
     security(("bearer" = ["notes:write"]))
 )]
 #[delete("/notes/<id>")]
-async fn delete_note(session: &CurrentSession, mut db: Connection<Db>, id: &str) -> ApiResult<Status> {
+async fn delete_note(session: Scoped<'_, NotesWrite>, mut db: Connection<Db>, id: &str) -> ApiResult<Status> {
     match Note::delete(&mut db, session.user_id(), id).await? {
         true => Ok(Status::NoContent),
         false => Err(no_such_note()),

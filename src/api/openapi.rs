@@ -2,8 +2,10 @@
 //! feature module's [`api_routes!`](super) list feeds it, so it cannot drift from what is mounted.
 //!
 //! What a route's `#[utoipa::path]` says, and what [`Rules`] adds to every operation:
-//! - `security(("bearer" = [...]))` on a route behind the session guard; [`Rules`] adds what the
-//!   guard answers ([`AuthErrors`]). Every other operation is marked public (`security: []`).
+//! - `security(("bearer" = [...]))` on a route behind a guard, naming what its guard needs: the
+//!   scope of `Scoped<'_, S>`, `"*"` (full access) for `&CurrentSession` and `Sudo`, nothing for
+//!   `Unscoped`. [`Rules`] adds what the guard answers ([`AuthErrors`], and `ScopeErrors` where
+//!   a scope is named). Every other operation is marked public (`security: []`).
 //! - `request_body = ...` on a route that takes a [`JsonBody`](super::JsonBody); [`Rules`] adds
 //!   what the body guard answers ([`BodyErrors`]).
 //! - its own answers, with the shared sets below where they fit: [`NotFound`], [`Throttled`],
@@ -15,9 +17,13 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::header::{Header, HeaderBuilder};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+
+#[path = "openapi_security.rs"]
+mod security;
+
+use security::BearerScheme;
 
 /// The problem+json body of every error (RFC 9457).
 #[derive(Serialize, ToSchema)]
@@ -40,7 +46,7 @@ pub struct ProblemDoc {
 /// (and a fuzzer) may count on it. utoipa 6's `Header` has no `required` field, so it goes in
 /// through the extensions map, whose entries serialize as members of the header object (the map
 /// itself, unlike `ExtensionsBuilder::add`, does not prefix the name with `x-`).
-fn header(schema: ObjectBuilder, description: &str, required: bool) -> Header {
+pub(super) fn header(schema: ObjectBuilder, description: &str, required: bool) -> Header {
     let mut header = HeaderBuilder::new()
         .schema(Some(schema))
         .description(Some(description))
@@ -73,7 +79,7 @@ fn retry_after(required: bool) -> (&'static str, Header) {
 }
 
 /// A problem+json response with these headers.
-fn problem(description: &str, headers: Vec<(&str, Header)>) -> RefOr<Response> {
+pub(super) fn problem(description: &str, headers: Vec<(&str, Header)>) -> RefOr<Response> {
     let content = ContentBuilder::new()
         .schema(Some(Ref::from_schema_name("ProblemDoc")))
         .build();
@@ -86,7 +92,7 @@ fn problem(description: &str, headers: Vec<(&str, Header)>) -> RefOr<Response> {
     RefOr::T(response.build())
 }
 
-fn responses<const N: usize>(
+pub(super) fn responses<const N: usize>(
     list: [(u16, RefOr<Response>); N],
 ) -> BTreeMap<String, RefOr<Response>> {
     list.into_iter()
@@ -190,31 +196,11 @@ impl IntoResponses for Busy {
         (name = "auth", description = "Log in and out"),
         (name = "users", description = "Accounts"),
         (name = "sessions", description = "A user's sessions, one per device"),
+        (name = "tokens", description = "Personal access tokens and their scopes"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]
 struct ApiDoc;
-
-struct BearerScheme;
-
-impl Modify for BearerScheme {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let scheme = HttpBuilder::new()
-            .scheme(HttpAuthScheme::Bearer)
-            .description(Some(
-                "A session token (`mt_...`). `Authorization: Token <token>` is accepted too.",
-            ))
-            .build();
-        if let Some(components) = doc.components.as_mut() {
-            components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
-        }
-        // The default; public operations say `security: []` (see Rules).
-        doc.security = Some(vec![SecurityRequirement::new(
-            "bearer",
-            Vec::<String>::new(),
-        )]);
-    }
-}
 
 /// The document-wide rules, applied once every feature's operations are in (see the top).
 struct Rules;
@@ -233,7 +219,14 @@ impl Modify for Rules {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 if secured {
                     merge(&mut op.responses.responses, AuthErrors::responses());
-                } else {
+                }
+                if security::names_a_scope(op.security.as_deref().unwrap_or_default()) {
+                    merge(
+                        &mut op.responses.responses,
+                        security::ScopeErrors::responses(),
+                    );
+                }
+                if !secured {
                     // Public, and saying so: the document's default requirement is the token.
                     op.security = Some(Vec::new());
                 }

@@ -1,9 +1,10 @@
-//! The signed-in user's sessions, one per device: list them, revoke one.
+//! The signed-in user's sessions, one per device, and personal tokens: list them, revoke one.
 
 use super::openapi::NotFound;
 use super::ApiResult;
-use crate::auth::{Auth, CurrentSession};
+use crate::auth::{Auth, Scoped};
 use crate::problem::Problem;
+use crate::scopes::{SessionsRead, SessionsWrite};
 use crate::store::sessions::SessionView;
 use crate::token::is_public_id;
 use rocket::http::Status;
@@ -16,11 +17,14 @@ api_routes![sessions, revoke];
 #[utoipa::path(
     tag = "sessions",
     responses((status = 200, description = "Live sessions", body = [SessionView])),
-    security(("bearer" = []))
+    security(("bearer" = ["sessions:read"]))
 )]
 #[get("/sessions")]
-async fn sessions(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Json<Vec<SessionView>>> {
-    Ok(Json(auth.sessions_of(session).await?))
+async fn sessions(
+    auth: &State<Auth>,
+    session: Scoped<'_, SessionsRead>,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    Ok(Json(auth.sessions_of(&session).await?))
 }
 
 /// Revoke one of the user's sessions by its public id.
@@ -28,10 +32,14 @@ async fn sessions(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Jso
     tag = "sessions",
     params(("id" = String, Path, description = "The session's public id", pattern = "^[A-Za-z0-9_-]{22}$")),
     responses((status = 204, description = "Session ended"), NotFound),
-    security(("bearer" = []))
+    security(("bearer" = ["sessions:write"]))
 )]
 #[delete("/sessions/<id>")]
-async fn revoke(auth: &State<Auth>, session: &CurrentSession, id: &str) -> ApiResult<Status> {
+async fn revoke(
+    auth: &State<Auth>,
+    session: Scoped<'_, SessionsWrite>,
+    id: &str,
+) -> ApiResult<Status> {
     // Another user's id is the same 404 as one that never existed: no hint that it does.
     if is_public_id(id) && auth.end_session(session.user_id(), id).await? {
         Ok(Status::NoContent)

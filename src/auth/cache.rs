@@ -5,6 +5,8 @@
 //! just before it was deleted must not put it back into the cache after the eviction. Every
 //! eviction bumps an epoch, and a fill that saw the epoch move while it was reading gives way.
 
+use crate::scopes::Access;
+use crate::store::sessions::Kind;
 use crate::token::{Prehashed, TokenHash};
 use moka::sync::Cache;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::SeqCst};
@@ -21,7 +23,12 @@ pub struct CachedSession {
     pub session_id: Arc<str>,
     pub user_id: i64,
     pub username: Arc<str>,
+    pub kind: Kind,
+    /// Full access (a sign-in), or a personal token's scopes.
+    pub access: Access,
     pub expires_at: Option<i64>,
+    /// Until when the session is in sudo mode, as far as this instance knows (0: not).
+    pub sudo_until: AtomicI64,
     /// The newest known use, in memory ahead of the row; the idle timeout counts from it.
     pub last_used_at: AtomicI64,
     /// The newest use written (or queued to be written) to the row (see `touch_interval`).

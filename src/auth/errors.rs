@@ -1,5 +1,6 @@
 //! Why an account action failed, and how each reason is answered as a problem.
 
+use super::AuthError;
 use crate::problem::Problem;
 use rocket::http::Status;
 
@@ -25,6 +26,41 @@ pub enum SignUpError {
     /// The password hashing queue is full; try again shortly.
     Busy,
     Db(sqlx::Error),
+}
+
+/// Why a personal token could not be created or regenerated.
+#[derive(Debug)]
+pub enum TokenError {
+    /// A name, scope list or expiry that breaks the rules (422).
+    Invalid(String),
+    /// `max_tokens` live tokens already (409).
+    TooMany,
+    /// Not a sign-in session, or not in sudo mode (403).
+    Refused(AuthError),
+    /// The password given with the request was wrong, throttled, or could not be checked.
+    Password(SignInError),
+}
+
+impl From<sqlx::Error> for TokenError {
+    fn from(e: sqlx::Error) -> Self {
+        TokenError::Password(SignInError::Db(e))
+    }
+}
+
+impl From<TokenError> for Problem {
+    fn from(e: TokenError) -> Problem {
+        match e {
+            TokenError::Invalid(msg) => Problem::unprocessable(msg),
+            TokenError::TooMany => Problem::new(
+                Status::Conflict,
+                "too_many_tokens",
+                "You have as many personal tokens as allowed",
+            )
+            .detail("revoke one you no longer use, then try again"),
+            TokenError::Refused(e) => e.problem(),
+            TokenError::Password(e) => e.into(),
+        }
+    }
 }
 
 impl From<sqlx::Error> for SignInError {

@@ -1,17 +1,25 @@
-//! The request guard: `&CurrentSession` in a handler's signature puts the route behind a token.
+//! The request guard: `&CurrentSession` in a handler's signature puts the route behind a sign-in
+//! session (full access); [`super::Scoped`], [`super::Sudo`] and [`super::Unscoped`] say more.
 
 use super::{Auth, CachedSession};
 use crate::problem::{DbFault, ErrorId, Problem, REALM};
+use crate::scopes::Access;
+use crate::store::sessions::Kind;
 use crate::token::TokenHash;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome};
 use rocket::{Request, Sentinel};
+use std::net::IpAddr;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 
 /// The session a request was authenticated with. Validated at most once per request,
 /// however many guards ask for it. Credentials come only from the `Authorization` header
 /// (`Bearer` or, for clients of the Django original, `Token`); never from a query string.
+///
+/// As a guard, `&CurrentSession` admits sessions with full access only (a sign-in): a personal
+/// token gets 403 `insufficient_scope`, so a new route is closed to tokens until it names the
+/// scope that opens it (`Scoped<'_, NotesRead>`).
 #[derive(Debug)]
 pub struct CurrentSession {
     session: Arc<CachedSession>,
@@ -40,6 +48,25 @@ impl CurrentSession {
     pub fn last_used_at(&self) -> i64 {
         self.session.last_used_at.load(SeqCst)
     }
+
+    pub fn kind(&self) -> Kind {
+        self.session.kind
+    }
+
+    /// Full access (a sign-in), or a personal token's scopes.
+    pub fn access(&self) -> Access {
+        self.session.access
+    }
+
+    /// Whether the session is in sudo mode at `now`, as far as this instance knows.
+    pub fn in_sudo(&self, now: i64) -> bool {
+        self.session.sudo_until.load(SeqCst) > now
+    }
+
+    /// Notes a sudo window granted (or seen in the row) until `until`.
+    pub(super) fn note_sudo(&self, until: i64) {
+        self.session.sudo_until.fetch_max(until, SeqCst);
+    }
 }
 
 /// Why a request is not authenticated.
@@ -55,6 +82,11 @@ pub enum AuthError {
     Unavailable,
     /// The database answered with an error that is no outage (a bug); logged under this id.
     Fault(ErrorId),
+    /// A valid token without the scope the route needs (`None`: the route needs full access,
+    /// which no personal token has).
+    InsufficientScope(Option<&'static str>),
+    /// Full access, but the route needs a recent password check (sudo mode).
+    SudoRequired,
 }
 
 impl AuthError {
@@ -92,6 +124,31 @@ impl AuthError {
                 "The token is invalid, expired or revoked",
                 challenge(Some("invalid_token")),
             ),
+            AuthError::InsufficientScope(Some(scope)) => (
+                Status::Forbidden,
+                "insufficient_scope",
+                "The token lacks the scope this route needs",
+                Some(format!(
+                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
+                )),
+            ),
+            AuthError::InsufficientScope(None) => (
+                Status::Forbidden,
+                "insufficient_scope",
+                "This route needs a signed-in session; personal tokens cannot use it",
+                Some(format!(
+                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", \
+                     error_description=\"needs full access\""
+                )),
+            ),
+            AuthError::SudoRequired => {
+                return Problem::new(
+                    Status::Forbidden,
+                    "sudo_required",
+                    "Confirm your password first",
+                )
+                .detail("POST /api/auth/sudo with your password, then retry")
+            }
             AuthError::Unavailable => return Problem::database_unavailable(),
             AuthError::Fault(id) => return Problem::fault(id),
         };
@@ -120,12 +177,17 @@ fn presented_token<'r>(req: &'r Request<'_>) -> Result<&'r str, AuthError> {
 }
 
 impl Auth {
-    /// Validates a token's text (from a header or, for the HTML pages, the session cookie).
-    pub async fn authenticate(&self, token: &str) -> Result<CurrentSession, AuthError> {
+    /// Validates a token's text (from a header or, for the HTML pages, the session cookie)
+    /// presented from the client address `ip`.
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<CurrentSession, AuthError> {
         // Junk is refused here, before any query.
         let token_hash =
             TokenHash::parse(&self.config.token_prefix, token).ok_or(AuthError::InvalidToken)?;
-        let session = self.validate(&token_hash).await?;
+        let session = self.validate(&token_hash, ip).await?;
         Ok(CurrentSession {
             session,
             token_hash,
@@ -136,29 +198,49 @@ impl Auth {
 async fn authenticate(req: &Request<'_>) -> Result<CurrentSession, AuthError> {
     let token = presented_token(req)?;
     let auth = req.rocket().state::<Auth>().ok_or(AuthError::Unavailable)?;
-    auth.authenticate(token).await
+    auth.authenticate(token, req.client_ip()).await
 }
 
 /// The memoised result of authenticating one request.
 struct Authenticated(Result<CurrentSession, AuthError>);
+
+/// The request's session, whatever its access: validated once per request, however many
+/// guards ask.
+pub(super) async fn authenticated<'r>(
+    req: &'r Request<'_>,
+) -> Result<&'r CurrentSession, AuthError> {
+    let outcome = req
+        .local_cache_async(async { Authenticated(authenticate(req).await) })
+        .await;
+    outcome.0.as_ref().map_err(|e| *e)
+}
+
+/// A guard's answer: the session, or the refusal's problem stashed for the catcher.
+pub(super) fn outcome<T>(req: &Request<'_>, result: Result<T, AuthError>) -> Outcome<T, AuthError> {
+    match result {
+        Ok(value) => Outcome::Success(value),
+        Err(e) => {
+            let problem = e.problem();
+            let status = problem.status;
+            problem.stash(req);
+            Outcome::Error((status, e))
+        }
+    }
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for &'r CurrentSession {
     type Error = AuthError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let outcome = req
-            .local_cache_async(async { Authenticated(authenticate(req).await) })
-            .await;
-        match &outcome.0 {
-            Ok(session) => Outcome::Success(session),
-            Err(e) => {
-                let problem = e.problem();
-                let status = problem.status;
-                problem.stash(req);
-                Outcome::Error((status, *e))
-            }
-        }
+        let result =
+            authenticated(req)
+                .await
+                .and_then(|session| match session.access().is_full() {
+                    true => Ok(session),
+                    false => Err(AuthError::InsufficientScope(None)),
+                });
+        outcome(req, result)
     }
 }
 

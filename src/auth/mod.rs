@@ -4,26 +4,32 @@
 //!
 //! Handlers reach the machinery as `auth: &State<Auth>` (a cheap clone of shared state).
 
+mod access;
 mod cache;
 mod client;
 mod errors;
 mod fairing;
 mod guard;
 mod listener;
+mod reauth;
 mod sessions;
 mod sign_in;
+mod tokens;
 
+pub use access::{Scoped, Sudo, Unscoped};
 pub use cache::{CachedSession, ENTRY_TTL};
 pub use client::ClientInfo;
-pub use errors::{SignInError, SignUpError};
+pub use errors::{SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
+pub use tokens::TokenRequest;
 
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::db::{Backend, DbPool};
 use crate::events::{AuthEvent, EventBus, RevokeReason};
 use crate::password::Hasher;
+use crate::scopes::Access;
 use crate::store::revocations;
 use crate::store::sessions::{AuthRow, Expiry, Session};
 use crate::store::throttle;
@@ -31,6 +37,7 @@ use crate::token::TokenHash;
 use cache::SessionCache;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -39,6 +46,9 @@ use std::sync::{Arc, Mutex};
 /// (one shared [`Machinery`]).
 #[derive(Clone)]
 pub struct Auth(Arc<Machinery>);
+
+/// A pending `last_used_at` write: when, and from which address.
+type Touch = (i64, Option<IpAddr>);
 
 /// What every clone of [`Auth`] shares.
 pub struct Machinery {
@@ -50,8 +60,9 @@ pub struct Machinery {
     pub clock: Clock,
     db: DbPool,
     cache: SessionCache,
-    /// Pending `last_used_at` writes, by session id, flushed in batches off the request path.
-    touches: Mutex<HashMap<Arc<str>, i64>>,
+    /// Pending `last_used_at` writes (with the address of that use), by session id, flushed in
+    /// batches off the request path.
+    touches: Mutex<HashMap<Arc<str>, Touch>>,
     /// Backend pid of the PostgreSQL revocation listener; 0 while it is down (or on SQLite).
     listener_pid: AtomicI64,
 }
@@ -93,12 +104,20 @@ impl Auth {
     }
 
     /// The session behind a well-formed token hash: from the cache, or from the database.
-    pub async fn validate(&self, hash: &TokenHash) -> Result<Arc<CachedSession>, AuthError> {
+    /// `ip` is the client's, noted as the session's last address with the batched write.
+    pub async fn validate(
+        &self,
+        hash: &TokenHash,
+        ip: Option<IpAddr>,
+    ) -> Result<Arc<CachedSession>, AuthError> {
         let now = self.clock.now();
         if let Some(session) = self.cache.get(hash) {
             let last_used = session.last_used_at.load(SeqCst);
-            if !self.expiry(now).has_ended(last_used, session.expires_at) {
-                self.touch(&session, now);
+            if !self
+                .expiry(now)
+                .has_ended(session.kind, last_used, session.expires_at)
+            {
+                self.touch(&session, now, ip);
                 return Ok(session);
             }
             // Idle in this process's view; another instance may have seen it used: re-read.
@@ -109,7 +128,10 @@ impl Auth {
             .await
             .map_err(AuthError::from_db)?
             .ok_or(AuthError::InvalidToken)?;
-        if self.expiry(now).has_ended(row.last_used_at, row.expires_at) {
+        if self
+            .expiry(now)
+            .has_ended(row.kind, row.last_used_at, row.expires_at)
+        {
             // Refused either way; deleting it now is housekeeping, so a failure here is moot.
             if self.revoke_ended(&mut conn, hash).await.is_ok() {
                 self.events.emit(AuthEvent::SessionRevoked {
@@ -123,12 +145,12 @@ impl Auth {
         }
         let session = Arc::new(cached(row));
         self.cache.fill(*hash, session.clone(), epoch);
-        self.touch(&session, now);
+        self.touch(&session, now, ip);
         Ok(session)
     }
 
     /// Notes a use of the session; the row is written at most once per `touch_interval`.
-    fn touch(&self, session: &CachedSession, now: i64) {
+    fn touch(&self, session: &CachedSession, now: i64, ip: Option<IpAddr>) {
         // The idle timeout counts from the last use, known in memory at once...
         session.last_used_at.fetch_max(now, SeqCst);
         // ...while the row is written at most once per touch_interval.
@@ -140,7 +162,7 @@ impl Auth {
                 .is_ok()
         {
             let mut touches = self.touches.lock().unwrap_or_else(|e| e.into_inner());
-            touches.insert(session.session_id.clone(), now);
+            touches.insert(session.session_id.clone(), (now, ip));
         }
     }
 
@@ -151,8 +173,9 @@ impl Auth {
             return Ok(());
         }
         let mut tx = self.db.begin().await?;
-        for (id, at) in &pending {
-            Session::touch(&mut tx, id, *at).await?;
+        for (id, (at, ip)) in &pending {
+            let ip = ip.map(|ip| ip.to_string());
+            Session::touch(&mut tx, id, *at, ip.as_deref()).await?;
         }
         tx.commit().await
     }
@@ -215,7 +238,10 @@ fn cached(row: AuthRow) -> CachedSession {
         session_id: row.id.into(),
         user_id: row.user_id,
         username: row.username.into(),
+        kind: row.kind,
+        access: Access::from_column(row.scopes.as_deref()),
         expires_at: row.expires_at,
+        sudo_until: row.sudo_until.unwrap_or(0).into(),
         last_used_at: row.last_used_at.into(),
         last_written_at: row.last_used_at.into(),
     }

@@ -1,8 +1,8 @@
-//! Signing up and in, and changing a password: the account rules, once for the API and the pages.
+//! Signing up and in: the account rules, once for the API and the pages.
 //! Handlers stay thin; what they may and may not do lives here.
 
 use super::client::clean_text;
-use super::{Auth, ClientInfo, CurrentSession, SignInError, SignUpError};
+use super::{Auth, ClientInfo, SignInError, SignUpError};
 use crate::events::{AuthEvent, RevokeReason};
 use crate::password::check_new_password;
 use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
@@ -117,16 +117,21 @@ impl Auth {
             return Err(SignInError::InvalidCredentials);
         };
 
+        let expires_at =
+            (self.config.session_lifetime > 0).then(|| now + self.config.session_lifetime as i64);
         let new = NewSession {
             user_id: user.id,
             kind,
             name: name.map(|n| clean_text(&crate::device::truncate(n, MAX_NAME))),
             user_agent: client.user_agent.clone(),
             ip: client.ip.clone(),
+            expires_at,
+            // Full access; and the password was just checked, which starts sudo mode.
+            scopes: None,
+            token_days: None,
+            sudo_until: Some(now + self.config.sudo_window as i64),
         };
         let (token, token_hash) = Token::generate(&self.config.token_prefix);
-        let expires_at =
-            (self.config.session_lifetime > 0).then(|| now + self.config.session_lifetime as i64);
         // Eviction picks the least recently used session: write pending uses first.
         self.flush_touches().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -139,15 +144,7 @@ impl Auth {
         if let Some(user_key) = &user_key {
             throttle::clear(&mut tx, user_key).await?;
         }
-        let session = Session::insert(
-            &mut tx,
-            &new,
-            &new_public_id(),
-            &token_hash,
-            now,
-            expires_at,
-        )
-        .await?;
+        let session = Session::insert(&mut tx, &new, &new_public_id(), &token_hash, now).await?;
         let evicted = Session::evict_over_cap(
             &mut tx,
             user.id,
@@ -169,7 +166,7 @@ impl Auth {
     }
 
     /// Withdraws an attempt that was never checked (best effort: at worst it counts as a failure).
-    async fn withdraw(&self, attempt: &str) {
+    pub(super) async fn withdraw(&self, attempt: &str) {
         if let Ok(mut conn) = self.db.acquire().await {
             let _ = throttle::release(&mut conn, attempt).await;
         }
@@ -178,7 +175,7 @@ impl Auth {
     /// Counts this attempt as a failure of its username and IP *before* the password is checked,
     /// so that parallel guesses cannot all slip under the limit; refuses it (and withdraws the
     /// count) when the limit is already reached. Returns the attempt's id, to release on success.
-    async fn reserve_attempt(
+    pub(super) async fn reserve_attempt(
         &self,
         conn: &mut AnyConnection,
         user_key: Option<&str>,
@@ -209,60 +206,5 @@ impl Auth {
             }
             None => Ok(attempt),
         }
-    }
-
-    /// Changes the password of the session's user and ends every other session of that user.
-    /// A wrong current password counts as a failed login (so a stolen token cannot guess it).
-    pub async fn change_password(
-        &self,
-        current: &CurrentSession,
-        current_password: String,
-        new_password: String,
-        client: &ClientInfo,
-    ) -> Result<(), SignInError> {
-        if let Some(msg) = check_new_password(&new_password) {
-            return Err(SignInError::Invalid(msg));
-        }
-        let now = self.clock.now();
-        let user_key = throttle::user_key(&User::key(current.username()));
-        let ip_key = client.ip.as_deref().map(throttle::ip_key);
-        let (user, attempt) = {
-            let mut conn = self.db.acquire().await?;
-            let attempt = self
-                .reserve_attempt(&mut conn, Some(&user_key), ip_key.as_deref(), now)
-                .await?;
-            (User::find(&mut conn, current.user_id()).await?, attempt)
-        };
-        let Some(user) = user else {
-            return Err(SignInError::InvalidCredentials);
-        };
-        let verified = self
-            .hasher
-            .verify(current_password, Some(user.password_hash.clone()))
-            .await;
-        let Ok(verified) = verified else {
-            self.withdraw(&attempt).await;
-            return Err(SignInError::Busy);
-        };
-        if !verified {
-            return Err(SignInError::InvalidCredentials);
-        }
-        let new_hash = self
-            .hasher
-            .hash(new_password)
-            .await
-            .map_err(|_| SignInError::Busy)?;
-        let mut conn = self.db.acquire().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        throttle::release(&mut tx, &attempt).await?;
-        User::set_password(&mut tx, user.id, &new_hash).await?;
-        let ended = Session::delete_all_for_user(&mut tx, user.id, Some(current.id())).await?;
-        self.commit_revocation(tx, &ended).await?;
-        self.events.emit(AuthEvent::PasswordChanged {
-            user_id: user.id,
-            session_id: current.id().to_string(),
-            sessions_ended: ended.len(),
-        });
-        Ok(())
     }
 }

@@ -7,8 +7,10 @@
 
 pub mod notes;
 pub mod revocations;
+mod session_view;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 use sqlx::AnyConnection;

@@ -4,46 +4,14 @@
 //! Every delete returns the token hashes it removed, so the caller can evict them from the
 //! validation cache (and, on PostgreSQL, tell the other instances) in the same step.
 
-use crate::clock::at;
+use crate::scopes::ScopeSet;
 use crate::token::TokenHash;
-use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
-use time::OffsetDateTime;
+
+pub use super::session_view::{Kind, SessionView};
 
 /// Longest session name kept.
 pub const MAX_NAME: usize = 100;
-
-/// How a session was opened: by the JSON API's login, or by the browser sign-in form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// `POST /api/auth/login`.
-    Api,
-    /// The sign-in form of the HTML pages.
-    Browser,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Api => "api",
-            Kind::Browser => "browser",
-        }
-    }
-}
-
-impl TryFrom<String> for Kind {
-    type Error = String;
-
-    /// From the `kind` column (its CHECK constraint allows exactly these).
-    fn try_from(text: String) -> Result<Kind, String> {
-        match text.as_str() {
-            "api" => Ok(Kind::Api),
-            "browser" => Ok(Kind::Browser),
-            _ => Err(format!("unknown session kind {text:?}")),
-        }
-    }
-}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Session {
@@ -58,6 +26,12 @@ pub struct Session {
     pub created_at: i64,
     pub last_used_at: i64,
     pub expires_at: Option<i64>,
+    /// A personal token's scopes, space-separated; `None` for full access (a sign-in).
+    pub scopes: Option<String>,
+    /// A personal token's lifetime in days.
+    pub token_days: Option<i64>,
+    pub sudo_until: Option<i64>,
+    pub last_ip: Option<String>,
 }
 
 /// What a new session is made of, besides its token.
@@ -68,6 +42,12 @@ pub struct NewSession {
     pub name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    pub expires_at: Option<i64>,
+    /// `None`: full access.
+    pub scopes: Option<ScopeSet>,
+    pub token_days: Option<i64>,
+    /// A sign-in is a password check: it starts in sudo mode until then.
+    pub sudo_until: Option<i64>,
 }
 
 /// The row behind a token, with what validation needs of its user.
@@ -76,32 +56,12 @@ pub struct AuthRow {
     pub id: String,
     pub user_id: i64,
     pub username: String,
+    #[sqlx(try_from = "String")]
+    pub kind: Kind,
     pub last_used_at: i64,
     pub expires_at: Option<i64>,
-}
-
-/// A session as the API shows it (`GET /api/sessions`). Times are RFC 3339 UTC.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SessionView {
-    /// Public id: use it to revoke the session; it is not the token.
-    #[schema(example = "fQrCvFKeqHBhb4gRhBfEkQ")]
-    pub id: String,
-    /// The name given at login, if any.
-    pub name: Option<String>,
-    #[schema(example = "Firefox on Linux")]
-    pub device: String,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub kind: Kind,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub last_used_at: OffsetDateTime,
-    /// When the session ends unless used again: the earlier of its absolute and idle ends.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub expires_at: Option<OffsetDateTime>,
-    /// Whether this is the session of the presented token.
-    pub current: bool,
+    pub scopes: Option<String>,
+    pub sudo_until: Option<i64>,
 }
 
 /// When sessions end: the absolute lifetime and the idle timeout, as cut-offs at a given time.
@@ -123,39 +83,17 @@ impl Expiry {
         Expiry { now, idle_cutoff }
     }
 
-    pub fn has_ended(&self, last_used_at: i64, expires_at: Option<i64>) -> bool {
-        expires_at.is_some_and(|e| e <= self.now) || last_used_at <= self.idle_cutoff
+    /// Personal tokens end only at their `expires_at`; sign-ins also after the idle timeout.
+    pub fn has_ended(&self, kind: Kind, last_used_at: i64, expires_at: Option<i64>) -> bool {
+        expires_at.is_some_and(|e| e <= self.now)
+            || (kind != Kind::Token && last_used_at <= self.idle_cutoff)
     }
 }
 
-// Local methods.
-impl Session {
-    /// The API view; `last_used_at` may be newer in memory than in the row.
-    pub fn view(&self, current: bool, idle_timeout: u64, last_used_at: i64) -> SessionView {
-        let idle_end = (idle_timeout > 0).then(|| last_used_at + idle_timeout as i64);
-        let expires_at = match (self.expires_at, idle_end) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        SessionView {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            device: self.device.clone(),
-            user_agent: self.user_agent.clone(),
-            ip: self.ip.clone(),
-            kind: self.kind,
-            created_at: at(self.created_at),
-            last_used_at: at(last_used_at),
-            expires_at: expires_at.map(at),
-            current,
-        }
-    }
-}
+pub(super) const COLUMNS: &str = "id, user_id, kind, name, user_agent, device, ip, created_at, \
+     last_used_at, expires_at, scopes, token_days, sudo_until, last_ip";
 
-const COLUMNS: &str =
-    "id, user_id, kind, name, user_agent, device, ip, created_at, last_used_at, expires_at";
-
-fn hashes(rows: Vec<(Vec<u8>,)>) -> Vec<TokenHash> {
+pub(super) fn hashes(rows: Vec<(Vec<u8>,)>) -> Vec<TokenHash> {
     rows.iter()
         .filter_map(|(bytes,)| TokenHash::from_slice(bytes))
         .collect()
@@ -169,13 +107,13 @@ impl Session {
         id: &str,
         token_hash: &TokenHash,
         now: i64,
-        expires_at: Option<i64>,
     ) -> sqlx::Result<Session> {
         let device = crate::device::label(new.user_agent.as_deref());
         let sql = format!(
             "INSERT INTO sessions (id, user_id, token_hash, kind, name, user_agent, device, ip, \
-             created_at, last_used_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING {COLUMNS}"
+             created_at, last_used_at, expires_at, scopes, token_days, sudo_until, last_ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $8) \
+             RETURNING {COLUMNS}"
         );
         sqlx::query_as(&sql)
             .bind(id)
@@ -187,7 +125,10 @@ impl Session {
             .bind(device)
             .bind(new.ip.clone())
             .bind(now)
-            .bind(expires_at)
+            .bind(new.expires_at)
+            .bind(new.scopes.map(ScopeSet::to_column))
+            .bind(new.token_days)
+            .bind(new.sudo_until)
             .fetch_one(conn)
             .await
     }
@@ -198,7 +139,8 @@ impl Session {
         token_hash: &TokenHash,
     ) -> sqlx::Result<Option<AuthRow>> {
         sqlx::query_as(
-            "SELECT s.id, s.user_id, u.username, s.last_used_at, s.expires_at \
+            "SELECT s.id, s.user_id, u.username, s.kind, s.last_used_at, s.expires_at, s.scopes, \
+                    s.sudo_until \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND u.disabled = 0",
         )
@@ -215,7 +157,8 @@ impl Session {
     ) -> sqlx::Result<Vec<Session>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM sessions \
-             WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > $2) AND last_used_at > $3 \
+             WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > $2) \
+               AND (kind = 'token' OR last_used_at > $3) \
              ORDER BY last_used_at DESC, created_at DESC, id"
         );
         sqlx::query_as(&sql)
@@ -226,14 +169,23 @@ impl Session {
             .await
     }
 
-    /// Writes a batch of `last_used_at` values; never moves one backwards.
-    pub async fn touch(conn: &mut AnyConnection, id: &str, at: i64) -> sqlx::Result<()> {
-        sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1")
-            .bind(at)
-            .bind(id)
-            .execute(conn)
-            .await
-            .map(drop)
+    /// Writes a batched `last_used_at` and the address of that use; never moves one backwards.
+    pub async fn touch(
+        conn: &mut AnyConnection,
+        id: &str,
+        at: i64,
+        ip: Option<&str>,
+    ) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET last_used_at = $1, last_ip = COALESCE($3, last_ip) \
+             WHERE id = $2 AND last_used_at < $1",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(ip)
+        .execute(conn)
+        .await
+        .map(drop)
     }
 
     /// Deletes one session of one user; empty when the id is unknown or someone else's.
@@ -289,8 +241,9 @@ impl Session {
         Ok(hashes(rows))
     }
 
-    /// Keeps `keep` and the `max - 1` most recently used other sessions of the user; deletes the
-    /// rest (the least recently used) and the user's ended ones.
+    /// Keeps `keep` and the `max - 1` most recently used other sign-in sessions of the user;
+    /// deletes the rest (the least recently used) and the user's ended ones. Personal tokens
+    /// are never evicted, nor counted.
     pub async fn evict_over_cap(
         conn: &mut AnyConnection,
         user_id: i64,
@@ -300,9 +253,11 @@ impl Session {
     ) -> sqlx::Result<Vec<TokenHash>> {
         let rows = sqlx::query_as(
             "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 AND ( \
-                 (expires_at IS NOT NULL AND expires_at <= $4) OR last_used_at <= $5 \
-                 OR id NOT IN (SELECT id FROM sessions WHERE user_id = $1 AND id <> $2 \
-                               ORDER BY last_used_at DESC, created_at DESC, id LIMIT $3)) \
+                 (expires_at IS NOT NULL AND expires_at <= $4) \
+                 OR (kind <> 'token' AND last_used_at <= $5) \
+                 OR (kind <> 'token' AND id NOT IN ( \
+                     SELECT id FROM sessions WHERE user_id = $1 AND id <> $2 AND kind <> 'token' \
+                     ORDER BY last_used_at DESC, created_at DESC, id LIMIT $3))) \
              RETURNING token_hash",
         )
         .bind(user_id)
@@ -322,7 +277,8 @@ impl Session {
     ) -> sqlx::Result<Vec<TokenHash>> {
         let rows = sqlx::query_as(
             "DELETE FROM sessions \
-             WHERE (expires_at IS NOT NULL AND expires_at <= $1) OR last_used_at <= $2 \
+             WHERE (expires_at IS NOT NULL AND expires_at <= $1) \
+                OR (kind <> 'token' AND last_used_at <= $2) \
              RETURNING token_hash",
         )
         .bind(expiry.now)

@@ -122,6 +122,17 @@ impl User {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Locks the row of an enabled user until the transaction ends (a write, so that SQLite
+    /// takes its write lock before the transaction reads); `false` when disabled or gone.
+    pub async fn lock(conn: &mut AnyConnection, id: i64) -> sqlx::Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET disabled = disabled WHERE id = $1 AND disabled = 0")
+                .bind(id)
+                .execute(conn)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn set_password(
         conn: &mut AnyConnection,
         id: i64,

@@ -36,7 +36,12 @@ async fn authenticate(req: &Request<'_>) -> Result<CurrentSession, AuthError> {
         .get(SESSION_COOKIE)
         .ok_or(AuthError::Missing)?;
     let auth = req.rocket().state::<Auth>().ok_or(AuthError::Unavailable)?;
-    auth.authenticate(cookie.value()).await
+    let session = auth.authenticate(cookie.value(), req.client_ip()).await?;
+    // A personal token is for scripts: pasted into the cookie, it signs nobody in.
+    match session.access().is_full() {
+        true => Ok(session),
+        false => Err(AuthError::InvalidToken),
+    }
 }
 
 #[rocket::async_trait]

@@ -1,0 +1,133 @@
+//! Asking a signed-in user for the password again: sudo mode and the password change.
+//!
+//! A wrong password here counts as a failed login of the user (the throttle's username and IP
+//! counts), so a stolen session cannot guess its way into more access. A right one puts the
+//! session in sudo mode for `sudo_window` seconds: the same session, no new row or token.
+
+use super::{Auth, ClientInfo, CurrentSession, SignInError};
+use crate::events::{AuthEvent, Reauth};
+use crate::password::check_new_password;
+use crate::store::sessions::Session;
+use crate::store::throttle;
+use crate::store::users::User;
+use sqlx::{Any, Transaction};
+
+/// A password checked against the session's user: what the change of password and the grant of
+/// sudo build on.
+pub(super) struct Checked {
+    user: User,
+    /// The throttle's reservation of this attempt, released once the action commits.
+    attempt: String,
+}
+
+impl Auth {
+    /// Checks the session user's password, counting the attempt against the login throttle.
+    pub(super) async fn check_password(
+        &self,
+        current: &CurrentSession,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<Checked, SignInError> {
+        let now = self.clock.now();
+        let user_key = throttle::user_key(&User::key(current.username()));
+        let ip_key = client.ip.as_deref().map(throttle::ip_key);
+        let (user, attempt) = {
+            let mut conn = self.db().acquire().await?;
+            let attempt = self
+                .reserve_attempt(&mut conn, Some(&user_key), ip_key.as_deref(), now)
+                .await?;
+            (User::find(&mut conn, current.user_id()).await?, attempt)
+        }; // The connection goes back to the pool before the slow hash.
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let Ok(verified) = self.hasher.verify(password, hash).await else {
+            self.withdraw(&attempt).await;
+            return Err(SignInError::Busy);
+        };
+        match user {
+            // The reserved failure rows stay: this attempt failed.
+            Some(user) if verified && !user.is_disabled() => Ok(Checked { user, attempt }),
+            _ => {
+                self.events.emit(AuthEvent::LoginFailed {
+                    username: current.username().to_string(),
+                    ip: client.ip.clone(),
+                    reason: "invalid_credentials",
+                });
+                Err(SignInError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// In `tx`, after a right password: withdraws the attempt from the throttle and starts the
+    /// session's sudo window. Call [`Auth::sudo_granted`] once `tx` has committed.
+    pub(super) async fn elevate(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        current: &CurrentSession,
+        checked: &Checked,
+    ) -> sqlx::Result<i64> {
+        let until = self.clock.now() + self.config.sudo_window as i64;
+        throttle::release(tx, &checked.attempt).await?;
+        Session::grant_sudo(tx, current.id(), until).await?;
+        Ok(until)
+    }
+
+    pub(super) fn sudo_granted(&self, current: &CurrentSession, until: i64, via: Reauth) {
+        current.note_sudo(until);
+        self.events.emit(AuthEvent::SudoGranted {
+            user_id: current.user_id(),
+            session_id: current.id().to_string(),
+            via,
+        });
+    }
+
+    /// Puts a sign-in session in sudo mode after checking its user's password
+    /// (`POST /api/auth/sudo`, the /sudo form).
+    pub async fn sudo(
+        &self,
+        current: &CurrentSession,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        let checked = self.check_password(current, password, client).await?;
+        let mut tx = self.db().begin().await?;
+        let until = self.elevate(&mut tx, current, &checked).await?;
+        tx.commit().await?;
+        self.sudo_granted(current, until, Reauth::Sudo);
+        Ok(())
+    }
+
+    /// Changes the password of the session's user and ends every other session of that user,
+    /// personal tokens included. The current password counts as a re-authentication.
+    pub async fn change_password(
+        &self,
+        current: &CurrentSession,
+        current_password: String,
+        new_password: String,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        if let Some(msg) = check_new_password(&new_password) {
+            return Err(SignInError::Invalid(msg));
+        }
+        let checked = self
+            .check_password(current, current_password, client)
+            .await?;
+        let new_hash = self
+            .hasher
+            .hash(new_password)
+            .await
+            .map_err(|_| SignInError::Busy)?;
+        let mut tx = self.db().begin().await?;
+        let until = self.elevate(&mut tx, current, &checked).await?;
+        User::set_password(&mut tx, checked.user.id, &new_hash).await?;
+        let ended =
+            Session::delete_all_for_user(&mut tx, checked.user.id, Some(current.id())).await?;
+        self.commit_revocation(tx, &ended).await?;
+        self.sudo_granted(current, until, Reauth::PasswordChange);
+        self.events.emit(AuthEvent::PasswordChanged {
+            user_id: checked.user.id,
+            session_id: current.id().to_string(),
+            sessions_ended: ended.len(),
+        });
+        Ok(())
+    }
+}

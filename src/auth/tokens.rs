@@ -1,0 +1,167 @@
+//! Personal access tokens: made on purpose by a signed-in user, for scripts and CI, with a name,
+//! the scopes they need and an expiry of their own. They are rows of the one session table
+//! (kind `token`), so they are listed and revoked like any session; what only they have is here.
+//!
+//! Minting one widens access, so it takes a sign-in session (full access) in sudo mode, or the
+//! password in the request itself. No personal token can mint, regenerate or widen a token.
+
+use super::{Auth, AuthError, ClientInfo, CurrentSession, TokenError};
+use crate::events::{AuthEvent, Reauth};
+use crate::scopes::ScopeSet;
+use crate::store::sessions::{Kind, NewSession, Session};
+use crate::store::tokens::MAX_TOKEN_NAME;
+use crate::store::users::User;
+use crate::token::{is_public_id, new_public_id, Token};
+
+const DAY: i64 = 86_400;
+
+/// What a new personal token is to be.
+#[derive(Debug)]
+pub struct TokenRequest {
+    /// 1 to 100 characters once trimmed, no control characters.
+    pub name: String,
+    /// Scope names; at least one, each declared in [`crate::scopes`].
+    pub scopes: Vec<String>,
+    /// 1 to `token_max_days`; `None` for the default (30, or the maximum if shorter).
+    pub expires_in_days: Option<u32>,
+}
+
+/// A request checked against the rules: what [`Auth::create_token`] stores.
+struct Checked {
+    name: String,
+    scopes: ScopeSet,
+    days: u32,
+}
+
+impl Auth {
+    fn check_token_request(&self, request: TokenRequest) -> Result<Checked, TokenError> {
+        let invalid = |msg: String| Err(TokenError::Invalid(msg));
+        let name = request.name.trim();
+        let chars = name.chars().count();
+        if chars == 0 || chars > MAX_TOKEN_NAME {
+            return invalid(format!("name must be 1 to {MAX_TOKEN_NAME} characters"));
+        }
+        if name.chars().any(char::is_control) {
+            return invalid("name must not contain control characters".into());
+        }
+        let scopes = match ScopeSet::from_names(&request.scopes) {
+            Ok(scopes) if scopes.is_empty() => return invalid("scopes must not be empty".into()),
+            Ok(scopes) => scopes,
+            Err(unknown) => return invalid(format!("unknown scope {unknown:?}: see /api/scopes")),
+        };
+        let max = self.config.token_max_days;
+        let days = request
+            .expires_in_days
+            .unwrap_or(self.config.default_token_days());
+        if !(1..=max).contains(&days) {
+            return invalid(format!("expires_in_days must be 1 to {max}"));
+        }
+        Ok(Checked {
+            name: name.to_string(),
+            scopes,
+            days,
+        })
+    }
+
+    /// Creates a personal token for the session's user. With `password`, the password is checked
+    /// (counting against the login throttle) and puts the session in sudo mode; without it, the
+    /// session must be in sudo mode already.
+    pub async fn create_token(
+        &self,
+        current: &CurrentSession,
+        request: TokenRequest,
+        password: Option<String>,
+        client: &ClientInfo,
+    ) -> Result<(Token, Session), TokenError> {
+        if !current.access().is_full() {
+            return Err(TokenError::Refused(AuthError::InsufficientScope(None)));
+        }
+        if password.is_none() {
+            self.check_sudo(current)
+                .await
+                .map_err(TokenError::Refused)?;
+        }
+        let checked = self.check_token_request(request)?;
+        let password_checked = match password {
+            Some(password) => Some(
+                self.check_password(current, password, client)
+                    .await
+                    .map_err(TokenError::Password)?,
+            ),
+            None => None,
+        };
+
+        let now = self.clock.now();
+        let mut tx = self.db().begin().await?;
+        if !User::lock(&mut tx, current.user_id()).await? {
+            return Err(TokenError::Refused(AuthError::InvalidToken));
+        }
+        // The password was right whatever follows: that re-authentication stands.
+        let elevated = match &password_checked {
+            Some(password) => Some(self.elevate(&mut tx, current, password).await?),
+            None => None,
+        };
+        let live = Session::count_live_tokens(&mut tx, current.user_id(), now).await?;
+        let created = if live >= i64::from(self.config.max_tokens) {
+            None
+        } else {
+            let new = NewSession {
+                user_id: current.user_id(),
+                kind: Kind::Token,
+                name: Some(checked.name),
+                user_agent: client.user_agent.clone(),
+                ip: client.ip.clone(),
+                expires_at: Some(now + i64::from(checked.days) * DAY),
+                scopes: Some(checked.scopes),
+                token_days: Some(i64::from(checked.days)),
+                sudo_until: None,
+            };
+            let (token, hash) = Token::generate(&self.config.token_prefix);
+            let session = Session::insert(&mut tx, &new, &new_public_id(), &hash, now).await?;
+            Some((token, session))
+        };
+        tx.commit().await?;
+        if let Some(until) = elevated {
+            self.sudo_granted(current, until, Reauth::Password);
+        }
+        let (token, session) = created.ok_or(TokenError::TooMany)?;
+        self.events.emit(AuthEvent::TokenCreated {
+            user_id: session.user_id,
+            session_id: session.id.clone(),
+            name: session.name.clone().unwrap_or_default(),
+            scopes: session.access().names(),
+            expires_at: session.expires_at,
+        });
+        Ok((token, session))
+    }
+
+    /// Gives one of the user's live personal tokens a new secret (same id, name and scopes; the
+    /// expiry restarts with the same length). The old secret is refused at once, on every
+    /// instance. `None` when the user has no live token with that id. Needs sudo mode.
+    pub async fn regenerate_token(
+        &self,
+        current: &CurrentSession,
+        id: &str,
+    ) -> Result<Option<(Token, Session)>, TokenError> {
+        self.check_sudo(current)
+            .await
+            .map_err(TokenError::Refused)?;
+        if !is_public_id(id) {
+            return Ok(None);
+        }
+        let (token, hash) = Token::generate(&self.config.token_prefix);
+        let now = self.clock.now();
+        let mut tx = self.db().begin().await?;
+        let Some((old, session)) =
+            Session::regenerate_token(&mut tx, current.user_id(), id, &hash, now).await?
+        else {
+            return Ok(None);
+        };
+        self.commit_revocation(tx, &[old]).await?;
+        self.events.emit(AuthEvent::TokenRegenerated {
+            user_id: session.user_id,
+            session_id: session.id.clone(),
+        });
+        Ok(Some((token, session)))
+    }
+}

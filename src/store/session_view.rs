@@ -1,0 +1,107 @@
+//! How a session is shown: its kind, and its entry in the API's lists.
+
+use super::sessions::Session;
+use crate::clock::at;
+use crate::scopes::Access;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// How a session was opened: by the JSON API's login, by the browser sign-in form, or on purpose
+/// as a personal access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// `POST /api/auth/login`.
+    Api,
+    /// The sign-in form of the HTML pages.
+    Browser,
+    /// A personal access token (`POST /api/tokens`): its own scopes and expiry, untouched by
+    /// the idle timeout and `max_sessions`.
+    Token,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Api => "api",
+            Kind::Browser => "browser",
+            Kind::Token => "token",
+        }
+    }
+}
+
+impl TryFrom<String> for Kind {
+    type Error = String;
+
+    /// From the `kind` column (its CHECK constraint allows exactly these).
+    fn try_from(text: String) -> Result<Kind, String> {
+        match text.as_str() {
+            "api" => Ok(Kind::Api),
+            "browser" => Ok(Kind::Browser),
+            "token" => Ok(Kind::Token),
+            _ => Err(format!("unknown session kind {text:?}")),
+        }
+    }
+}
+
+/// A session as the API shows it (`GET /api/sessions`). Times are RFC 3339 UTC.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    /// Public id: use it to revoke the session; it is not the token.
+    #[schema(example = "fQrCvFKeqHBhb4gRhBfEkQ")]
+    pub id: String,
+    /// The name given at login, if any.
+    pub name: Option<String>,
+    #[schema(example = "Firefox on Linux")]
+    pub device: String,
+    pub user_agent: Option<String>,
+    /// The client IP at sign-in (or, for a personal token, at its creation).
+    pub ip: Option<String>,
+    /// The client IP of the most recent use.
+    pub last_ip: Option<String>,
+    pub kind: Kind,
+    /// What the session may do: `["*"]` (full access) for a sign-in, a personal token's scopes.
+    #[schema(example = json!(["*"]))]
+    pub scopes: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_used_at: OffsetDateTime,
+    /// When the session ends unless used again: the earlier of its absolute and idle ends (a
+    /// personal token has no idle end).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Whether this is the session of the presented token.
+    pub current: bool,
+}
+
+// Local methods.
+impl Session {
+    /// The API view; `last_used_at` may be newer in memory than in the row.
+    pub fn view(&self, current: bool, idle_timeout: u64, last_used_at: i64) -> SessionView {
+        let idle_end = (idle_timeout > 0 && self.kind != Kind::Token)
+            .then(|| last_used_at + idle_timeout as i64);
+        let expires_at = match (self.expires_at, idle_end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        SessionView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            device: self.device.clone(),
+            user_agent: self.user_agent.clone(),
+            ip: self.ip.clone(),
+            last_ip: self.last_ip.clone().or_else(|| self.ip.clone()),
+            kind: self.kind,
+            scopes: self.access().names(),
+            created_at: at(self.created_at),
+            last_used_at: at(last_used_at),
+            expires_at: expires_at.map(at),
+            current,
+        }
+    }
+
+    pub fn access(&self) -> Access {
+        Access::from_column(self.scopes.as_deref())
+    }
+}
