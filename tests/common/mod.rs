@@ -360,6 +360,27 @@ impl TestApp {
         self.call("DELETE", &path, Some(token), None).await
     }
 
+    /// `POST /api/tokens` with `token` (a sign-in, in sudo mode since it is fresh): a personal
+    /// token with these scopes. Returns the reply, whatever it is.
+    pub async fn try_personal_token(&self, token: &str, name: &str, scopes: &[&str]) -> Reply {
+        let body = json!({"name": name, "scopes": scopes});
+        self.post("/api/tokens", Some(token), body).await
+    }
+
+    /// As [`TestApp::try_personal_token`], asserting 201: the new token's text and its entry.
+    pub async fn personal_token(
+        &self,
+        token: &str,
+        name: &str,
+        scopes: &[&str],
+    ) -> (String, Value) {
+        let reply = self.try_personal_token(token, name, scopes).await;
+        assert_eq!(reply.status, Status::Created, "{}", reply.text);
+        let body = reply.json();
+        let text = body["token"].as_str().expect("token").to_string();
+        (text, body["session"].clone())
+    }
+
     /// Runs a counting query on the app's own database.
     pub async fn count(&self, sql: &str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(sql)
