@@ -49,12 +49,14 @@ BASE="http://127.0.0.1:$PORT"
 # wrong passwords, for alice's username among others, and at the default limits (10 per
 # username, 100 per address in 15 minutes) every later login, including the ones that renew
 # the run's own token, would be a 429, and the rest of the run would test only the throttle.
-# (tests/throttle.rs covers the throttle itself.)
+# (tests/throttle.rs covers the throttle itself.) Likewise max_tokens: past 50 personal tokens
+# every creation would be a 409, and the links from a new token to its regeneration would never
+# be followed (tests/tokens.rs covers the cap).
 ROCKET_ADDRESS=127.0.0.1 \
   ROCKET_PORT="$PORT" \
   ROCKET_LOG_LEVEL=critical \
   ROCKET_DATABASES="{db={url=\"sqlite://$WORK/st.sqlite3\"}}" \
-  ROCKET_AUTH='{bcrypt_cost=4, login_max_failures=1000000, login_max_failures_per_ip=1000000}' \
+  ROCKET_AUTH='{bcrypt_cost=4, login_max_failures=1000000, login_max_failures_per_ip=1000000, max_tokens=1000000}' \
   "$APP" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 

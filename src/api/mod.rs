@@ -83,6 +83,14 @@ pub fn document() -> utoipa::openapi::OpenApi {
     openapi::document(FEATURES)
 }
 
+/// The document as this server serves it: with the bounds that are settings (the longest
+/// token expiry) as configured.
+pub fn configured_document(config: &crate::config::AuthConfig) -> serde_json::Value {
+    let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    tokens::configured(&mut doc, config);
+    doc
+}
+
 /// A new token and its session entry: the token is shown this once and never stored.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct IssuedToken {

@@ -7,7 +7,7 @@
 //! `security`, which is what the OpenAPI document says.
 
 use super::openapi::{NotFound, ProblemDoc};
-use super::schemas::{string, NO_NUL, WHITESPACE};
+use super::schemas::{string, trimmed_line, NO_NUL};
 use super::{ApiResult, JsonBody};
 use crate::auth::Scoped;
 use crate::clock::Clock;
@@ -37,20 +37,14 @@ struct NoteInput {
     body: String,
 }
 
-/// `char::is_control` (general category Cc), as a regex class body.
-const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
-
 /// A note's title: trimmed, then 1 to 200 characters, none of them a control character.
 fn title_schema() -> Object {
-    let inner = MAX_TITLE_CHARS - 2;
     string(&format!(
         "1 to {MAX_TITLE_CHARS} characters once surrounding whitespace is trimmed, no control \
          characters."
     ))
     .min_length(Some(1))
-    .pattern(Some(format!(
-        "^[{WHITESPACE}]*[^{WHITESPACE}{CONTROL}](?:[^{CONTROL}]{{0,{inner}}}[^{WHITESPACE}{CONTROL}])?[{WHITESPACE}]*$"
-    )))
+    .pattern(Some(trimmed_line(MAX_TITLE_CHARS)))
     .examples(["Groceries"])
     .build()
 }

@@ -2,9 +2,11 @@
 
 use super::openapi::ProblemDoc;
 use super::ApiResult;
+use crate::auth::Auth;
 use crate::db::Db;
 use crate::problem::Problem;
 use rocket::serde::json::Json;
+use rocket::State;
 use rocket_db_pools::Connection;
 use serde::Serialize;
 use std::time::Duration;
@@ -50,6 +52,6 @@ async fn ready(mut db: Connection<Db>) -> ApiResult<Json<StatusView>> {
     responses((status = 200, description = "The OpenAPI document", body = Object, content_type = "application/json"))
 )]
 #[get("/openapi.json")]
-fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(super::document())
+fn openapi_json(auth: &State<Auth>) -> Json<serde_json::Value> {
+    Json(super::configured_document(&auth.config))
 }

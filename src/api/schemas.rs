@@ -9,14 +9,52 @@
 //! two agree on ASCII, and the descriptions say so.
 
 use crate::password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES};
+use crate::scopes::ALL;
+use crate::store::tokens::MAX_TOKEN_NAME;
 use crate::store::users::USERNAME_LEN;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, Type};
 
 /// What `str::trim` removes (Unicode White_Space, `char::is_whitespace`), as a regex class body.
 pub const WHITESPACE: &str =
     r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
 /// Any text without NUL.
 pub const NO_NUL: &str = r"^[^\u0000]*$";
+
+/// `char::is_control` (general category Cc), as a regex class body.
+pub const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+
+/// A one-line text that is trimmed, then 1 to `max` characters, none of them a control character.
+pub fn trimmed_line(max: usize) -> String {
+    let inner = max - 2;
+    format!(
+        "^[{WHITESPACE}]*[^{WHITESPACE}{CONTROL}](?:[^{CONTROL}]{{0,{inner}}}[^{WHITESPACE}{CONTROL}])?[{WHITESPACE}]*$"
+    )
+}
+
+/// A personal token's name: trimmed, then 1 to 100 characters, no control characters.
+pub fn token_name() -> Object {
+    string(&format!(
+        "What the token is for, shown in the session list: 1 to {MAX_TOKEN_NAME} characters once \
+         surrounding whitespace is trimmed, no control characters."
+    ))
+    .min_length(Some(1))
+    .pattern(Some(trimmed_line(MAX_TOKEN_NAME)))
+    .examples(["CI deploy"])
+    .build()
+}
+
+/// A personal token's scopes: at least one, each a scope the app declares.
+pub fn scope_names() -> Array {
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ALL.iter().map(|s| s.name)));
+    ArrayBuilder::new()
+        .items(name)
+        .min_items(Some(1))
+        .description(Some("Scope names from GET /api/scopes; at least one."))
+        .examples([serde_json::json!(["notes:read"])])
+        .build()
+}
 
 /// A string schema with its description.
 pub fn string(description: &str) -> ObjectBuilder {

@@ -4,6 +4,7 @@
 use super::openapi::{Busy, InvalidCredentials, NotFound, ProblemDoc, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
 use crate::auth::{Auth, ClientInfo, CurrentSession, Sudo, TokenRequest};
+use crate::config::AuthConfig;
 use crate::problem::Problem;
 use crate::scopes::{ScopeInfo, ALL};
 use rocket::http::Status;
@@ -17,19 +18,37 @@ api_routes![scopes, create_token, regenerate_token];
 /// A new personal token.
 #[derive(Deserialize, ToSchema)]
 struct CreateTokenRequest {
-    /// What the token is for, shown in the session list: 1 to 100 characters, trimmed, no
-    /// control characters.
-    #[schema(example = "CI deploy", min_length = 1, max_length = 100)]
+    #[schema(schema_with = super::schemas::token_name)]
     name: String,
-    /// Scope names from `GET /api/scopes`; at least one.
-    #[schema(example = json!(["notes:read"]), min_items = 1)]
+    #[schema(schema_with = super::schemas::scope_names)]
     scopes: Vec<String>,
-    /// Days until the token ends: 1 to `token_max_days` (365 by default); 30 when left out.
-    #[schema(minimum = 1, example = 30)]
-    expires_in_days: Option<u32>,
+    /// Days until the token ends: 1 to `token_max_days` (the maximum below is this server's);
+    /// 30 (or `token_max_days` if shorter) when left out.
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 365, example = 30)]
+    expires_in_days: Option<f64>,
     /// The account password, when the session is not in sudo mode: checked like a login (a
     /// wrong one counts as a failed login) and, when right, puts the session in sudo mode.
     password: Option<String>,
+}
+
+/// Writes this server's settings into the document where a bound is a setting, not a constant:
+/// the longest expiry a token may ask for.
+pub(super) fn configured(doc: &mut serde_json::Value, config: &AuthConfig) {
+    let days = "/components/schemas/CreateTokenRequest/properties/expires_in_days";
+    if let Some(days) = doc.pointer_mut(days).and_then(|d| d.as_object_mut()) {
+        days.insert("maximum".into(), config.token_max_days.into());
+    }
+}
+
+/// A number of days as JSON Schema's `integer` allows it (`30` or `30.0`); the range is checked
+/// with the other rules.
+fn whole_days(days: f64) -> ApiResult<u32> {
+    match days.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&days) {
+        true => Ok(days as u32),
+        false => Err(Problem::unprocessable(
+            "expires_in_days must be a whole number of days",
+        )),
+    }
 }
 
 /// Every scope a personal token may hold.
@@ -74,7 +93,7 @@ async fn create_token(
     let request = TokenRequest {
         name,
         scopes,
-        expires_in_days,
+        expires_in_days: expires_in_days.map(whole_days).transpose()?,
     };
     let (token, created) = auth
         .create_token(session, request, password, &client)

@@ -154,7 +154,12 @@ impl AuthError {
         };
         let mut problem = Problem::new(status, code, title);
         problem.www_authenticate = www_authenticate;
-        problem
+        match self {
+            AuthError::InsufficientScope(Some(scope)) => {
+                problem.detail(format!("this route needs the scope {scope}"))
+            }
+            _ => problem,
+        }
     }
 }
 
