@@ -11,7 +11,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 TRIALS = int(os.environ.get("BENCH_TRIALS", "200"))
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "")
-# A comma-separated subset of: ratio, flood, nocache, scale, instructions, postgres (default: all).
+# A comma-separated subset of: ratio, token, flood, nocache, scale, instructions, postgres
+# (default: all).
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 
 
@@ -157,6 +158,12 @@ def bench_sqlite(folder):
     wrk(s, "/api/me", token, seconds=2)  # warm-up
     if wanted("ratio"):
         ratio(s, token)
+    if wanted("token"):
+        # The same route through a personal token: the scope check must not move the ratio.
+        body = {"name": "bench", "scopes": ["profile:read"]}
+        status, created = s.call("POST", "/api/tokens", body, token=token)
+        assert status == 201, (status, created)
+        ratio(s, created["token"], label="personal token (profile:read): ")
     if wanted("flood"):
         flood(s, token, folder)
     rss = s.peak_rss_mib()

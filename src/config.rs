@@ -38,8 +38,7 @@ pub struct AuthConfig {
     pub max_tokens: u32,
     /// The longest expiry, in days, that a personal token may ask for.
     pub token_max_days: u32,
-    /// Seconds a session stays in sudo mode after a password check (0 = every gated action
-    /// asks for the password again).
+    /// Seconds a session stays in sudo mode after a password check (at least 1).
     pub sudo_window: u64,
 }
 
@@ -99,6 +98,10 @@ impl AuthConfig {
         }
         if self.idle_timeout != 0 && self.touch_interval >= self.idle_timeout {
             return fail("touch_interval must be shorter than idle_timeout");
+        }
+        if self.sudo_window == 0 {
+            // The /sudo page elevates, then sends the user on to a form that must still be open.
+            return fail("sudo_window must be at least 1 second");
         }
         if !(1..=3650).contains(&self.token_max_days) {
             return fail("token_max_days must be between 1 and 3650");

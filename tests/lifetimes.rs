@@ -488,7 +488,13 @@ async fn nonsensical_limits_fail_to_ignite() {
         json!({"max_sessions": -1}),
         json!({"idle_timeout": "soon"}),
         json!({"session_lifetime": 100u64 * 365 * 24 * 3600}),
+        json!({"sudo_window": 0}),
+        json!({"token_max_days": 0}),
+        json!({"token_max_days": 3651}),
+        json!({"max_tokens": -1}),
     ] {
         assert!(!ignites(bad.clone()).await, "{bad} ignited");
     }
+    // Personal tokens off, the shortest sudo window, the longest token: all fine.
+    assert!(ignites(json!({"max_tokens": 0, "sudo_window": 1, "token_max_days": 3650})).await);
 }
