@@ -163,10 +163,7 @@ async fn failures_are_stored_in_the_login_failures_table() {
 async fn failures_recorded_in_the_database_throttle_without_any_failed_request() {
     let app = TestApp::with(json!({"login_max_failures": 3})).await;
     app.signup("alice", PASSWORD).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = app.clock().now();
     for _ in 0..3 {
         sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
             .bind("user:alice")
@@ -411,4 +408,121 @@ async fn concurrent_wrong_passwords_get_no_more_guesses_than_the_limit() {
         guesses <= 3,
         "{guesses} password guesses were checked with a limit of 3"
     );
+}
+
+#[rocket::async_test]
+async fn concurrent_wrong_passwords_get_exactly_the_limit_of_checks_and_the_rest_429() {
+    let app = TestApp::with(json!({"login_max_failures": 3})).await;
+    app.signup("alice", PASSWORD).await;
+    let attempts = (0..30).map(|_| app.try_login("alice", WRONG));
+    let replies = rocket::futures::future::join_all(attempts).await;
+    let checked = replies.iter().filter(|r| r.status.code == 401).count();
+    // Failures count once known, and the checks in flight are waited for: so exactly the limit
+    // of guesses are checked, and every other answer is the throttle's.
+    assert_eq!(checked, 3, "{:?}", codes(&replies));
+    assert_eq!(replies.iter().filter(|r| r.status.code == 429).count(), 27);
+    assert_eq!(failures(&app, "user:alice").await, 3);
+}
+
+#[rocket::async_test]
+async fn concurrent_right_passwords_for_one_user_are_never_throttled() {
+    // Far more logins at once than the limit: none of them is a failure, so none is refused.
+    let app = TestApp::with(json!({"login_max_failures": 3, "login_max_failures_per_ip": 3})).await;
+    app.signup("alice", PASSWORD).await;
+    let attempts = (0..30).map(|_| app.try_login("alice", PASSWORD));
+    let replies = rocket::futures::future::join_all(attempts).await;
+    assert!(
+        replies.iter().all(|r| r.status.code == 200),
+        "{:?}",
+        codes(&replies)
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM login_failures").await, 0);
+}
+
+#[rocket::async_test]
+async fn right_passwords_among_concurrent_guesses_never_open_more_checks_than_the_limit() {
+    let app = TestApp::with(json!({"login_max_failures": 5})).await;
+    app.signup("alice", PASSWORD).await;
+    let attempts = (0..20).map(|i| {
+        let password = if i % 4 == 0 { PASSWORD } else { WRONG };
+        app.try_login("alice", password)
+    });
+    let replies = rocket::futures::future::join_all(attempts).await;
+    let wrong_checked = replies.iter().filter(|r| r.status.code == 401).count();
+    let signed_in = replies.iter().filter(|r| r.status.code == 200).count();
+    // A sign-in clears the username's failures: each one starts a new budget of 5 guesses.
+    assert!(
+        wrong_checked <= 5 * (signed_in + 1),
+        "{:?}",
+        codes(&replies)
+    );
+    for reply in &replies {
+        assert!(
+            matches!(reply.status.code, 200 | 401 | 429),
+            "{}",
+            reply.text
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn concurrent_guesses_from_one_ip_get_exactly_its_limit_of_checks() {
+    let app = TestApp::with(json!({"login_max_failures_per_ip": 4})).await;
+    let names: Vec<String> = (0..24).map(|i| format!("user{i}")).collect();
+    let attempts = names
+        .iter()
+        .map(|name| login_from(&app, name, WRONG, "198.51.100.7:4000"));
+    let replies = rocket::futures::future::join_all(attempts).await;
+    let checked = replies.iter().filter(|r| r.status.code == 401).count();
+    assert_eq!(checked, 4, "{:?}", codes(&replies));
+    assert_eq!(failures(&app, "ip:198.51.100.7").await, 4);
+}
+
+#[rocket::async_test]
+async fn concurrent_guesses_on_two_instances_share_one_limit() {
+    let a = TestApp::with(json!({"login_max_failures": 4})).await;
+    let b = a.another_instance().await;
+    a.signup("alice", PASSWORD).await;
+    let on_a = (0..12).map(|_| a.try_login("alice", WRONG));
+    let on_b = (0..12).map(|_| b.try_login("alice", WRONG));
+    let (ra, rb) = rocket::futures::future::join(
+        rocket::futures::future::join_all(on_a),
+        rocket::futures::future::join_all(on_b),
+    )
+    .await;
+    let checked = ra
+        .iter()
+        .chain(&rb)
+        .filter(|r| r.status.code == 401)
+        .count();
+    assert!(
+        checked <= 4,
+        "{checked} guesses checked across two instances"
+    );
+    assert_eq!(failures(&a, "user:alice").await, checked as i64);
+}
+
+#[rocket::async_test]
+async fn a_check_left_in_flight_by_a_dead_process_counts_as_a_failure_after_a_while() {
+    let app = TestApp::with(json!({"login_max_failures": 1})).await;
+    app.signup("alice", PASSWORD).await;
+    // A row marked in flight, as a process that died mid-check leaves it.
+    let now = app.clock().now();
+    sqlx::query("INSERT INTO login_failures (key, failed_at, attempt) VALUES ($1, $2, $3)")
+        .bind("user:alice")
+        .bind(now)
+        .bind("dead-attempt")
+        .execute(&**app.auth().db())
+        .await
+        .unwrap();
+    // While it may still be running, a login waits for it (and, as it never ends, gives up
+    // as busy rather than risk a second check past the limit)...
+    app.advance(multitoken::store::throttle::IN_FLIGHT_TTL + 1);
+    // ...and once its time is up it is a known failure: the limit of 1 is reached.
+    let reply = app.try_login("alice", PASSWORD).await;
+    assert_throttled(&reply, 900);
+}
+
+fn codes(replies: &[Reply]) -> Vec<u16> {
+    replies.iter().map(|r| r.status.code).collect()
 }

@@ -5,6 +5,7 @@
 //! Handlers reach the machinery as `auth: &State<Auth>` (a cheap clone of shared state).
 
 mod access;
+mod attempts;
 mod cache;
 mod client;
 mod errors;
@@ -65,6 +66,8 @@ pub struct Machinery {
     touches: Mutex<HashMap<Arc<str>, Touch>>,
     /// Backend pid of the PostgreSQL revocation listener; 0 while it is down (or on SQLite).
     listener_pid: AtomicI64,
+    /// Wakes the sign-ins waiting for their turn (see `attempts`) when a password check ends.
+    attempt_settled: tokio::sync::Notify,
 }
 
 impl Deref for Auth {
@@ -90,6 +93,7 @@ impl Auth {
             cache: SessionCache::new(config.cache_capacity, db.backend() != Backend::Postgres),
             touches: Mutex::new(HashMap::new()),
             listener_pid: AtomicI64::new(0),
+            attempt_settled: tokio::sync::Notify::new(),
             config,
             db,
         })))

@@ -28,15 +28,14 @@ impl Auth {
         password: String,
         client: &ClientInfo,
     ) -> Result<Checked, SignInError> {
-        let now = self.clock.now();
         let user_key = throttle::user_key(&User::key(current.username()));
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
-        let (user, attempt) = {
+        let attempt = self
+            .reserve_attempt(Some(&user_key), ip_key.as_deref())
+            .await?;
+        let user = {
             let mut conn = self.db().acquire().await?;
-            let attempt = self
-                .reserve_attempt(&mut conn, Some(&user_key), ip_key.as_deref(), now)
-                .await?;
-            (User::find(&mut conn, current.user_id()).await?, attempt)
+            User::find(&mut conn, current.user_id()).await?
         }; // The connection goes back to the pool before the slow hash.
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let Ok(verified) = self.hasher.verify(password, hash).await else {
@@ -44,9 +43,9 @@ impl Auth {
             return Err(SignInError::Busy);
         };
         match user {
-            // The reserved failure rows stay: this attempt failed.
             Some(user) if verified && !user.is_disabled() => Ok(Checked { user, attempt }),
             _ => {
+                self.settle_failure(&attempt).await?;
                 self.events.emit(AuthEvent::LoginFailed {
                     username: current.username().to_string(),
                     ip: client.ip.clone(),
@@ -71,7 +70,9 @@ impl Auth {
         Ok(until)
     }
 
+    /// After the commit of [`Auth::elevate`]'s transaction.
     pub(super) fn sudo_granted(&self, current: &CurrentSession, until: i64, via: Reauth) {
+        self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         current.note_sudo(until);
         self.events.emit(AuthEvent::SudoGranted {
             user_id: current.user_id(),
@@ -111,11 +112,10 @@ impl Auth {
         let checked = self
             .check_password(current, current_password, client)
             .await?;
-        let new_hash = self
-            .hasher
-            .hash(new_password)
-            .await
-            .map_err(|_| SignInError::Busy)?;
+        let Ok(new_hash) = self.hasher.hash(new_password).await else {
+            self.withdraw(&checked.attempt).await;
+            return Err(SignInError::Busy);
+        };
         let mut tx = self.db().begin().await?;
         let until = self.elevate(&mut tx, current, &checked).await?;
         User::set_password(&mut tx, checked.user.id, &new_hash).await?;

@@ -9,7 +9,6 @@ use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
 use crate::store::throttle;
 use crate::store::users::{CreateError, User};
 use crate::token::{new_public_id, Token};
-use sqlx::AnyConnection;
 
 impl Auth {
     /// Creates a user (`POST /api/users`, `/signup`, the command line); the caller checks that
@@ -90,16 +89,15 @@ impl Auth {
             .then(|| throttle::user_key(&key));
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
 
-        let (user, attempt) = {
-            let mut conn = self.db.acquire().await?;
-            let attempt = self
-                .reserve_attempt(&mut conn, user_key.as_deref(), ip_key.as_deref(), now)
-                .await?;
-            let user = match user_key {
-                Some(_) => User::find_by_username(&mut conn, &key).await?,
-                None => None,
-            };
-            (user, attempt)
+        let attempt = self
+            .reserve_attempt(user_key.as_deref(), ip_key.as_deref())
+            .await?;
+        let user = match user_key {
+            Some(_) => {
+                let mut conn = self.db.acquire().await?;
+                User::find_by_username(&mut conn, &key).await?
+            }
+            None => None,
         }; // The connection goes back to the pool before the slow hash.
         let enabled = user.filter(|u| !u.is_disabled());
         let verified = self
@@ -111,11 +109,11 @@ impl Auth {
             return Err(SignInError::Busy);
         };
 
-        let mut conn = self.db.acquire().await?;
         let Some(user) = enabled.filter(|_| verified) else {
-            // The reserved failure rows stay: this attempt failed.
+            self.settle_failure(&attempt).await?;
             return Err(SignInError::InvalidCredentials);
         };
+        let mut conn = self.db.acquire().await?;
 
         let expires_at =
             (self.config.session_lifetime > 0).then(|| now + self.config.session_lifetime as i64);
@@ -138,6 +136,8 @@ impl Auth {
         // Locks the user row, and refuses the login if the password changed or the user was
         // disabled while the hash was being checked: no session may outlive such a change.
         if !User::lock_unchanged(&mut tx, user.id, &user.password_hash).await? {
+            drop(tx); // Rolled back before the connection's next statement.
+            throttle::settle_failure(&mut conn, &attempt).await?;
             return Err(SignInError::InvalidCredentials);
         }
         throttle::release(&mut tx, &attempt).await?;
@@ -154,6 +154,7 @@ impl Auth {
         )
         .await?;
         self.commit_revocation(tx, &evicted).await?;
+        self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         if !evicted.is_empty() {
             self.events.emit(AuthEvent::SessionRevoked {
                 user_id: Some(user.id),
@@ -163,48 +164,5 @@ impl Auth {
             });
         }
         Ok((token, session))
-    }
-
-    /// Withdraws an attempt that was never checked (best effort: at worst it counts as a failure).
-    pub(super) async fn withdraw(&self, attempt: &str) {
-        if let Ok(mut conn) = self.db.acquire().await {
-            let _ = throttle::release(&mut conn, attempt).await;
-        }
-    }
-
-    /// Counts this attempt as a failure of its username and IP *before* the password is checked,
-    /// so that parallel guesses cannot all slip under the limit; refuses it (and withdraws the
-    /// count) when the limit is already reached. Returns the attempt's id, to release on success.
-    pub(super) async fn reserve_attempt(
-        &self,
-        conn: &mut AnyConnection,
-        user_key: Option<&str>,
-        ip_key: Option<&str>,
-        now: i64,
-    ) -> Result<String, SignInError> {
-        let attempt = new_public_id();
-        let limits = [
-            (user_key, self.config.login_max_failures),
-            (ip_key, self.config.login_max_failures_per_ip),
-        ];
-        for (key, _) in limits {
-            if let Some(key) = key {
-                throttle::reserve(conn, key, &attempt, now).await?;
-            }
-        }
-        let window = self.config.login_failure_window;
-        let mut wait = None;
-        for (key, max) in limits {
-            if let Some(key) = key {
-                wait = wait.max(throttle::retry_after(conn, key, max, window, now).await?);
-            }
-        }
-        match wait {
-            Some(secs) => {
-                throttle::release(conn, &attempt).await?;
-                Err(SignInError::Throttled(secs))
-            }
-            None => Ok(attempt),
-        }
     }
 }

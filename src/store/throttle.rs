@@ -1,4 +1,5 @@
-//! Failed-login records, kept in the database so that every instance sees the same counts.
+//! Failed-login records, kept in the database so that every instance sees the same counts: known
+//! failures, and password checks in flight (marked with their attempt's id until settled).
 
 use sqlx::AnyConnection;
 
@@ -11,37 +12,108 @@ pub fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
 }
 
-/// Seconds until `key` may try again, or `None` while it has at most `max` failures within the
-/// window ending at `now`, counting the caller's own reservation (see [`reserve`]).
-pub async fn retry_after(
+/// Seconds after which a check still marked in flight counts as a failure: its process died
+/// between reserving and settling it (a check takes well under a second).
+pub const IN_FLIGHT_TTL: i64 = 60;
+
+/// Where an attempt stands against its limits (ordered: the strictest wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Standing {
+    /// Under the limit, counting the checks in flight: check the password.
+    Go,
+    /// Under the limit only if some checks in flight succeed: wait for them.
+    Wait,
+    /// At the limit with known failures alone: refused for this many seconds.
+    Throttled(u64),
+}
+
+/// Known failures: settled ones, and checks in flight for so long that their process is gone.
+const FAILED: &str = "(attempt IS NULL OR failed_at <= $3)";
+
+/// Starts a password check for the attempt `attempt` against each `(key, max)` limit within
+/// `window` seconds before `now`, if it may go: its checks are then marked in flight (committed),
+/// else nothing is kept. Failures count once known (after the hash) and checks in flight as
+/// failures to come, so parallel guesses never get more checks than the limit, and parallel
+/// right passwords wait their turn instead of being refused.
+///
+/// The decision is serialized per key, across instances: by SQLite's single writer (the first
+/// statement writes), or by a PostgreSQL advisory lock on the key.
+pub async fn begin_check(
+    conn: &mut AnyConnection,
+    limits: &[(&str, u32)],
+    attempt: &str,
+    window: u64,
+    now: i64,
+) -> sqlx::Result<Standing> {
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    if postgres {
+        // Always in the same order (the username's key, then the IP's): no deadlock.
+        for (key, _) in limits {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    for (key, _) in limits {
+        reserve(&mut tx, key, attempt, now).await?;
+    }
+    let mut worst = Standing::Go;
+    for &(key, max) in limits {
+        worst = worst.max(standing(&mut tx, key, max, window, now).await?);
+    }
+    match worst {
+        Standing::Go => tx.commit().await?,
+        _ => tx.rollback().await?,
+    }
+    Ok(worst)
+}
+
+/// One key's standing, counting the caller's own check (just reserved) as in flight.
+async fn standing(
     conn: &mut AnyConnection,
     key: &str,
     max: u32,
     window: u64,
     now: i64,
-) -> sqlx::Result<Option<u64>> {
-    // Past the caller's own row (the newest), the max-th most recent failure: once it leaves the
-    // window, a new attempt is allowed again.
-    let oldest_counted: Option<(i64,)> = sqlx::query_as(
-        "SELECT failed_at FROM login_failures WHERE key = $1 AND failed_at > $2 \
-         ORDER BY failed_at DESC LIMIT 1 OFFSET $3",
-    )
-    .bind(key)
-    .bind(now - window as i64)
-    .bind(i64::from(max))
-    .fetch_optional(conn)
-    .await?;
-    Ok(oldest_counted.map(|(at,)| (at + window as i64 - now).max(1) as u64))
+) -> sqlx::Result<Standing> {
+    let since = now - window as i64;
+    let stale = now - IN_FLIGHT_TTL;
+    // The max-th most recent known failure: once it leaves the window, a new attempt may go.
+    let sql = format!(
+        "SELECT failed_at FROM login_failures WHERE key = $1 AND failed_at > $2 AND {FAILED} \
+         ORDER BY failed_at DESC LIMIT 1 OFFSET $4"
+    );
+    let oldest_counted: Option<(i64,)> = sqlx::query_as(&sql)
+        .bind(key)
+        .bind(since)
+        .bind(stale)
+        .bind(i64::from(max) - 1)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some((at,)) = oldest_counted {
+        return Ok(Standing::Throttled((at + window as i64 - now).max(1) as u64));
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM login_failures WHERE key = $1 \
+         AND ((failed_at > $2 AND {FAILED}) OR (attempt IS NOT NULL AND failed_at > $3))"
+    );
+    let (counted,): (i64,) = sqlx::query_as(&sql)
+        .bind(key)
+        .bind(since)
+        .bind(stale)
+        .fetch_one(conn)
+        .await?;
+    Ok(match counted <= i64::from(max) {
+        true => Standing::Go,
+        false => Standing::Wait,
+    })
 }
 
-/// Records a failure of `key` for the attempt `attempt` before its password is checked; the
-/// attempt [`release`]s it if the password was right.
-pub async fn reserve(
-    conn: &mut AnyConnection,
-    key: &str,
-    attempt: &str,
-    now: i64,
-) -> sqlx::Result<()> {
+/// Marks a password check of `key` as in flight for the attempt `attempt`; the attempt then
+/// [`release`]s it (right password, or no check made) or [`settle_failure`]s it (wrong).
+async fn reserve(conn: &mut AnyConnection, key: &str, attempt: &str, now: i64) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO login_failures (key, failed_at, attempt) VALUES ($1, $2, $3)")
         .bind(key)
         .bind(now)
@@ -51,7 +123,7 @@ pub async fn reserve(
         .map(drop)
 }
 
-/// Withdraws an attempt's reserved failures (right password, or refused before any check).
+/// Withdraws an attempt's checks in flight (right password, or refused before any check).
 pub async fn release(conn: &mut AnyConnection, attempt: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM login_failures WHERE attempt = $1")
         .bind(attempt)
@@ -60,9 +132,19 @@ pub async fn release(conn: &mut AnyConnection, attempt: &str) -> sqlx::Result<()
         .map(drop)
 }
 
-/// Forgets the failures of `key` (after a successful login for that username).
+/// Counts an attempt's checks as failures (wrong password), from the time they were reserved.
+pub async fn settle_failure(conn: &mut AnyConnection, attempt: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE login_failures SET attempt = NULL WHERE attempt = $1")
+        .bind(attempt)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Forgets the known failures of `key` (after a successful login for that username); checks
+/// still in flight stay, to be settled by their own attempts.
 pub async fn clear(conn: &mut AnyConnection, key: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE key = $1")
+    sqlx::query("DELETE FROM login_failures WHERE key = $1 AND attempt IS NULL")
         .bind(key)
         .execute(conn)
         .await
