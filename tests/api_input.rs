@@ -394,6 +394,34 @@ async fn control_characters_in_the_user_agent_are_dropped() {
 }
 
 #[rocket::async_test]
+async fn bidi_controls_in_the_user_agent_and_the_name_are_dropped_so_no_row_reads_reversed() {
+    let app = TestApp::new().await;
+    app.signup("alice", PASSWORD).await;
+    let body = json!({"username": "alice", "password": PASSWORD, "name": "lap\u{202E}pot\u{2066}"});
+    let req = app
+        .client
+        .post("/api/auth/login")
+        .header(ContentType::JSON)
+        .header(Header::new(
+            "User-Agent",
+            "Mozilla/5.0 \u{202E}(X11; Linux)\u{202C}",
+        ))
+        .body(body.to_string());
+    let reply = read(req.dispatch().await).await;
+    assert_eq!(reply.status.code, 200, "{}", reply.text);
+    let token = reply.json()["token"].as_str().unwrap().to_string();
+    let listed = app.get("/api/sessions", Some(&token)).await.json();
+    let entry = &listed[0];
+    assert_eq!(entry["name"], "lappot");
+    assert_eq!(entry["user_agent"], "Mozilla/5.0 (X11; Linux)");
+    // A personal token's name with one is refused outright: it is chosen, not reported.
+    let reply = app
+        .try_personal_token(&token, "ci\u{202E}yolped", &["profile:read"])
+        .await;
+    reply.assert_problem(422, "invalid_input");
+}
+
+#[rocket::async_test]
 async fn an_overlong_user_agent_is_truncated_not_refused() {
     let app = TestApp::new().await;
     app.signup("alice", PASSWORD).await;

@@ -135,7 +135,7 @@ async fn the_pages_keep_their_own_errors() {
 /// Rocket cannot parse a method it does not know (`QUERY`, or a made-up one) into a request, so
 /// the local client cannot send one: this test sends it over a real socket.
 #[test]
-fn an_unknown_method_is_405_on_a_known_path_and_400_elsewhere() {
+fn an_unknown_method_is_405_on_a_known_path_and_400_elsewhere_with_every_security_header() {
     let app = served::ServedApp::launch();
     let port = app.port;
     let raw = |method: &str, path: &str| {
@@ -164,4 +164,26 @@ fn an_unknown_method_is_405_on_a_known_path_and_400_elsewhere() {
     let response = raw("QUERY", "/api/nothing");
     assert!(response.starts_with("http/1.0 400"), "{response}");
     assert!(response.contains("\"code\":\"bad_request\""), "{response}");
+    // No response fairing runs for such a request: the catchers harden their answers themselves,
+    // on the API and on the pages alike.
+    for (method, path) in [
+        ("QUERY", "/api/me"),
+        ("QUERY", "/api/nothing"),
+        ("BREW", "/"),
+    ] {
+        let response = raw(method, path);
+        let (head, _) = response.split_once("\r\n\r\n").expect("a head");
+        for header in [
+            "content-security-policy: default-src 'none'",
+            "x-frame-options: deny",
+            "x-content-type-options: nosniff",
+            "referrer-policy: same-origin",
+            "cache-control: no-store",
+        ] {
+            assert!(
+                head.contains(header),
+                "{method} {path} lacks {header}:\n{head}"
+            );
+        }
+    }
 }

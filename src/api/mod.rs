@@ -63,6 +63,7 @@ use crate::auth::Auth;
 use crate::problem::Problem;
 use crate::store::sessions::{Session, SessionView};
 use crate::token::Token;
+use crate::web::Hardened;
 use methods::MethodNotAllowed;
 use rocket::fairing::AdHoc;
 use rocket::http::{Header, Status};
@@ -123,11 +124,14 @@ impl<R> NoStore<R> {
 /// Every /api error that no handler answered itself: a wrong method on a known path is 405
 /// (see [`methods`]), anything else the problem a guard stashed, or the generic one.
 #[catch(default)]
-fn problem_catcher(status: Status, req: &Request<'_>) -> Either<MethodNotAllowed, Problem> {
-    match methods::method_not_allowed(status, req) {
+fn problem_catcher(
+    status: Status,
+    req: &Request<'_>,
+) -> Hardened<Either<MethodNotAllowed, Problem>> {
+    Hardened(match methods::method_not_allowed(status, req) {
         Some(answer) => Either::Left(answer),
         None => Either::Right(Problem::for_catcher(status, req)),
-    }
+    })
 }
 
 /// Mounts every feature's routes at /api, and the JSON catchers.

@@ -7,7 +7,7 @@
 //! `security`, which is what the OpenAPI document says.
 
 use super::openapi::{NotFound, ProblemDoc};
-use super::schemas::{string, trimmed_line, NO_NUL};
+use super::schemas::{string, trimmed_line, CONTROL, NO_NUL};
 use super::{ApiResult, JsonBody};
 use crate::auth::Scoped;
 use crate::clock::Clock;
@@ -44,7 +44,7 @@ fn title_schema() -> Object {
          characters."
     ))
     .min_length(Some(1))
-    .pattern(Some(trimmed_line(MAX_TITLE_CHARS)))
+    .pattern(Some(trimmed_line(MAX_TITLE_CHARS, CONTROL)))
     .examples(["Groceries"])
     .build()
 }

@@ -23,11 +23,15 @@ pub const NO_NUL: &str = r"^[^\u0000]*$";
 /// `char::is_control` (general category Cc), as a regex class body.
 pub const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
 
-/// A one-line text that is trimmed, then 1 to `max` characters, none of them a control character.
-pub fn trimmed_line(max: usize) -> String {
+/// The bidi controls (`is_bidi_control`), as a regex class body.
+pub const BIDI: &str = r"\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069";
+
+/// A one-line text that is trimmed, then 1 to `max` characters, none of them in the class body
+/// `banned` (e.g. [`CONTROL`]).
+pub fn trimmed_line(max: usize, banned: &str) -> String {
     let inner = max - 2;
     format!(
-        "^[{WHITESPACE}]*[^{WHITESPACE}{CONTROL}](?:[^{CONTROL}]{{0,{inner}}}[^{WHITESPACE}{CONTROL}])?[{WHITESPACE}]*$"
+        "^[{WHITESPACE}]*[^{WHITESPACE}{banned}](?:[^{banned}]{{0,{inner}}}[^{WHITESPACE}{banned}])?[{WHITESPACE}]*$"
     )
 }
 
@@ -35,10 +39,13 @@ pub fn trimmed_line(max: usize) -> String {
 pub fn token_name() -> Object {
     string(&format!(
         "What the token is for, shown in the session list: 1 to {MAX_TOKEN_NAME} characters once \
-         surrounding whitespace is trimmed, no control characters."
+         surrounding whitespace is trimmed, no control or bidi characters."
     ))
     .min_length(Some(1))
-    .pattern(Some(trimmed_line(MAX_TOKEN_NAME)))
+    .pattern(Some(trimmed_line(
+        MAX_TOKEN_NAME,
+        &format!("{CONTROL}{BIDI}"),
+    )))
     .examples(["CI deploy"])
     .build()
 }

@@ -25,7 +25,38 @@ impl<'r> FromRequest<'r> for ClientInfo {
     }
 }
 
-/// Drops control characters (NUL included, which PostgreSQL cannot store) from user text.
+/// Drops control characters (NUL included, which PostgreSQL cannot store) and bidi controls
+/// from user text.
 pub fn clean_text(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
+    text.chars()
+        .filter(|&c| !c.is_control() && !is_bidi_control(c))
+        .collect()
+}
+
+/// The Unicode bidi controls: embeddings, overrides, isolates and marks. In a session name or a
+/// user agent, U+202E would make a row of the device page read reversed ("Trojan Source").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_dropped_and_the_rest_kept() {
+        let ua = "Mozilla\u{202E}xuniL\u{202C} \u{2066}x\u{2069}\0\u{200F}\t café 東京";
+        assert_eq!(clean_text(ua), "MozillaxuniL x café 東京");
+        for c in [
+            '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}',
+        ] {
+            assert!(is_bidi_control(c), "{:?}", c);
+        }
+        for c in ['a', 'é', '\u{200D}', '\u{2070}', '\u{2029}'] {
+            assert!(!is_bidi_control(c), "{:?}", c);
+        }
+    }
 }

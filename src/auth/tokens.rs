@@ -5,7 +5,7 @@
 //! Minting one widens access, so it takes a sign-in session (full access) in sudo mode, or the
 //! password in the request itself. No personal token can mint, regenerate or widen a token.
 
-use super::{Auth, AuthError, ClientInfo, CurrentSession, TokenError};
+use super::{is_bidi_control, Auth, AuthError, ClientInfo, CurrentSession, TokenError};
 use crate::events::{AuthEvent, Reauth};
 use crate::scopes::ScopeSet;
 use crate::store::sessions::{Kind, NewSession, Session};
@@ -18,7 +18,7 @@ const DAY: i64 = 86_400;
 /// What a new personal token is to be.
 #[derive(Debug)]
 pub struct TokenRequest {
-    /// 1 to 100 characters once trimmed, no control characters.
+    /// 1 to 100 characters once trimmed, no control or bidi characters.
     pub name: String,
     /// Scope names; at least one, each declared in [`crate::scopes`].
     pub scopes: Vec<String>,
@@ -41,8 +41,8 @@ impl Auth {
         if chars == 0 || chars > MAX_TOKEN_NAME {
             return invalid(format!("name must be 1 to {MAX_TOKEN_NAME} characters"));
         }
-        if name.chars().any(char::is_control) {
-            return invalid("name must not contain control characters".into());
+        if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+            return invalid("name must not contain control or bidi characters".into());
         }
         let scopes = match ScopeSet::from_names(&request.scopes) {
             Ok(scopes) if scopes.is_empty() => return invalid("scopes must not be empty".into()),

@@ -16,7 +16,7 @@ mod view;
 
 pub use cookie::{CookieSession, SESSION_COOKIE};
 pub use csrf::{CheckedForm, CsrfChecked, CSRF_COOKIE};
-pub use headers::SecurityHeaders;
+pub use headers::{Hardened, SecurityHeaders};
 
 use rocket::fairing::AdHoc;
 use rocket::figment::value::magic::RelativePathBuf;
@@ -29,7 +29,7 @@ use rocket_dyn_templates::Template;
 /// A 401 on a page: back to the sign-in form, then to where the user was going. A cookie that
 /// did not authenticate (forged, expired, revoked) is removed on the way.
 #[catch(401)]
-fn unauthorized(req: &Request<'_>) -> Redirect {
+fn unauthorized(req: &Request<'_>) -> Hardened<Redirect> {
     if req.cookies().get(SESSION_COOKIE).is_some() {
         req.cookies().remove(cookie::removal(SESSION_COOKIE));
     }
@@ -37,13 +37,13 @@ fn unauthorized(req: &Request<'_>) -> Redirect {
     let next = (req.method() == rocket::http::Method::Get)
         .then(|| req.uri().to_string())
         .filter(|path| page::is_local_path(path) && path != "/sessions");
-    Redirect::to(page::login_uri(next.as_deref()))
+    Hardened(Redirect::to(page::login_uri(next.as_deref())))
 }
 
 /// Every other error on a page is an HTML page (the API registers its own JSON catchers).
 #[catch(default)]
-fn error_page(status: Status, _req: &Request<'_>) -> (Status, Template) {
-    (status, view::error_page(status, None))
+fn error_page(status: Status, _req: &Request<'_>) -> Hardened<(Status, Template)> {
+    Hardened((status, view::error_page(status, None)))
 }
 
 /// Where the stylesheet and icons are served from: `static_dir` in Rocket.toml, or `static/`.
