@@ -105,9 +105,11 @@ async fn signed_in(app: &TestApp, username: &str) -> String {
 
 /// The token text in the page's "copy it now" box.
 fn new_token_of(html: &str) -> String {
-    let input = html.find("id=\"new-token\"").expect("a new-token box");
-    let start = input + html[input..].find("value=\"").unwrap() + 7;
-    let end = start + html[start..].find('"').unwrap();
+    let start = html
+        .find("<code id=\"new-token\">")
+        .expect("a new-token box")
+        + 21;
+    let end = start + html[start..].find("</code>").unwrap();
     html[start..end].to_string()
 }
 
