@@ -494,7 +494,12 @@ async fn regenerating_from_the_page_shows_a_new_secret_and_refuses_the_old() {
             .find(|s| s["kind"] == "browser");
         browser.unwrap()["id"].as_str().unwrap().to_string()
     };
-    for id in ["AAAAAAAAAAAAAAAAAAAAAA", browser_id.as_str(), "junk"] {
+    let mallory = app.user_token("mallory").await;
+    let (theirs, _) = app
+        .personal_token(&mallory, "theirs", &["profile:read"])
+        .await;
+    let theirs_id = token_id(&app, &mallory, "theirs").await;
+    for id in ["AAAAAAAAAAAAAAAAAAAAAA", &browser_id, &theirs_id, "junk"] {
         let reply = submit(
             &app,
             &format!("/tokens/{id}/regenerate"),
@@ -503,6 +508,11 @@ async fn regenerating_from_the_page_shows_a_new_secret_and_refuses_the_old() {
         .await;
         assert_eq!(reply.status, Status::NotFound, "{id}");
     }
+    assert_eq!(
+        app.get("/api/me", Some(&theirs)).await.status,
+        Status::Ok,
+        "untouched"
+    );
 }
 
 #[rocket::async_test]

@@ -13,7 +13,7 @@ use super::view::TokenRow;
 use crate::auth::ClientInfo;
 use crate::auth::{Auth, AuthError, SignInError, TokenError, TokenRequest};
 use crate::scopes;
-use crate::store::sessions::Kind;
+use crate::store::sessions::{Kind, SessionView};
 use crate::token::Token;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
@@ -141,7 +141,7 @@ async fn render(
 }
 
 /// Whether the account has as many live tokens as `max_tokens` allows.
-fn at_token_limit(auth: &Auth, sessions: &[crate::store::sessions::SessionView]) -> bool {
+fn at_token_limit(auth: &Auth, sessions: &[SessionView]) -> bool {
     let live = sessions.iter().filter(|s| s.kind == Kind::Token).count();
     live >= auth.config.max_tokens as usize
 }
