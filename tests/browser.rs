@@ -386,6 +386,12 @@ async fn personal_tokens(app: Api, browser: &Client) -> TestResult {
         browser.find(Locator::Id("new-token")).await.is_err(),
         "shown once"
     );
+    assert!(flash(browser).await?.starts_with("Password confirmed."));
+
+    // The password form, as it looks (it is exercised in tests/web_tokens.rs).
+    browser.goto(&app.url("/password")).await?;
+    wait_for_path(browser, "/password").await?;
+    screenshots(browser, "password-page").await?;
     browser.goto(&app.url("/sessions")).await?;
     wait_for_path(browser, "/sessions").await?;
     Ok(())

@@ -388,6 +388,9 @@ async fn the_sudo_form_elevates_the_same_session_and_returns_to_next() {
         page.text.contains(r#"action="/tokens""#),
         "the form is back"
     );
+    assert!(page
+        .text
+        .contains("Password confirmed. It will not be asked again for 1 minute."));
     created_token(&app, &csrf, "after sudo", &["profile:read"]).await;
 }
 

@@ -8,6 +8,7 @@ use super::cookie::CookieSession;
 use super::csrf::{self, CheckedForm};
 use super::flash;
 use super::page::{is_local_path, landing, sentence, wait_message, Page, HOME};
+use super::view;
 use crate::auth::{Auth, ClientInfo, SignInError};
 use crate::store::sessions::Kind;
 use rocket::http::{CookieJar, Status};
@@ -103,7 +104,12 @@ async fn sudo(
     let SudoFields { password, next } = form.0;
     match auth.sudo(&session, password, &client).await {
         // The same session, now in sudo mode: no new cookie.
-        Ok(()) => Ok(Redirect::to(landing(next.as_deref()))),
+        Ok(()) => {
+            let window = view::duration(auth.config.sudo_window as i64);
+            let message = format!("Password confirmed. It will not be asked again for {window}.");
+            flash::set(jar, message, auth.config.secure_cookie());
+            Ok(Redirect::to(landing(next.as_deref())))
+        }
         Err(e) => Err(refused(
             e,
             "Incorrect password.",
