@@ -2,7 +2,8 @@
 //! fantoccini, against the app launched for real on a free port.
 //!
 //! Signs up and signs in through the forms, sees the browser and two API sessions, revokes one by
-//! clicking, signs out all other devices, signs out. Screenshots of the device page (desktop and
+//! clicking, makes a personal token and regenerates it, confirms the password on /sudo, signs out
+//! all other devices, signs out. Screenshots of the tokens and sudo pages go there too. Screenshots of the device page (desktop and
 //! 360 px wide) go to `target/screenshots/`; with `SAVE_DOCS_SCREENSHOT=1` the desktop one also
 //! replaces `docs/device-page.png`.
 //!
@@ -304,6 +305,98 @@ async fn save_screenshot(browser: &Client, name: &str) -> TestResult<PathBuf> {
     Ok(path)
 }
 
+/// Waits (up to 10 s) until the first element matching `css` contains `needle`: the answer to a
+/// form posted to the page it is on.
+async fn wait_for_text(browser: &Client, css: &str, needle: &str) -> TestResult<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = text_of(browser, css).await.unwrap_or_default();
+        if text.contains(needle) {
+            return Ok(text);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{css}: expected {needle:?}, found {text:?}").into());
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The new token's text in the "copy it now" box.
+async fn new_token(browser: &Client) -> TestResult<String> {
+    Ok(browser.find(Locator::Id("new-token")).await?.text().await?)
+}
+
+/// Full-page screenshots at about 1200 px and at 360 px (where nothing may scroll sideways).
+async fn screenshots(browser: &Client, name: &str) -> TestResult {
+    fit_height(browser, 1200).await?;
+    save_screenshot(browser, &format!("{name}.png")).await?;
+    fit_height(browser, 360).await?;
+    let width: Value = browser
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await?;
+    assert!(
+        width[0].as_u64() <= width[1].as_u64(),
+        "{name}: horizontal scroll at 360 px: {width}"
+    );
+    save_screenshot(browser, &format!("{name}-360.png")).await?;
+    browser.set_window_size(1100, 1000).await?;
+    Ok(())
+}
+
+/// From the device page: make a personal token in the form, use it, regenerate it; confirm the
+/// password on /sudo.
+async fn personal_tokens(app: Api, browser: &Client) -> TestResult {
+    click(browser, "a[href='/tokens']").await?;
+    wait_for_path(browser, "/tokens").await?;
+    type_into(browser, "token-name", "deploy bot").await?;
+    click(browser, "input[type=checkbox][value='profile:read']").await?;
+    click(browser, "form[action='/tokens'] button[type=submit]").await?;
+    wait_for_text(browser, "#secret-title", "Your new token").await?;
+    let token = new_token(browser).await?;
+    assert!(token.starts_with("mt_"), "{token}");
+    assert_eq!(app.me_status(&token), 200, "the new token works");
+    let row = text_of(browser, "li.session.token").await?;
+    assert!(
+        row.contains("deploy bot") && row.contains("profile:read"),
+        "{row}"
+    );
+    screenshots(browser, "tokens-page").await?;
+
+    click(browser, "form[action$='/regenerate'] button").await?;
+    wait_for_text(browser, "#secret-title", "New secret").await?;
+    let regenerated = new_token(browser).await?;
+    assert_ne!(regenerated, token);
+    assert_eq!(app.me_status(&token), 401, "the old secret is refused");
+    assert_eq!(app.me_status(&regenerated), 200);
+
+    // The password check, which returns to where it was asked for.
+    browser.goto(&app.url("/sudo?next=%2Ftokens")).await?;
+    wait_for_path(browser, "/sudo").await?;
+    assert!(text_of(browser, "h1")
+        .await?
+        .contains("Confirm it's you, ada"));
+    screenshots(browser, "sudo-page").await?;
+    type_into(browser, "password", PASSWORD).await?;
+    click(browser, "form[action='/sudo'] button[type=submit]").await?;
+    wait_for_path(browser, "/tokens").await?;
+    assert!(
+        browser.find(Locator::Id("new-token")).await.is_err(),
+        "shown once"
+    );
+    assert!(flash(browser).await?.starts_with("Password confirmed."));
+
+    // The password form, as it looks (it is exercised in tests/web_tokens.rs).
+    browser.goto(&app.url("/password")).await?;
+    wait_for_path(browser, "/password").await?;
+    screenshots(browser, "password-page").await?;
+    browser.goto(&app.url("/sessions")).await?;
+    wait_for_path(browser, "/sessions").await?;
+    Ok(())
+}
+
 // --- The test -----------------------------------------------------------------------------------
 
 #[rocket::async_test]
@@ -436,10 +529,15 @@ async fn walk_through(app: Api, browser: Client) -> TestResult {
     assert_eq!(app.me_status(&curl), 401, "the revoked token is refused");
     assert_eq!(app.me_status(&phone), 200);
 
+    personal_tokens(app, browser).await?;
+
     // Sign out all other devices: only this browser is left.
     click(browser, "form[action='/sessions/revoke-others'] button").await?;
     wait_for_path(browser, "/sessions").await?;
-    assert_eq!(flash(browser).await?, "Signed out 1 other device.");
+    assert_eq!(
+        flash(browser).await?,
+        "Signed out 1 other device. Your personal token has ended."
+    );
     assert_eq!(rows(browser).await?.len(), 1);
     assert_eq!(app.me_status(&phone), 401);
 

@@ -6,6 +6,7 @@ use super::flash;
 use super::page::{login_uri, Page, HOME};
 use super::view::DeviceRow;
 use crate::auth::Auth;
+use crate::store::sessions::Kind;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::State;
@@ -22,7 +23,9 @@ async fn sessions_page(
         Err(e) => return Page::from_db(e),
     };
     let now = auth.clock.now();
-    let mut rows: Vec<DeviceRow> = sessions.iter().map(|s| DeviceRow::new(s, now)).collect();
+    // Personal tokens have their own page; this one lists the sign-ins.
+    let (tokens, sign_ins): (Vec<_>, Vec<_>) = sessions.iter().partition(|s| s.kind == Kind::Token);
+    let mut rows: Vec<DeviceRow> = sign_ins.iter().map(|s| DeviceRow::new(s, now)).collect();
     // This device is in use right now, so it leads; the rest stay most recently used first.
     rows.sort_by_key(|row| !row.current);
     let others = rows.iter().filter(|row| !row.current).count();
@@ -34,6 +37,7 @@ async fn sessions_page(
             flash: flash::take(jar),
             rows,
             others,
+            tokens: tokens.len(),
         },
     ))
 }
@@ -104,15 +108,26 @@ async fn revoke_others(
     jar: &CookieJar<'_>,
     _csrf: CsrfChecked,
 ) -> Result<Redirect, Page> {
+    // Personal tokens end too (as with a password change): counted before, for the message.
+    let sessions = auth.sessions_of(&session).await.map_err(Page::from_db)?;
+    let tokens = sessions.iter().filter(|s| s.kind == Kind::Token).count();
     let ended = auth
         .end_all_sessions(session.user_id(), Some(session.id()))
         .await
         .map_err(Page::from_db)?;
-    let message = match ended {
+    let tokens = ended.min(tokens);
+    let devices = match ended - tokens {
+        0 if tokens > 0 => String::new(),
         0 => "No other device was signed in.".to_string(),
         1 => "Signed out 1 other device.".to_string(),
         n => format!("Signed out {n} other devices."),
     };
+    let tokens = match tokens {
+        0 => String::new(),
+        1 => "Your personal token has ended.".to_string(),
+        n => format!("Your {n} personal tokens have ended."),
+    };
+    let message = format!("{devices} {tokens}").trim().to_string();
     flash::set(jar, message, auth.config.secure_cookie());
     Ok(Redirect::to(HOME))
 }

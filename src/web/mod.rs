@@ -1,5 +1,6 @@
 //! The HTML half of the app: sign in with a browser, see every session of the account
-//! per device, revoke any of them. Server-rendered templates, no JavaScript.
+//! per device, revoke any of them; make personal tokens, confirm the password (sudo), change it.
+//! Server-rendered templates, no JavaScript.
 //!
 //! A browser sign-in is a session row like any API token (kind "browser"); its token lives in an
 //! HttpOnly cookie that only these pages accept (the API reads the Authorization header alone).
@@ -12,6 +13,8 @@ mod devices;
 mod flash;
 mod headers;
 mod page;
+mod sudo;
+mod tokens;
 mod view;
 
 pub use cookie::{CookieSession, SESSION_COOKIE};
@@ -69,6 +72,8 @@ pub fn stage() -> AdHoc {
             .attach(templates)
             .mount("/", account::routes())
             .mount("/", devices::routes())
+            .mount("/", tokens::routes())
+            .mount("/", sudo::routes())
             .mount("/static", files)
             .register("/", catchers![unauthorized, error_page])
     })

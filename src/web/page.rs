@@ -7,7 +7,7 @@ use super::view;
 use crate::auth::Auth;
 use crate::problem::DbFault;
 use rocket::http::uri::Origin;
-use rocket::http::{CookieJar, Status};
+use rocket::http::{CookieJar, RawStr, Status};
 use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
 use rocket_dyn_templates::Template;
@@ -88,12 +88,15 @@ pub enum PageOrRedirect {
     Redirect(Redirect),
 }
 
-/// Whether `path` may be redirected to after sign-in: a path on this site, never another host
-/// (`//evil.example`, `/\evil.example`, or one that a browser would turn into such by dropping
-/// tabs or newlines).
+/// Whether `path` may be redirected to after sign-in or sudo: a path on this site, never another
+/// host (`//evil.example`, `/\evil.example`, or one that a browser would turn into such by
+/// dropping tabs or newlines, or a server by decoding `/%2F%2Fevil.example` once more).
 pub fn is_local_path(path: &str) -> bool {
+    let decoded = RawStr::new(path).percent_decode_lossy();
     path.starts_with('/')
         && !path.starts_with("//")
+        && !decoded.starts_with("//")
+        && !decoded.starts_with("/\\")
         && path.len() <= 1024
         && !path
             .chars()
@@ -104,6 +107,22 @@ pub fn is_local_path(path: &str) -> bool {
 /// The sign-in page, with a return path when there is one.
 pub fn login_uri(next: Option<&str>) -> String {
     uri!(super::account::login_page(next = next)).to_string()
+}
+
+/// The password form that puts the session in sudo mode, then returns to `next`.
+pub fn sudo_uri(next: &str) -> String {
+    uri!(super::sudo::sudo_page(next = Some(next))).to_string()
+}
+
+/// "Try again in 14 minutes.": how long a throttled password check must wait, rounded up (a
+/// wait of 14.5 minutes said as 14 would be refused again).
+pub fn wait_message(secs: u64) -> String {
+    let rounded = if secs < 60 {
+        secs
+    } else {
+        secs.div_ceil(60) * 60
+    };
+    format!("Try again in {}.", view::duration(rounded as i64))
 }
 
 /// Where to go after signing in: `next` when it is a local path, else the device page.
@@ -162,6 +181,8 @@ mod tests {
             "https://evil.example",
             "javascript:alert(1)",
             "/ /x",
+            "/%2F%2Fevil.example",
+            "/%5Cevil.example",
         ] {
             assert!(!is_local_path(bad), "{bad:?}");
         }

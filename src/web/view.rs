@@ -9,17 +9,31 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// A moment shown as relative time ("3 minutes ago"), with the exact RFC 3339 time on hover.
+/// A moment shown as relative time ("3 minutes ago", "in 30 days"), with the exact RFC 3339 time
+/// on hover.
 #[derive(Debug, Serialize)]
 pub struct Moment {
-    pub ago: String,
+    pub words: String,
     pub exact: String,
 }
 
 impl Moment {
+    /// A moment past: "3 minutes ago".
     fn new(at: OffsetDateTime, now: i64) -> Moment {
         Moment {
-            ago: relative(at.unix_timestamp(), now),
+            words: relative(at.unix_timestamp(), now),
+            exact: at.format(&Rfc3339).unwrap_or_default(),
+        }
+    }
+
+    /// A moment to come: "in 30 days".
+    fn ahead(at: OffsetDateTime, now: i64) -> Moment {
+        let secs = at.unix_timestamp().saturating_sub(now);
+        Moment {
+            words: match secs {
+                ..=0 => "now".to_string(),
+                secs => format!("in {}", duration(secs)),
+            },
             exact: at.format(&Rfc3339).unwrap_or_default(),
         }
     }
@@ -68,6 +82,34 @@ impl DeviceRow {
         match &self.name {
             Some(name) => format!("{} ({name})", self.device),
             None => self.device.clone(),
+        }
+    }
+}
+
+/// One personal token on the tokens page.
+#[derive(Debug, Serialize)]
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created: Moment,
+    pub expires: Option<Moment>,
+    /// `None` while the token has not been used since it was made.
+    pub last_used: Option<Moment>,
+    pub last_ip: Option<String>,
+}
+
+impl TokenRow {
+    pub fn new(session: &SessionView, now: i64) -> TokenRow {
+        let used = session.last_used_at > session.created_at;
+        TokenRow {
+            id: session.id.clone(),
+            name: session.name.clone().unwrap_or_default(),
+            scopes: session.scopes.clone(),
+            created: Moment::new(session.created_at, now),
+            expires: session.expires_at.map(|at| Moment::ahead(at, now)),
+            last_used: used.then(|| Moment::new(session.last_used_at, now)),
+            last_ip: used.then(|| session.last_ip.clone()).flatten(),
         }
     }
 }

@@ -1,0 +1,324 @@
+//! The personal tokens page: the account's tokens for scripts and CI, and the forms that make,
+//! regenerate and revoke them.
+//!
+//! A new token's text is shown once, in the page that answers the form (200, and like every page
+//! `Cache-Control: no-store`): never in a URL, a cookie, a flash message or a log. Making and
+//! regenerating need sudo mode, so out of it the form leads to /sudo; revoking never does.
+
+use super::cookie::CookieSession;
+use super::csrf::{self, CheckedForm, CsrfChecked};
+use super::flash;
+use super::page::{sentence, sudo_uri, Page, PageOrRedirect};
+use super::view::TokenRow;
+use crate::auth::ClientInfo;
+use crate::auth::{Auth, AuthError, SignInError, TokenError, TokenRequest};
+use crate::scopes;
+use crate::store::sessions::{Kind, SessionView};
+use crate::token::Token;
+use rocket::http::{CookieJar, Status};
+use rocket::response::Redirect;
+use rocket::State;
+use rocket_dyn_templates::{context, Template};
+use serde::Serialize;
+
+/// This page.
+const TOKENS: &str = "/tokens";
+
+/// The expiry choices: those up to `token_max_days`, and `token_max_days` itself.
+const DAY_CHOICES: [u32; 4] = [7, 30, 90, 365];
+
+/// What the form held, kept when it is shown again after an error.
+#[derive(Default)]
+struct Draft {
+    name: String,
+    scopes: Vec<String>,
+    days: Option<u32>,
+}
+
+/// A token just made or regenerated: its text, shown this once.
+#[derive(Serialize)]
+struct Fresh {
+    name: String,
+    token: String,
+    regenerated: bool,
+}
+
+impl Fresh {
+    fn new(token: &Token, name: Option<String>, regenerated: bool) -> Fresh {
+        Fresh {
+            name: name.unwrap_or_default(),
+            token: token.expose().to_string(),
+            regenerated,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ScopeChoice {
+    name: &'static str,
+    description: &'static str,
+    checked: bool,
+}
+
+#[derive(Serialize)]
+struct DayChoice {
+    days: u32,
+    label: String,
+    selected: bool,
+}
+
+fn day_choices(auth: &Auth, chosen: Option<u32>) -> Vec<DayChoice> {
+    let max = auth.config.token_max_days;
+    let chosen = chosen.unwrap_or(auth.config.default_token_days());
+    let mut days: Vec<u32> = DAY_CHOICES.into_iter().filter(|d| *d <= max).collect();
+    if !days.contains(&max) {
+        days.push(max);
+    }
+    days.into_iter()
+        .map(|days| DayChoice {
+            days,
+            label: match days {
+                365 => "1 year".to_string(),
+                1 => "1 day".to_string(),
+                n => format!("{n} days"),
+            },
+            selected: days == chosen,
+        })
+        .collect()
+}
+
+/// The tokens page, with what the last form left: a new token to show, or an error.
+async fn render(
+    auth: &Auth,
+    session: &CookieSession<'_>,
+    jar: &CookieJar<'_>,
+    status: Status,
+    fresh: Option<Fresh>,
+    error: Option<String>,
+    draft: Draft,
+) -> Page {
+    let in_sudo = match auth.check_sudo(session).await {
+        Ok(()) => true,
+        Err(AuthError::Unavailable) => return Page::error(Status::ServiceUnavailable, None),
+        Err(AuthError::Fault(_)) => return Page::error(Status::InternalServerError, None),
+        Err(_) => false,
+    };
+    let sessions = match auth.sessions_of(session).await {
+        Ok(sessions) => sessions,
+        Err(e) => return Page::from_db(e),
+    };
+    let now = auth.clock.now();
+    let rows: Vec<TokenRow> = sessions
+        .iter()
+        .filter(|s| s.kind == Kind::Token)
+        .map(|s| TokenRow::new(s, now))
+        .collect();
+    let scopes: Vec<ScopeChoice> = scopes::ALL
+        .iter()
+        .map(|s| ScopeChoice {
+            name: s.name,
+            description: s.description,
+            checked: draft.scopes.iter().any(|chosen| chosen == s.name),
+        })
+        .collect();
+    let template = Template::render(
+        "tokens",
+        context! {
+            user: session.username(),
+            csrf: csrf::session_token(session),
+            flash: flash::take(jar),
+            rows,
+            fresh,
+            error,
+            in_sudo,
+            name: draft.name.trim(),
+            scopes,
+            days: day_choices(auth, draft.days),
+            at_limit: at_token_limit(auth, &sessions),
+        },
+    );
+    Page::new(status, template)
+}
+
+/// Whether the account has as many live tokens as `max_tokens` allows.
+fn at_token_limit(auth: &Auth, sessions: &[SessionView]) -> bool {
+    let live = sessions.iter().filter(|s| s.kind == Kind::Token).count();
+    live >= auth.config.max_tokens as usize
+}
+
+#[get("/tokens")]
+async fn tokens_page(auth: &State<Auth>, session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
+    render(
+        auth,
+        &session,
+        jar,
+        Status::Ok,
+        None,
+        None,
+        Draft::default(),
+    )
+    .await
+}
+
+/// To the password form, and back here once the session is in sudo mode.
+fn to_sudo(auth: &Auth, jar: &CookieJar<'_>) -> PageOrRedirect {
+    flash::set(
+        jar,
+        "Confirm your password to create or regenerate personal tokens.",
+        auth.config.secure_cookie(),
+    );
+    PageOrRedirect::Redirect(Redirect::to(sudo_uri(TOKENS)))
+}
+
+/// The form's wording for what the token rules refuse (they speak of the API's fields).
+fn form_message(msg: &str) -> String {
+    if msg.starts_with("scopes") {
+        "Choose at least one scope.".into()
+    } else if msg.starts_with("expires_in_days") {
+        "Choose an expiry from the list.".into()
+    } else if msg.starts_with("unknown scope") {
+        "Choose scopes from the list.".into()
+    } else {
+        sentence(msg)
+    }
+}
+
+/// The page for an error that is not the form's (the database, the password queue).
+fn failure(e: TokenError) -> Page {
+    match e {
+        TokenError::Password(SignInError::Db(e)) => Page::from_db(e),
+        TokenError::Password(SignInError::Busy) => Page::busy(),
+        TokenError::Refused(AuthError::Unavailable) => {
+            Page::error(Status::ServiceUnavailable, None)
+        }
+        TokenError::Refused(_) => Page::error(Status::Forbidden, None),
+        _ => Page::error(Status::InternalServerError, None),
+    }
+}
+
+#[derive(FromForm)]
+struct NewTokenFields {
+    name: String,
+    scopes: Vec<String>,
+    expires_in_days: Option<u32>,
+}
+
+#[post("/tokens", data = "<form>")]
+async fn create(
+    auth: &State<Auth>,
+    session: CookieSession<'_>,
+    client: ClientInfo,
+    jar: &CookieJar<'_>,
+    form: CheckedForm<NewTokenFields>,
+) -> PageOrRedirect {
+    let NewTokenFields {
+        name,
+        scopes,
+        expires_in_days,
+    } = form.0;
+    let request = TokenRequest {
+        name: name.clone(),
+        scopes: scopes.clone(),
+        expires_in_days,
+    };
+    let draft = Draft {
+        name,
+        scopes,
+        days: expires_in_days,
+    };
+    let (status, error) = match auth.create_token(&session, request, None, &client).await {
+        Ok((token, created)) => {
+            let fresh = Fresh::new(&token, created.name, false);
+            let page = render(
+                auth,
+                &session,
+                jar,
+                Status::Ok,
+                Some(fresh),
+                None,
+                Draft::default(),
+            );
+            return PageOrRedirect::Page(page.await);
+        }
+        Err(TokenError::Refused(AuthError::SudoRequired)) => return to_sudo(auth, jar),
+        Err(TokenError::Invalid(msg)) => (Status::UnprocessableEntity, form_message(&msg)),
+        Err(TokenError::TooMany) => (
+            Status::Conflict,
+            format!(
+                "You already have {} personal tokens, as many as allowed. Revoke one you no \
+                 longer use, then try again.",
+                auth.config.max_tokens
+            ),
+        ),
+        Err(e) => return PageOrRedirect::Page(failure(e)),
+    };
+    PageOrRedirect::Page(render(auth, &session, jar, status, None, Some(error), draft).await)
+}
+
+#[post("/tokens/<id>/regenerate", data = "<_csrf>")]
+async fn regenerate(
+    auth: &State<Auth>,
+    session: CookieSession<'_>,
+    jar: &CookieJar<'_>,
+    id: &str,
+    _csrf: CsrfChecked,
+) -> PageOrRedirect {
+    match auth.regenerate_token(&session, id).await {
+        Ok(Some((token, regenerated))) => {
+            let fresh = Fresh::new(&token, regenerated.name, true);
+            let draft = Draft::default();
+            PageOrRedirect::Page(
+                render(auth, &session, jar, Status::Ok, Some(fresh), None, draft).await,
+            )
+        }
+        Ok(None) => PageOrRedirect::Page(gone()),
+        Err(TokenError::Refused(AuthError::SudoRequired)) => to_sudo(auth, jar),
+        Err(e) => PageOrRedirect::Page(failure(e)),
+    }
+}
+
+fn gone() -> Page {
+    Page::error(
+        Status::NotFound,
+        Some("That token does not exist or has already ended."),
+    )
+}
+
+#[post("/tokens/<id>/revoke", data = "<_csrf>")]
+async fn revoke(
+    auth: &State<Auth>,
+    session: CookieSession<'_>,
+    jar: &CookieJar<'_>,
+    id: &str,
+    _csrf: CsrfChecked,
+) -> Result<Redirect, Page> {
+    if !crate::token::is_public_id(id) {
+        return Err(gone());
+    }
+    // Only a token of this user: another user's id, or a sign-in session, is 404 here.
+    let sessions = auth.sessions_of(&session).await.map_err(Page::from_db)?;
+    let Some(target) = sessions
+        .iter()
+        .find(|s| s.id == id && s.kind == Kind::Token)
+    else {
+        return Err(gone());
+    };
+    let name = target.name.clone().unwrap_or_default();
+    if !auth
+        .end_session(session.user_id(), id)
+        .await
+        .map_err(Page::from_db)?
+    {
+        return Err(gone());
+    }
+    flash::set(
+        jar,
+        format!("Revoked token {name}."),
+        auth.config.secure_cookie(),
+    );
+    Ok(Redirect::to(TOKENS))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![tokens_page, create, regenerate, revoke]
+}
