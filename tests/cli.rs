@@ -195,6 +195,70 @@ async fn revoke_takes_a_session_id_that_begins_with_a_dash() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
+/// Logs in through `app` until it has `n` sessions whose public ids begin with `-` (about one in
+/// 64 does); returns their ids.
+async fn ids_that_begin_with_a_dash(app: &TestApp, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..5000 {
+        let reply = app.try_login("alice", "a long password").await;
+        assert_eq!(reply.status.code, 200, "{}", reply.text);
+        let id = reply.json()["session"]["id"].as_str().unwrap().to_string();
+        if id.starts_with('-') {
+            ids.push(id);
+            if ids.len() == n {
+                return ids;
+            }
+        }
+    }
+    panic!("no id that begins with '-' in 5000 logins");
+}
+
+#[rocket::async_test]
+async fn revoke_takes_real_ids_that_begin_with_a_dash_with_and_without_a_double_dash() {
+    let cli = Cli::new().await;
+    cli.create_alice();
+    let app = TestApp::on_url(&cli.url).await;
+    let ids = ids_that_begin_with_a_dash(&app, 2).await;
+    for (args, id) in [(vec!["revoke"], &ids[0]), (vec!["revoke", "--"], &ids[1])] {
+        let args: Vec<&str> = args.into_iter().chain([id.as_str()]).collect();
+        let out = cli.run(&args, "");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let sql = format!("SELECT COUNT(*) FROM sessions WHERE id = '{id}'");
+        assert_eq!(app.count(&sql).await, 0, "{id} still exists");
+    }
+}
+
+#[rocket::async_test]
+async fn a_revoke_from_the_command_line_is_refused_by_a_running_server_within_a_second() {
+    let cli = Cli::new().await;
+    cli.create_alice();
+    let (server, port) = cli.serve("off");
+    let token = login_alice(port);
+    // Served from the server's cache from now on.
+    for _ in 0..3 {
+        assert_eq!(http(port, "GET", "/api/me", Some(&token), "").0, 200);
+    }
+    let (_, list) = http(port, "GET", "/api/sessions", Some(&token), "");
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let out = cli.run(&["revoke", "--", &id], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let revoked = Instant::now();
+    loop {
+        let (status, body) = http(port, "GET", "/api/me", Some(&token), "");
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            revoked.elapsed() < Duration::from_secs(1),
+            "the server still accepts a token revoked by the command line 1 s ago"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop(server);
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

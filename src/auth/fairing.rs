@@ -1,7 +1,7 @@
 //! The auth stage: builds [`Auth`] at ignition (failing it on bad config), runs the touch flusher
 //! and the expiry sweep from liftoff, and flushes pending writes at shutdown.
 
-use super::{listener, Auth};
+use super::{listener, poller, Auth};
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::db::{Backend, Db};
@@ -57,9 +57,12 @@ impl Fairing for AuthFairing {
             return;
         };
         let shutdown = rocket.shutdown();
-        if auth.db().backend() == Backend::Postgres {
-            rocket::tokio::spawn(listener::run(auth.clone(), shutdown.clone()));
-        }
+        match auth.db().backend() {
+            Backend::Postgres => {
+                rocket::tokio::spawn(listener::run(auth.clone(), shutdown.clone()))
+            }
+            Backend::Sqlite => rocket::tokio::spawn(poller::run(auth.clone(), shutdown.clone())),
+        };
         let flush_every = Duration::from_secs(auth.config.touch_interval.clamp(1, 5));
         let sweep_every = auth.config.sweep_interval;
         rocket::tokio::spawn(async move {

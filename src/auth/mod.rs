@@ -12,6 +12,7 @@ mod errors;
 mod fairing;
 mod guard;
 mod listener;
+mod poller;
 mod reauth;
 mod sessions;
 mod sign_in;
@@ -184,7 +185,8 @@ impl Auth {
         tx.commit().await
     }
 
-    /// Announces revoked hashes (PostgreSQL), commits, then evicts them from the cache. The
+    /// Announces revoked hashes to the other processes (a NOTIFY on PostgreSQL, the revocation
+    /// log on SQLite), commits, then evicts them from this process's cache. The
     /// eviction follows the commit, so a concurrent cache fill either sees the row gone or gives
     /// way to the eviction's epoch bump.
     pub async fn commit_revocation(
@@ -192,8 +194,9 @@ impl Auth {
         mut tx: Transaction<'_, Any>,
         gone: &[TokenHash],
     ) -> sqlx::Result<()> {
-        if self.db.backend() == Backend::Postgres {
-            revocations::notify(&mut tx, gone).await?;
+        match self.db.backend() {
+            Backend::Postgres => revocations::notify(&mut tx, gone).await?,
+            Backend::Sqlite => revocations::log(&mut tx, gone, self.clock.now()).await?,
         }
         tx.commit().await?;
         self.cache.evict(gone);
@@ -219,6 +222,8 @@ impl Auth {
         let ended = Session::delete_ended(&mut tx, expiry).await?;
         self.commit_revocation(tx, &ended).await?;
         throttle::prune(&mut conn, self.config.login_failure_window, now).await?;
+        // Past twice an entry's lifetime, no cache holds what the log could still evict.
+        revocations::prune_log(&mut conn, now - 2 * ENTRY_TTL.as_secs() as i64).await?;
         if !ended.is_empty() {
             self.events.emit(AuthEvent::SessionRevoked {
                 user_id: None,
