@@ -7,6 +7,7 @@
 //! the latency of authenticated requests: docs/performance.md). The queue is bounded; past it a login is
 //! refused as "busy" (503) instead of piling up without limit.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +33,8 @@ pub struct Hasher {
     jobs: SyncSender<Job>,
     /// Verified against when the user is unknown, so that case costs the same as a wrong password.
     dummy_hash: String,
+    /// Jobs waiting for a thread or running (for the metrics).
+    pending: Arc<AtomicUsize>,
 }
 
 impl Hasher {
@@ -61,6 +64,7 @@ impl Hasher {
             cost,
             jobs,
             dummy_hash: String::new(),
+            pending: Arc::new(AtomicUsize::new(0)),
         };
         let secret = crate::token::random_bytes::<16>();
         hasher.dummy_hash = hasher
@@ -100,11 +104,22 @@ impl Hasher {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Busy> {
         let (done, result) = tokio::sync::oneshot::channel();
+        let pending = self.pending.clone();
         let job: Job = Box::new(move || {
             let _ = done.send(work());
+            pending.fetch_sub(1, Ordering::SeqCst);
         });
-        self.jobs.try_send(job).map_err(|_| Busy)?;
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        if self.jobs.try_send(job).is_err() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            return Err(Busy);
+        }
         result.await.map_err(|_| Busy)
+    }
+
+    /// Hashing jobs queued or running now.
+    pub fn queue_len(&self) -> usize {
+        self.pending.load(Ordering::SeqCst)
     }
 }
 
