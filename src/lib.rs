@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod device;
 pub mod events;
+pub mod metrics;
 pub mod password;
 pub mod problem;
 pub mod scopes;
@@ -35,6 +36,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(events::stage())
         .attach(db::stage())
         .attach(auth::stage())
+        .attach(metrics::stage())
         .attach(api::stage())
         .attach(web::stage())
         .attach(web::SecurityHeaders)

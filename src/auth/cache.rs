@@ -9,7 +9,7 @@ use crate::scopes::Access;
 use crate::store::sessions::Kind;
 use crate::token::{Prehashed, TokenHash};
 use moka::sync::Cache;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +41,9 @@ pub struct SessionCache {
     /// False while evictions from elsewhere could be missed (PostgreSQL listener down): then
     /// every request reads the database.
     trusted: AtomicBool,
+    /// Lookups answered from memory, and lookups that had to read the database (metrics).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl SessionCache {
@@ -56,14 +59,28 @@ impl SessionCache {
             entries,
             epoch: AtomicU64::new(0),
             trusted: AtomicBool::new(trusted),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
     pub fn get(&self, hash: &TokenHash) -> Option<Arc<CachedSession>> {
-        if !self.trusted.load(SeqCst) {
-            return None;
-        }
-        self.entries.as_ref()?.get(hash)
+        let found = match self.trusted.load(SeqCst) {
+            true => self.entries.as_ref().and_then(|entries| entries.get(hash)),
+            false => None,
+        };
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Relaxed);
+        found
+    }
+
+    /// Lookups so far: (answered from memory, sent to the database).
+    pub fn stats(&self) -> (u64, u64) {
+        (self.hits.load(Relaxed), self.misses.load(Relaxed))
     }
 
     /// The epoch to pass to [`SessionCache::fill`]; read it before reading the database.

@@ -208,9 +208,15 @@ impl Auth {
         Some(self.listener_pid.load(SeqCst)).filter(|&pid| pid != 0)
     }
 
-    /// Whether the cache serves requests now (false on PostgreSQL while the listener is down).
+    /// Whether the cache serves requests now (false while the PostgreSQL listener, or the SQLite
+    /// revocation poller, is down).
     pub fn cache_is_trusted(&self) -> bool {
         self.cache.is_trusted()
+    }
+
+    /// Validation cache lookups so far: (hits, misses).
+    pub fn cache_stats(&self) -> (u64, u64) {
+        self.cache.stats()
     }
 
     /// Deletes ended sessions and old failed-login records; returns the sessions deleted.

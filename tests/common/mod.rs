@@ -122,6 +122,8 @@ pub struct TestApp {
     pub db: TestDb,
     url: String,
     auth_overrides: Value,
+    /// Settings outside `[auth]`, by dotted key (see [`TestApp::with_config`]).
+    other_overrides: Value,
     clock: Clock,
 }
 
@@ -188,6 +190,15 @@ impl TestApp {
         TestApp::on(db, url, auth, real_now()).await
     }
 
+    /// An app whose `[auth]` table is overridden by `auth`, and other settings by `other`, a map
+    /// of dotted keys (e.g. `json!({"metrics.enabled": true})`).
+    pub async fn with_config(auth: Value, other: Value) -> TestApp {
+        let (db, url) = TestDb::new().await;
+        let mut app = TestApp::configured(db, url, auth, other.clone(), real_now()).await;
+        app.other_overrides = other;
+        app
+    }
+
     /// An app on an existing database (owned by someone else, e.g. a CLI test).
     pub async fn on_url(url: &str) -> TestApp {
         let db = TestDb::Shared {
@@ -201,22 +212,38 @@ impl TestApp {
         let db = TestDb::Shared {
             postgres: self.db.is_postgres(),
         };
-        TestApp::on(
+        let mut app = TestApp::configured(
             db,
             self.url.clone(),
             self.auth_overrides.clone(),
+            self.other_overrides.clone(),
             self.clock.clone(),
         )
-        .await
+        .await;
+        app.other_overrides = self.other_overrides.clone();
+        app
     }
 
     async fn on(db: TestDb, url: String, auth: Value, clock: Clock) -> TestApp {
+        TestApp::configured(db, url, auth, json!({}), clock).await
+    }
+
+    async fn configured(
+        db: TestDb,
+        url: String,
+        auth: Value,
+        other: Value,
+        clock: Clock,
+    ) -> TestApp {
         let mut figment = rocket::Config::figment()
             .merge(("databases.db.url", url.clone()))
             .merge(("log_level", "off"))
             .merge(("auth.bcrypt_cost", 4));
         for (key, value) in auth.as_object().expect("an object").clone() {
             figment = figment.merge((format!("auth.{key}"), value));
+        }
+        for (key, value) in other.as_object().expect("an object").clone() {
+            figment = figment.merge((key, value));
         }
         let client = Client::tracked(multitoken::build(figment).manage(clock.clone()))
             .await
@@ -226,6 +253,7 @@ impl TestApp {
             db,
             url,
             auth_overrides: auth,
+            other_overrides: json!({}),
             clock,
         };
         app.wait_for_listener().await;
