@@ -556,3 +556,32 @@ async fn regenerating_needs_sudo_and_the_sudo_elevates_the_same_session() {
         me
     );
 }
+
+#[rocket::async_test]
+async fn a_token_created_while_the_password_changes_never_outlives_the_change() {
+    // A slower hash widens the window between the creation's password check and its write.
+    let app = TestApp::with(json!({"bcrypt_cost": 6})).await;
+    for i in 0..40u64 {
+        let name = format!("user{i}");
+        let creator = app.user_token(&name).await;
+        let changer = app.login(&name, PASSWORD).await;
+        let change = json!({"current_password": PASSWORD, "new_password": "another password"});
+        let create = json!({"name": "ci", "scopes": ["profile:read"], "password": PASSWORD});
+        let (changed, created) = rocket::tokio::join!(
+            app.post("/api/auth/password", Some(&changer), change),
+            async {
+                let delay = std::time::Duration::from_micros(i * 250);
+                rocket::tokio::time::sleep(delay).await;
+                app.post("/api/tokens", Some(&creator), create).await
+            }
+        );
+        assert_eq!(changed.status, Status::NoContent, "{}", changed.text);
+        assert!(matches!(created.status.code, 201 | 401), "{}", created.text);
+        // Whichever came first, the change ended every token of the user.
+        assert_eq!(token_rows(&app).await, 0, "round {i}: {}", created.text);
+        if created.status == Status::Created {
+            assert_refused(&app, created.json()["token"].as_str().unwrap()).await;
+        }
+        assert_refused(&app, &creator).await;
+    }
+}

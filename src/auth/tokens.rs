@@ -96,6 +96,12 @@ impl Auth {
         if !User::lock(&mut tx, current.user_id()).await? {
             return Err(TokenError::Refused(AuthError::InvalidToken));
         }
+        // With the user locked: the creating session may have been ended while this request
+        // ran (a password change from another session, a revocation). A token minted now would
+        // outlive that change.
+        if !Session::still_exists(&mut tx, current.id()).await? {
+            return Err(TokenError::Refused(AuthError::InvalidToken));
+        }
         // The password was right whatever follows: that re-authentication stands.
         let elevated = match &password_checked {
             Some(password) => Some(self.elevate(&mut tx, current, password).await?),
