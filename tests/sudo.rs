@@ -271,3 +271,63 @@ async fn with_sudo_window_0_every_gated_action_asks_for_the_password() {
         .await
         .assert_problem(403, "sudo_required");
 }
+
+#[rocket::async_test]
+async fn sudo_elevates_only_the_session_that_asked() {
+    let app = TestApp::with(json!({"sudo_window": 60})).await;
+    let first = app.user_token("alice").await;
+    let second = app.login("alice", PASSWORD).await;
+    app.advance(61);
+    let reply = app
+        .post(
+            "/api/auth/sudo",
+            Some(&first),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
+    let reply = app
+        .post("/api/tokens", Some(&first), token_body("one"))
+        .await;
+    assert_eq!(reply.status, Status::Created, "{}", reply.text);
+    app.post("/api/tokens", Some(&second), token_body("two"))
+        .await
+        .assert_problem(403, "sudo_required");
+    // Nor does a password in one session's request elevate another.
+    let body = json!({"name": "three", "scopes": ["profile:read"], "password": PASSWORD});
+    let reply = app.post("/api/tokens", Some(&second), body).await;
+    assert_eq!(reply.status, Status::Created, "{}", reply.text);
+    let third = app.login("alice", PASSWORD).await;
+    app.advance(61);
+    app.post("/api/tokens", Some(&third), token_body("four"))
+        .await
+        .assert_problem(403, "sudo_required");
+}
+
+#[rocket::async_test]
+async fn concurrent_sudo_requests_all_succeed() {
+    let app = TestApp::with(json!({"sudo_window": 60})).await;
+    let user = app.user_token("alice").await;
+    let other = app.login("alice", PASSWORD).await;
+    app.advance(61);
+    let sudo = json!({"password": PASSWORD});
+    let create = json!({"name": "ci", "scopes": ["profile:read"], "password": PASSWORD});
+    let replies = rocket::futures::future::join_all([
+        app.post("/api/auth/sudo", Some(&user), sudo.clone()),
+        app.post("/api/auth/sudo", Some(&user), sudo.clone()),
+        app.post("/api/auth/sudo", Some(&other), sudo),
+        app.post("/api/tokens", Some(&other), create.clone()),
+        app.post("/api/tokens", Some(&user), create),
+    ])
+    .await;
+    for reply in &replies[..3] {
+        assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
+    }
+    for reply in &replies[3..] {
+        assert_eq!(reply.status, Status::Created, "{}", reply.text);
+    }
+    for token in [&user, &other] {
+        let reply = app.post("/api/tokens", Some(token), token_body("x")).await;
+        assert_eq!(reply.status, Status::Created, "{}", reply.text);
+    }
+}

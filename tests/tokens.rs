@@ -5,6 +5,7 @@
 
 mod common;
 use common::*;
+use rocket::futures::future::join_all;
 use rocket::http::Status;
 use serde_json::{json, Value};
 
@@ -584,4 +585,88 @@ async fn a_token_created_while_the_password_changes_never_outlives_the_change() 
         }
         assert_refused(&app, &creator).await;
     }
+}
+
+#[rocket::async_test]
+async fn concurrent_creations_never_pass_max_tokens() {
+    let app = TestApp::with(json!({"max_tokens": 2})).await;
+    let user = app.user_token("alice").await;
+    let body = json!({"name": "ci", "scopes": ["profile:read"]});
+    let replies =
+        join_all((0..6).map(|_| app.post("/api/tokens", Some(&user), body.clone()))).await;
+    let created = replies
+        .iter()
+        .filter(|r| r.status == Status::Created)
+        .count();
+    for reply in replies.iter().filter(|r| r.status != Status::Created) {
+        reply.assert_problem(409, "too_many_tokens");
+    }
+    assert_eq!(created, 2);
+    assert_eq!(token_rows(&app).await, 2);
+}
+
+#[rocket::async_test]
+async fn concurrent_regenerations_leave_exactly_one_working_secret() {
+    let app = TestApp::new().await;
+    let user = app.user_token("alice").await;
+    let (old, entry) = app.personal_token(&user, "ci", &["profile:read"]).await;
+    let id = id_of(&entry);
+    let replies = join_all((0..4).map(|_| regenerate(&app, &user, &id))).await;
+    let mut working = 0;
+    for reply in &replies {
+        assert!(matches!(reply.status.code, 200 | 404), "{}", reply.text);
+        if reply.status == Status::Ok {
+            let text = reply.json()["token"].as_str().unwrap().to_string();
+            if app.get("/api/me", Some(&text)).await.status == Status::Ok {
+                working += 1;
+            }
+        }
+    }
+    assert_eq!(working, 1);
+    assert_refused(&app, &old).await;
+    assert_eq!(token_rows(&app).await, 1);
+}
+
+#[rocket::async_test]
+async fn odd_values_are_422_and_names_are_trimmed_and_scopes_deduplicated() {
+    let app = TestApp::new().await;
+    let user = app.user_token("alice").await;
+    for days in [
+        json!(-1),
+        json!(1.5),
+        json!("30"),
+        json!(4_294_967_296u64),
+        json!(null),
+    ] {
+        let body = json!({"name": "ci", "scopes": ["notes:read"], "expires_in_days": days});
+        let reply = app.post("/api/tokens", Some(&user), body).await;
+        if days.is_null() {
+            // Left out, as far as JSON goes: the default.
+            assert_eq!(reply.status, Status::Created, "{}", reply.text);
+        } else {
+            assert_eq!(reply.status.code, 422, "{days}: {}", reply.text);
+        }
+    }
+    for body in [
+        json!({"name": 7, "scopes": ["notes:read"]}),
+        json!({"name": "ci", "scopes": "notes:read"}),
+        json!({"name": "ci"}),
+        json!({"scopes": ["notes:read"]}),
+    ] {
+        let reply = app.post("/api/tokens", Some(&user), body.clone()).await;
+        assert!(
+            matches!(reply.status.code, 400 | 422),
+            "{body}: {}",
+            reply.text
+        );
+    }
+    assert_eq!(token_rows(&app).await, 1);
+
+    let body =
+        json!({"name": "  deploy bot\t", "scopes": ["notes:read", "notes:read", "profile:read"]});
+    let reply = app.post("/api/tokens", Some(&user), body).await;
+    assert_eq!(reply.status, Status::Created, "{}", reply.text);
+    let entry = &reply.json()["session"];
+    assert_eq!(entry["name"], "deploy bot");
+    assert_eq!(entry["scopes"].as_array().unwrap().len(), 2, "{entry}");
 }
