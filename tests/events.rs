@@ -257,3 +257,28 @@ async fn token_creation_regeneration_and_sudo_emit_their_events_without_secrets(
         }
     }
 }
+
+#[rocket::async_test]
+async fn a_wrong_sudo_password_emits_login_failed_and_no_sudo_granted() {
+    let app = TestApp::with(json!({"sudo_window": 60})).await;
+    let user = app.user_token("user1").await;
+    app.advance(61);
+    let mut events = app.events().subscribe();
+    let reply = app
+        .post(
+            "/api/auth/sudo",
+            Some(&user),
+            json!({"password": "a wrong secret"}),
+        )
+        .await;
+    reply.assert_problem(401, "invalid_credentials");
+    let body = json!({"name": "x", "scopes": ["notes:read"], "password": "a wrong secret"});
+    app.post("/api/tokens", Some(&user), body).await;
+    let seen = drain(&mut events);
+    assert_eq!(names(&seen), ["login_failed", "login_failed"]);
+    assert!(matches!(
+        &seen[0],
+        AuthEvent::LoginFailed { username, reason: "invalid_credentials", .. } if username == "user1"
+    ));
+    assert!(!format!("{seen:?}").contains("a wrong secret"));
+}

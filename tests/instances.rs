@@ -220,3 +220,20 @@ async fn sudo_granted_on_one_instance_is_honoured_by_the_other() {
         reply.assert_problem(403, "sudo_required");
     }
 }
+
+#[rocket::async_test]
+async fn a_fresh_sign_in_on_one_instance_is_in_sudo_on_the_other() {
+    let Some((a, b)) = two_instances(json!({"sudo_window": 60})).await else {
+        return;
+    };
+    let user = a.user_token("user1").await;
+    let body = json!({"name": "ci", "scopes": ["profile:read"]});
+    let reply = b.post("/api/tokens", Some(&user), body.clone()).await;
+    assert_eq!(reply.status, Status::Created, "{}", reply.text);
+    let token = reply.json()["token"].as_str().unwrap().to_string();
+    cached_on(&a, &token).await;
+    a.advance(61);
+    b.post("/api/tokens", Some(&user), body)
+        .await
+        .assert_problem(403, "sudo_required");
+}

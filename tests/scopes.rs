@@ -93,8 +93,14 @@ async fn a_profile_read_token_reaches_only_its_own_operations() {
             logout = Some(scopes);
             continue;
         }
-        // No body, then an empty JSON one: the guard answers before either is read.
-        let bodies = [None, Some((ContentType::JSON, "{}"))];
+        // No body, an empty JSON one, broken JSON, not JSON: the guard answers before any is
+        // read (no 400, 415 or 422 first).
+        let bodies = [
+            None,
+            Some((ContentType::JSON, "{}")),
+            Some((ContentType::JSON, "{not json")),
+            Some((ContentType::Plain, "x")),
+        ];
         for body in bodies {
             let reply = op.send(&app, Some(&token), body).await;
             if scopes == ["profile:read"] {
@@ -255,4 +261,35 @@ async fn a_sign_in_has_full_access_and_a_token_exactly_its_scopes() {
     assert_eq!(theirs["scopes"], entry["scopes"]);
     assert_eq!(theirs["ip"], "127.0.0.1", "{theirs}");
     assert_eq!(theirs["last_ip"], "10.1.2.3", "{theirs}");
+}
+
+#[rocket::async_test]
+async fn a_token_listing_sessions_sees_itself_as_current() {
+    let app = TestApp::new().await;
+    let user = app.user_token("alice").await;
+    let (token, entry) = app
+        .personal_token(&user, "lister", &["sessions:read"])
+        .await;
+    let reply = app.get("/api/sessions", Some(&token)).await;
+    assert_eq!(reply.status, Status::Ok, "{}", reply.text);
+    let list = reply.json();
+    let current: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["current"] == true)
+        .collect();
+    assert_eq!(current.len(), 1, "{list}");
+    assert_eq!(current[0]["id"], entry["id"]);
+    assert_eq!(current[0]["kind"], "token");
+    assert_eq!(current[0]["scopes"], json!(["sessions:read"]));
+    // Listing is all it may do with sessions.
+    let id = current[0]["id"].as_str().unwrap();
+    app.revoke(&token, id)
+        .await
+        .assert_problem(403, "insufficient_scope");
+    let reply = app
+        .call("POST", "/api/auth/logout-all", Some(&token), None)
+        .await;
+    assert_insufficient(&reply, "sessions:write", "POST /api/auth/logout-all");
 }

@@ -331,3 +331,71 @@ async fn concurrent_sudo_requests_all_succeed() {
         assert_eq!(reply.status, Status::Created, "{}", reply.text);
     }
 }
+
+#[rocket::async_test]
+async fn wrong_sudo_passwords_count_toward_the_per_ip_limit() {
+    let app = TestApp::with(json!({"login_max_failures_per_ip": 2, "sudo_window": 60})).await;
+    let user = app.user_token("alice").await;
+    app.signup("bob", PASSWORD).await;
+    app.advance(61);
+    for _ in 0..2 {
+        app.call_from(
+            "POST",
+            "/api/auth/sudo",
+            Some(&user),
+            Some(json!({"password": "wrong"})),
+            "10.9.9.9:1000",
+        )
+        .await
+        .assert_problem(401, "invalid_credentials");
+    }
+    let login = json!({"username": "bob", "password": PASSWORD});
+    let reply = app
+        .call_from(
+            "POST",
+            "/api/auth/login",
+            None,
+            Some(login.clone()),
+            "10.9.9.9:1000",
+        )
+        .await;
+    reply.assert_problem(429, "throttled");
+    // Another address is not throttled.
+    let reply = app
+        .call_from(
+            "POST",
+            "/api/auth/login",
+            None,
+            Some(login),
+            "10.9.9.8:1000",
+        )
+        .await;
+    assert_eq!(reply.status, Status::Ok, "{}", reply.text);
+}
+
+#[rocket::async_test]
+async fn sudo_works_with_the_cache_off() {
+    let app = TestApp::with(json!({"cache_capacity": 0, "sudo_window": 60})).await;
+    let user = app.user_token("alice").await;
+    let (token, entry) = app.personal_token(&user, "ci", &["profile:read"]).await;
+    app.advance(61);
+    let id = entry["id"].as_str().unwrap().to_string();
+    regenerate(&app, &user, &id)
+        .await
+        .assert_problem(403, "sudo_required");
+    let reply = app
+        .post("/api/auth/sudo", Some(&user), json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
+    let reply = regenerate(&app, &user, &id).await;
+    assert_eq!(reply.status, Status::Ok, "{}", reply.text);
+    let new = reply.json()["token"].as_str().unwrap().to_string();
+    app.get("/api/me", Some(&token))
+        .await
+        .assert_problem(401, "invalid_token");
+    assert_eq!(app.get("/api/me", Some(&new)).await.status, Status::Ok);
+    app.advance(61);
+    regenerate(&app, &user, &id)
+        .await
+        .assert_problem(403, "sudo_required");
+}
