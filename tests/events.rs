@@ -148,3 +148,137 @@ async fn a_subscriber_without_the_event_stage_fails_at_ignition() {
         .await
         .is_ok());
 }
+
+#[rocket::async_test]
+async fn token_creation_regeneration_and_sudo_emit_their_events_without_secrets() {
+    let app = TestApp::with(json!({"sudo_window": 60})).await;
+    let user = app.user_token("user1").await;
+    let mut events = app.events().subscribe();
+    let mut log: Vec<AuthEvent> = Vec::new();
+
+    // A fresh sign-in is in sudo: the creation needs no re-authentication.
+    let (first, entry) = app
+        .personal_token(&user, "CI deploy", &["notes:read", "profile:read"])
+        .await;
+    let id = entry["id"].as_str().unwrap().to_string();
+    let seen = drain(&mut events);
+    log.extend(seen.iter().cloned());
+    assert_eq!(names(&seen), ["token_created"]);
+    match &seen[0] {
+        AuthEvent::TokenCreated {
+            session_id,
+            name,
+            scopes,
+            expires_at,
+            ..
+        } => {
+            assert_eq!(session_id, &id);
+            assert_eq!(name, "CI deploy");
+            assert_eq!(scopes, &["profile:read", "notes:read"]);
+            assert!(expires_at.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let path = format!("/api/tokens/{id}/regenerate");
+    let reply = app.call("POST", &path, Some(&user), None).await;
+    let second = reply.json()["token"].as_str().unwrap().to_string();
+    let seen = drain(&mut events);
+    log.extend(seen.iter().cloned());
+    assert_eq!(names(&seen), ["token_regenerated"]);
+    assert!(
+        matches!(&seen[0], AuthEvent::TokenRegenerated { session_id, .. } if *session_id == id)
+    );
+
+    app.advance(61);
+    let reply = app
+        .post("/api/auth/sudo", Some(&user), json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(reply.status, Status::NoContent);
+    let seen = drain(&mut events);
+    log.extend(seen.iter().cloned());
+    assert_eq!(names(&seen), ["sudo_granted"]);
+    let me = app.get("/api/sessions", Some(&user)).await.json();
+    let me = me
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .clone();
+    assert!(matches!(
+        &seen[0],
+        AuthEvent::SudoGranted { session_id, via: multitoken::events::Reauth::Sudo, .. }
+            if *session_id == me
+    ));
+
+    app.advance(61);
+    let body = json!({"name": "other", "scopes": ["notes:write"], "password": PASSWORD});
+    let reply = app.post("/api/tokens", Some(&user), body).await;
+    assert_eq!(reply.status, Status::Created, "{}", reply.text);
+    let third = reply.json()["token"].as_str().unwrap().to_string();
+    let seen = drain(&mut events);
+    log.extend(seen.iter().cloned());
+    assert_eq!(names(&seen), ["sudo_granted", "token_created"]);
+    assert!(matches!(
+        &seen[0],
+        AuthEvent::SudoGranted { session_id, via: multitoken::events::Reauth::Password, .. }
+            if *session_id == me
+    ));
+
+    // Refusals emit none of these.
+    app.advance(61);
+    app.try_personal_token(&user, "x", &["notes:read"]).await;
+    app.post(
+        "/api/tokens",
+        Some(&third),
+        json!({"name": "x", "scopes": ["notes:read"]}),
+    )
+    .await;
+    assert!(drain(&mut events).is_empty());
+
+    // None carries a token or its hash, however it is serialized.
+    assert_eq!(log.len(), 5);
+    let mut texts = vec![format!("{log:?}")];
+    for event in &log {
+        texts.push(serde_json::to_string(event).unwrap());
+    }
+    for token in [&first, &second, &third, &user] {
+        let hash = multitoken::token::TokenHash::parse(DEFAULT_PREFIX, token)
+            .expect("a well-formed token")
+            .to_hex();
+        for text in &texts {
+            assert!(!text.contains(token.as_str()), "{text}");
+            assert!(
+                !text.to_lowercase().contains(&hash.to_lowercase()),
+                "{text}"
+            );
+            assert!(!text.contains(PASSWORD), "{text}");
+        }
+    }
+}
+
+#[rocket::async_test]
+async fn a_wrong_sudo_password_emits_login_failed_and_no_sudo_granted() {
+    let app = TestApp::with(json!({"sudo_window": 60})).await;
+    let user = app.user_token("user1").await;
+    app.advance(61);
+    let mut events = app.events().subscribe();
+    let reply = app
+        .post(
+            "/api/auth/sudo",
+            Some(&user),
+            json!({"password": "a wrong secret"}),
+        )
+        .await;
+    reply.assert_problem(401, "invalid_credentials");
+    let body = json!({"name": "x", "scopes": ["notes:read"], "password": "a wrong secret"});
+    app.post("/api/tokens", Some(&user), body).await;
+    let seen = drain(&mut events);
+    assert_eq!(names(&seen), ["login_failed", "login_failed"]);
+    assert!(matches!(
+        &seen[0],
+        AuthEvent::LoginFailed { username, reason: "invalid_credentials", .. } if username == "user1"
+    ));
+    assert!(!format!("{seen:?}").contains("a wrong secret"));
+}

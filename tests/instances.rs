@@ -102,6 +102,8 @@ async fn a_killed_listener_never_lets_a_revoked_token_through() {
     for round in 0..3 {
         let second = a.login("user1", PASSWORD).await;
         cached_on(&b, &second).await;
+        // The previous round's kill may not have been followed by a new listener yet.
+        b.wait_for_listener().await;
         let pid = b.auth().listener_pid().expect("B listens");
         let (killed,): (bool,) = sqlx::query_as("SELECT pg_terminate_backend($1::int)")
             .bind(pid)
@@ -139,4 +141,99 @@ async fn the_login_throttle_is_shared_between_instances() {
     let reply = b.try_login("user1", PASSWORD).await;
     reply.assert_problem(429, "throttled");
     assert!(reply.header("Retry-After").is_some());
+}
+
+#[rocket::async_test]
+async fn a_regenerated_token_s_old_secret_is_refused_by_the_other_instance() {
+    let Some((a, b)) = two_instances(json!({})).await else {
+        return;
+    };
+    let user = a.user_token("user1").await;
+    let (old, entry) = a.personal_token(&user, "ci", &["profile:read"]).await;
+    cached_on(&b, &old).await;
+    let path = format!("/api/tokens/{}/regenerate", entry["id"].as_str().unwrap());
+    let reply = a.call("POST", &path, Some(&user), None).await;
+    assert_eq!(reply.status, Status::Ok, "{}", reply.text);
+    let new = reply.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        a.get("/api/me", Some(&old)).await.status,
+        Status::Unauthorized
+    );
+    refused_within_a_second(&b, &old).await;
+    cached_on(&b, &new).await;
+}
+
+#[rocket::async_test]
+async fn a_password_change_ends_the_tokens_on_the_other_instance() {
+    let Some((a, b)) = two_instances(json!({})).await else {
+        return;
+    };
+    let user = a.user_token("user1").await;
+    let (token, _) = a.personal_token(&user, "ci", &["profile:read"]).await;
+    cached_on(&b, &token).await;
+    let body = json!({"current_password": PASSWORD, "new_password": "another password"});
+    let reply = a.post("/api/auth/password", Some(&user), body).await;
+    assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
+    refused_within_a_second(&b, &token).await;
+}
+
+#[rocket::async_test]
+async fn sudo_granted_on_one_instance_is_honoured_by_the_other() {
+    let Some((a, b)) = two_instances(json!({"sudo_window": 60})).await else {
+        return;
+    };
+    let user = a.user_token("user1").await;
+    cached_on(&b, &user).await;
+    // The clock is shared: both see the sign-in's window end.
+    a.advance(61);
+    let body = json!({"name": "ci", "scopes": ["profile:read"]});
+    let reply = b.post("/api/tokens", Some(&user), body.clone()).await;
+    reply.assert_problem(403, "sudo_required");
+    let reply = a
+        .post("/api/auth/sudo", Some(&user), json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
+    // B's copy says no; it reads the row again.
+    let reply = b.post("/api/tokens", Some(&user), body).await;
+    assert_eq!(reply.status, Status::Created, "{}", reply.text);
+    let id = reply.json()["session"]["id"].as_str().unwrap().to_string();
+    let reply = b
+        .call(
+            "POST",
+            &format!("/api/tokens/{id}/regenerate"),
+            Some(&user),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, Status::Ok, "{}", reply.text);
+    // And the window ends on both.
+    a.advance(61);
+    for app in [&a, &b] {
+        let reply = app
+            .call(
+                "POST",
+                &format!("/api/tokens/{id}/regenerate"),
+                Some(&user),
+                None,
+            )
+            .await;
+        reply.assert_problem(403, "sudo_required");
+    }
+}
+
+#[rocket::async_test]
+async fn a_fresh_sign_in_on_one_instance_is_in_sudo_on_the_other() {
+    let Some((a, b)) = two_instances(json!({"sudo_window": 60})).await else {
+        return;
+    };
+    let user = a.user_token("user1").await;
+    let body = json!({"name": "ci", "scopes": ["profile:read"]});
+    let reply = b.post("/api/tokens", Some(&user), body.clone()).await;
+    assert_eq!(reply.status, Status::Created, "{}", reply.text);
+    let token = reply.json()["token"].as_str().unwrap().to_string();
+    cached_on(&a, &token).await;
+    a.advance(61);
+    b.post("/api/tokens", Some(&user), body)
+        .await
+        .assert_problem(403, "sudo_required");
 }

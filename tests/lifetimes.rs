@@ -498,3 +498,47 @@ async fn nonsensical_limits_fail_to_ignite() {
     // Personal tokens off, the shortest sudo window, the longest token: all fine.
     assert!(ignites(json!({"max_tokens": 0, "sudo_window": 1, "token_max_days": 3650})).await);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Personal tokens
+// ---------------------------------------------------------------------------------------------
+
+#[rocket::async_test]
+async fn a_cached_token_stays_valid_past_the_idle_timeout() {
+    let app = TestApp::with(json!({"idle_timeout": 10, "touch_interval": 2})).await;
+    let user = app.user_token("alice").await;
+    let (token, _) = app.personal_token(&user, "ci", &["profile:read"]).await;
+    assert_valid(&app, &token).await;
+    assert_valid(&app, &token).await;
+    app.advance(11);
+    assert_refused(&app, &user).await;
+    assert_valid(&app, &token).await;
+    app.auth().flush_touches().await.expect("flush");
+    app.advance(100);
+    assert_valid(&app, &token).await;
+}
+
+#[rocket::async_test]
+async fn the_sweep_spares_idle_tokens_and_deletes_expired_ones() {
+    let app =
+        TestApp::with(json!({"idle_timeout": 2, "touch_interval": 1, "sweep_interval": 0})).await;
+    let user = app.user_token("alice").await;
+    let body = json!({"name": "short", "scopes": ["profile:read"], "expires_in_days": 1});
+    let short = app.post("/api/tokens", Some(&user), body).await.json();
+    let short = short["token"].as_str().unwrap().to_string();
+    let body = json!({"name": "long", "scopes": ["profile:read"], "expires_in_days": 2});
+    let long = app.post("/api/tokens", Some(&user), body).await.json();
+    let long = long["token"].as_str().unwrap().to_string();
+
+    app.advance(3);
+    // The sign-in is idle and goes; both tokens stay.
+    assert_eq!(app.auth().sweep().await.expect("sweep"), 1);
+    assert_eq!(app.session_count().await, 2);
+    assert_valid(&app, &short).await;
+
+    app.advance(86_400);
+    assert_eq!(app.auth().sweep().await.expect("sweep"), 1);
+    assert_eq!(app.session_count().await, 1);
+    assert_refused(&app, &short).await;
+    assert_valid(&app, &long).await;
+}

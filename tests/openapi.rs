@@ -214,3 +214,77 @@ async fn a_request_body_is_documented_exactly_where_the_json_body_guard_is() {
         }
     }
 }
+
+#[rocket::async_test]
+async fn the_bearer_scheme_lists_every_scope() {
+    let (app, doc) = document().await;
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    let description = scheme["description"].as_str().expect("a description");
+    let declared: Vec<Value> = multitoken::scopes::ALL
+        .iter()
+        .map(|s| serde_json::json!({"name": s.name, "description": s.description}))
+        .collect();
+    for scope in multitoken::scopes::ALL {
+        assert!(
+            description.contains(&format!("`{}`: {}", scope.name, scope.description)),
+            "the bearer scheme's description does not list {} (BearerScheme in \
+             src/api/openapi_security.rs): {description}",
+            scope.name
+        );
+    }
+    assert_eq!(scheme["x-scopes"], Value::Array(declared.clone()));
+    // The same list as GET /api/scopes, a public operation.
+    assert_eq!(
+        app.get("/api/scopes", None).await.json(),
+        Value::Array(declared)
+    );
+    let scopes_op = operations(&doc)
+        .into_iter()
+        .find(|op| op.path == "/api/scopes")
+        .expect("GET /api/scopes is documented");
+    assert!(!scopes_op.secured(), "GET /api/scopes needs no token");
+}
+
+#[rocket::async_test]
+async fn operations_that_name_a_scope_document_the_403_and_name_only_declared_scopes() {
+    let (_app, doc) = document().await;
+    let declared: BTreeSet<&str> = multitoken::scopes::ALL.iter().map(|s| s.name).collect();
+    let mut named = 0;
+    for op in operations(&doc).into_iter().filter(Op::secured) {
+        let (label, place) = (op.label(), op.place());
+        let scopes: Vec<String> = op.op["security"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["bearer"].as_array().cloned().unwrap_or_default())
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        for scope in &scopes {
+            assert!(
+                scope == "*" || declared.contains(scope.as_str()),
+                "{label}: names {scope}, which src/scopes.rs does not declare ({place})"
+            );
+        }
+        if scopes.is_empty() {
+            assert!(
+                op.response(403).is_none(),
+                "{label}: any token may use it, yet a 403 is documented ({place})"
+            );
+            continue;
+        }
+        named += 1;
+        let forbidden = op
+            .response(403)
+            .unwrap_or_else(|| panic!("{label}: names {scopes:?} but documents no 403 ({place})"));
+        let text = forbidden.to_string();
+        assert!(
+            text.contains("insufficient_scope"),
+            "{label}: its 403 does not mention insufficient_scope: {text}"
+        );
+        assert!(
+            header(forbidden, "WWW-Authenticate").is_some(),
+            "{label}: its 403 documents no WWW-Authenticate"
+        );
+    }
+    assert!(named >= 10, "only {named} operations name a scope");
+}

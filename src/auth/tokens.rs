@@ -96,6 +96,12 @@ impl Auth {
         if !User::lock(&mut tx, current.user_id()).await? {
             return Err(TokenError::Refused(AuthError::InvalidToken));
         }
+        // With the user locked: the creating session may have been ended while this request
+        // ran (a password change from another session, a revocation). A token minted now would
+        // outlive that change.
+        if !Session::still_exists(&mut tx, current.id()).await? {
+            return Err(TokenError::Refused(AuthError::InvalidToken));
+        }
         // The password was right whatever follows: that re-authentication stands.
         let elevated = match &password_checked {
             Some(password) => Some(self.elevate(&mut tx, current, password).await?),
@@ -152,6 +158,14 @@ impl Auth {
         let (token, hash) = Token::generate(&self.config.token_prefix);
         let now = self.clock.now();
         let mut tx = self.db().begin().await?;
+        // A write first, so that SQLite takes its write lock before the transaction reads (a
+        // read lock cannot be upgraded while another regeneration writes: 503); and the
+        // regenerating session must still exist once the user is locked.
+        if !User::lock(&mut tx, current.user_id()).await?
+            || !Session::still_exists(&mut tx, current.id()).await?
+        {
+            return Err(TokenError::Refused(AuthError::InvalidToken));
+        }
         let Some((old, session)) =
             Session::regenerate_token(&mut tx, current.user_id(), id, &hash, now).await?
         else {

@@ -80,6 +80,15 @@ impl Session {
         .map(drop)
     }
 
+    /// Whether the session's row is still there (not revoked or ended meanwhile).
+    pub async fn still_exists(conn: &mut AnyConnection, id: &str) -> sqlx::Result<bool> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_one(conn)
+            .await?;
+        Ok(count > 0)
+    }
+
     /// Until when a session is in sudo mode, as its row says (another instance may have granted
     /// it since this one cached the session).
     pub async fn sudo_until(conn: &mut AnyConnection, id: &str) -> sqlx::Result<Option<i64>> {
