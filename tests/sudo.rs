@@ -257,22 +257,6 @@ async fn the_password_change_needs_no_sudo_and_elevates_the_session() {
 }
 
 #[rocket::async_test]
-async fn with_sudo_window_0_every_gated_action_asks_for_the_password() {
-    let app = TestApp::with(json!({"sudo_window": 0})).await;
-    let user = app.user_token("alice").await;
-    app.post("/api/tokens", Some(&user), token_body("x"))
-        .await
-        .assert_problem(403, "sudo_required");
-    let body = json!({"name": "x", "scopes": ["profile:read"], "password": PASSWORD});
-    let reply = app.post("/api/tokens", Some(&user), body).await;
-    assert_eq!(reply.status, Status::Created, "{}", reply.text);
-    let id = reply.json()["session"]["id"].as_str().unwrap().to_string();
-    regenerate(&app, &user, &id)
-        .await
-        .assert_problem(403, "sudo_required");
-}
-
-#[rocket::async_test]
 async fn sudo_elevates_only_the_session_that_asked() {
     let app = TestApp::with(json!({"sudo_window": 60})).await;
     let first = app.user_token("alice").await;
