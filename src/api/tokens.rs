@@ -67,8 +67,7 @@ fn scopes() -> Json<&'static [ScopeInfo]> {
     tag = "tokens",
     request_body = CreateTokenRequest,
     responses(
-        (status = 201, description = "The new token (shown this once) and its entry", body = IssuedToken,
-            links(("regenerate_token" = (operation_id = "regenerate_token", parameters(("id" = "$response.body#/session/id")))))),
+        (status = 201, description = "The new token (shown this once) and its entry", body = IssuedToken),
         (status = 403, description = "Not in sudo mode and no password given (sudo_required)", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "As many live tokens as max_tokens allows (too_many_tokens)", body = ProblemDoc, content_type = "application/problem+json"),
         InvalidCredentials,
