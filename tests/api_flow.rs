@@ -223,17 +223,8 @@ async fn sessions_list_every_device_most_recent_first() {
     let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
     let mut tokens = Vec::new();
     for (ua, name) in [(firefox, "laptop"), ("curl/8.5.0", "script")] {
-        let reply = read(
-            app.client
-                .post("/api/auth/login")
-                .header(rocket::http::ContentType::JSON)
-                .header(Header::new("User-Agent", ua))
-                .remote("192.0.2.7:1234".parse().unwrap())
-                .body(json!({"username": "user1", "password": PASSWORD, "name": name}).to_string())
-                .dispatch()
-                .await,
-        )
-        .await;
+        let body = json!({"username": "user1", "password": PASSWORD, "name": name});
+        let reply = app.login_with(body, ua, "192.0.2.7:1234").await;
         assert_eq!(reply.status, Status::Ok);
         tokens.push(reply.json()["token"].as_str().unwrap().to_string());
     }

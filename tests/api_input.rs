@@ -375,16 +375,10 @@ async fn nul_in_login_fields_never_causes_a_500() {
 async fn control_characters_in_the_user_agent_are_dropped() {
     let app = TestApp::new().await;
     app.signup("alice", PASSWORD).await;
-    let req = app
-        .client
-        .post("/api/auth/login")
-        .header(ContentType::JSON)
-        .header(Header::new(
-            "User-Agent",
-            "curl/8.0\u{0}\u{7}\u{1b}[31m evil",
-        ))
-        .body(creds("alice", PASSWORD).to_string());
-    let reply = read(req.dispatch().await).await;
+    let evil = "curl/8.0\u{0}\u{7}\u{1b}[31m evil";
+    let reply = app
+        .login_with(creds("alice", PASSWORD), evil, "127.0.0.1:5000")
+        .await;
     assert_eq!(reply.status.code, 200, "{}", reply.text);
     let ua = reply.json()["session"]["user_agent"]
         .as_str()
@@ -398,16 +392,8 @@ async fn bidi_controls_in_the_user_agent_and_the_name_are_dropped_so_no_row_read
     let app = TestApp::new().await;
     app.signup("alice", PASSWORD).await;
     let body = json!({"username": "alice", "password": PASSWORD, "name": "lap\u{202E}pot\u{2066}"});
-    let req = app
-        .client
-        .post("/api/auth/login")
-        .header(ContentType::JSON)
-        .header(Header::new(
-            "User-Agent",
-            "Mozilla/5.0 \u{202E}(X11; Linux)\u{202C}",
-        ))
-        .body(body.to_string());
-    let reply = read(req.dispatch().await).await;
+    let agent = "Mozilla/5.0 \u{202E}(X11; Linux)\u{202C}";
+    let reply = app.login_with(body, agent, "127.0.0.1:5000").await;
     assert_eq!(reply.status.code, 200, "{}", reply.text);
     let token = reply.json()["token"].as_str().unwrap().to_string();
     let listed = app.get("/api/sessions", Some(&token)).await.json();
@@ -425,16 +411,10 @@ async fn bidi_controls_in_the_user_agent_and_the_name_are_dropped_so_no_row_read
 async fn an_overlong_user_agent_is_truncated_not_refused() {
     let app = TestApp::new().await;
     app.signup("alice", PASSWORD).await;
-    let req = app
-        .client
-        .post("/api/auth/login")
-        .header(ContentType::JSON)
-        .header(Header::new(
-            "User-Agent",
-            format!("Mozilla/5.0 {}", "é".repeat(50_000)),
-        ))
-        .body(creds("alice", PASSWORD).to_string());
-    let reply = read(req.dispatch().await).await;
+    let agent = format!("Mozilla/5.0 {}", "é".repeat(50_000));
+    let reply = app
+        .login_with(creds("alice", PASSWORD), &agent, "127.0.0.1:5000")
+        .await;
     assert_eq!(reply.status.code, 200, "{}", reply.text);
     let ua = reply.json()["session"]["user_agent"]
         .as_str()

@@ -326,10 +326,11 @@ async fn new_token(browser: &Client) -> TestResult<String> {
     Ok(browser.find(Locator::Id("new-token")).await?.text().await?)
 }
 
-/// Full-page screenshots at about 1200 px and at 360 px (where nothing may scroll sideways).
-async fn screenshots(browser: &Client, name: &str) -> TestResult {
-    fit_height(browser, 1200).await?;
-    save_screenshot(browser, &format!("{name}.png")).await?;
+/// Full-page screenshots at `wide` px and at 360 px (where nothing may scroll sideways); returns
+/// the path of the wide one.
+async fn screenshots(browser: &Client, name: &str, wide: u32) -> TestResult<PathBuf> {
+    fit_height(browser, wide).await?;
+    let path = save_screenshot(browser, &format!("{name}.png")).await?;
     fit_height(browser, 360).await?;
     let width: Value = browser
         .execute(
@@ -343,7 +344,7 @@ async fn screenshots(browser: &Client, name: &str) -> TestResult {
     );
     save_screenshot(browser, &format!("{name}-360.png")).await?;
     browser.set_window_size(1100, 1000).await?;
-    Ok(())
+    Ok(path)
 }
 
 /// From the device page: make a personal token in the form, use it, regenerate it; confirm the
@@ -363,7 +364,7 @@ async fn personal_tokens(app: Api, browser: &Client) -> TestResult {
         row.contains("deploy bot") && row.contains("profile:read"),
         "{row}"
     );
-    screenshots(browser, "tokens-page").await?;
+    screenshots(browser, "tokens-page", 1200).await?;
 
     click(browser, "form[action$='/regenerate'] button").await?;
     wait_for_text(browser, "#secret-title", "New secret").await?;
@@ -378,7 +379,7 @@ async fn personal_tokens(app: Api, browser: &Client) -> TestResult {
     assert!(text_of(browser, "h1")
         .await?
         .contains("Confirm it's you, ada"));
-    screenshots(browser, "sudo-page").await?;
+    screenshots(browser, "sudo-page", 1200).await?;
     type_into(browser, "password", PASSWORD).await?;
     click(browser, "form[action='/sudo'] button[type=submit]").await?;
     wait_for_path(browser, "/tokens").await?;
@@ -391,7 +392,7 @@ async fn personal_tokens(app: Api, browser: &Client) -> TestResult {
     // The password form, as it looks (it is exercised in tests/web_tokens.rs).
     browser.goto(&app.url("/password")).await?;
     wait_for_path(browser, "/password").await?;
-    screenshots(browser, "password-page").await?;
+    screenshots(browser, "password-page", 1200).await?;
     browser.goto(&app.url("/sessions")).await?;
     wait_for_path(browser, "/sessions").await?;
     Ok(())
@@ -490,21 +491,7 @@ async fn walk_through(app: Api, browser: Client) -> TestResult {
     assert!(exact.ends_with('Z') && exact.contains('T'), "{exact}");
 
     // Screenshots, wide and at 360 px (where nothing may scroll sideways), each of the whole page.
-    fit_height(browser, 1100).await?;
-    let wide = save_screenshot(browser, "device-page.png").await?;
-    fit_height(browser, 360).await?;
-    let width: Value = browser
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        )
-        .await?;
-    assert!(
-        width[0].as_u64() <= width[1].as_u64(),
-        "horizontal scroll at 360 px: {width}"
-    );
-    save_screenshot(browser, "device-page-360.png").await?;
-    browser.set_window_size(1100, 1000).await?;
+    let wide = screenshots(browser, "device-page", 1100).await?;
     if std::env::var("SAVE_DOCS_SCREENSHOT").as_deref() == Ok("1") {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/device-page.png");
         std::fs::copy(&wide, docs)?;

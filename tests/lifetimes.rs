@@ -47,19 +47,6 @@ async fn session_id(app: &TestApp, token: &str) -> String {
     current["id"].as_str().unwrap().to_string()
 }
 
-/// The ids listed by `GET /api/sessions` for `token`'s user.
-async fn listed_ids(app: &TestApp, token: &str) -> Vec<String> {
-    let reply = app.get("/api/sessions", Some(token)).await;
-    assert_eq!(reply.status.code, 200, "{}", reply.text);
-    reply
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn last_used_at(app: &TestApp) -> i64 {
     app.count("SELECT last_used_at FROM sessions").await
 }
@@ -204,10 +191,10 @@ async fn expired_sessions_vanish_from_the_session_list() {
     app.advance(3);
     let new = app.login("alice", PASSWORD).await;
     let new_id = session_id(&app, &new).await;
-    assert_eq!(listed_ids(&app, &new).await.len(), 2);
+    assert_eq!(app.listed_ids(&new).await.len(), 2);
     app.advance(2);
     // `old` is past its 4 s lifetime, `new` is not; nothing has swept yet.
-    let ids = listed_ids(&app, &new).await;
+    let ids = app.listed_ids(&new).await;
     assert_eq!(ids, vec![new_id], "{old_id} is still listed");
 }
 
@@ -223,7 +210,7 @@ async fn idle_sessions_vanish_from_the_session_list() {
         app.advance(1);
         assert_valid(&app, &busy).await;
     }
-    let ids = listed_ids(&app, &busy).await;
+    let ids = app.listed_ids(&busy).await;
     assert_eq!(ids, vec![busy_id], "{idle_id} is still listed");
 }
 
@@ -249,7 +236,7 @@ async fn a_login_over_max_sessions_evicts_the_least_recently_used_session() {
     assert_valid(&app, &first).await;
     assert_valid(&app, &third).await;
     assert_eq!(app.session_count().await, 2);
-    assert_eq!(listed_ids(&app, &third).await.len(), 2);
+    assert_eq!(app.listed_ids(&third).await.len(), 2);
 }
 
 #[rocket::async_test]

@@ -6,15 +6,24 @@
 mod common;
 use common::*;
 use rocket::http::Status;
-use serde_json::{json, Value};
+use serde_json::json;
 
 async fn regenerate(app: &TestApp, token: &str, id: &str) -> Reply {
     let path = format!("/api/tokens/{id}/regenerate");
     app.call("POST", &path, Some(token), None).await
 }
 
-fn token_body(name: &str) -> Value {
-    json!({"name": name, "scopes": ["profile:read"]})
+/// `POST /api/tokens` with `token`: a `profile:read` token named `name`, without a password.
+async fn mint(app: &TestApp, token: &str, name: &str) -> Reply {
+    let body = json!({"name": name, "scopes": ["profile:read"]});
+    app.post("/api/tokens", Some(token), body).await
+}
+
+/// Asserts that `token`'s session is out of sudo mode: a token without a password is refused.
+async fn assert_out_of_sudo(app: &TestApp, token: &str) {
+    mint(app, token, "refused")
+        .await
+        .assert_problem(403, "sudo_required");
 }
 
 async fn token_rows(app: &TestApp) -> i64 {
@@ -26,30 +35,19 @@ async fn token_rows(app: &TestApp) -> i64 {
 async fn a_fresh_sign_in_is_in_sudo_until_the_window_ends() {
     let app = TestApp::with(json!({"sudo_window": 60})).await;
     let user = app.user_token("alice").await;
-    let reply = app
-        .post("/api/tokens", Some(&user), token_body("one"))
-        .await;
+    let reply = mint(&app, &user, "one").await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     app.advance(59);
-    let reply = app
-        .post("/api/tokens", Some(&user), token_body("two"))
-        .await;
+    let reply = mint(&app, &user, "two").await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     app.advance(2);
-    let reply = app
-        .post("/api/tokens", Some(&user), token_body("three"))
-        .await;
-    reply.assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &user).await;
     assert_eq!(token_rows(&app).await, 2);
     // Another sign-in of the same user is in sudo on its own.
     let other = app.login("alice", PASSWORD).await;
-    let reply = app
-        .post("/api/tokens", Some(&other), token_body("three"))
-        .await;
+    let reply = mint(&app, &other, "three").await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
-    app.post("/api/tokens", Some(&user), token_body("four"))
-        .await
-        .assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &user).await;
 }
 
 #[rocket::async_test]
@@ -71,9 +69,7 @@ async fn a_password_in_the_body_creates_the_token_and_elevates_the_session() {
     // Now in sudo: regenerate needs no password, and neither does another token.
     let reply = regenerate(&app, &user, &id).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
-    let reply = app
-        .post("/api/tokens", Some(&user), token_body("three"))
-        .await;
+    let reply = mint(&app, &user, "three").await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     // For the window only.
     app.advance(61);
@@ -91,9 +87,7 @@ async fn a_wrong_password_in_the_body_is_401_and_elevates_nothing() {
     let reply = app.post("/api/tokens", Some(&user), body).await;
     reply.assert_problem(401, "invalid_credentials");
     assert_eq!(token_rows(&app).await, 0);
-    app.post("/api/tokens", Some(&user), token_body("three"))
-        .await
-        .assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &user).await;
     // The session itself is not ended by it.
     assert_eq!(app.get("/api/me", Some(&user)).await.status, Status::Ok);
 }
@@ -104,9 +98,7 @@ async fn post_sudo_elevates_the_same_session_for_the_window() {
     let user = app.user_token("alice").await;
     let list = app.get("/api/sessions", Some(&user)).await.json();
     app.advance(61);
-    app.post("/api/tokens", Some(&user), token_body("one"))
-        .await
-        .assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &user).await;
 
     let reply = app
         .post("/api/auth/sudo", Some(&user), json!({"password": PASSWORD}))
@@ -119,15 +111,11 @@ async fn post_sudo_elevates_the_same_session_for_the_window() {
     assert_eq!(after[0]["id"], list[0]["id"]);
     assert_eq!(after[0]["current"], true);
     assert_eq!(app.session_count().await, 1);
-    let reply = app
-        .post("/api/tokens", Some(&user), token_body("one"))
-        .await;
+    let reply = mint(&app, &user, "one").await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
 
     app.advance(61);
-    app.post("/api/tokens", Some(&user), token_body("two"))
-        .await
-        .assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &user).await;
 }
 
 #[rocket::async_test]
@@ -143,9 +131,7 @@ async fn sudo_with_a_wrong_password_is_401_and_elevates_nothing() {
         )
         .await;
     reply.assert_problem(401, "invalid_credentials");
-    app.post("/api/tokens", Some(&user), token_body("one"))
-        .await
-        .assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &user).await;
     // A body without the password is malformed, not a credential check.
     let reply = app.post("/api/auth/sudo", Some(&user), json!({})).await;
     assert_eq!(reply.status.code, 422, "{}", reply.text);
@@ -180,9 +166,7 @@ async fn wrong_sudo_passwords_count_as_failed_logins() {
         .post("/api/auth/sudo", Some(&user), json!({"password": PASSWORD}))
         .await;
     reply.assert_problem(429, "throttled");
-    app.post("/api/tokens", Some(&user), token_body("x"))
-        .await
-        .assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &user).await;
 }
 
 #[rocket::async_test]
@@ -209,9 +193,7 @@ async fn reducing_access_never_needs_sudo() {
     let (token, entry) = app.personal_token(&user, "ci", &["profile:read"]).await;
     app.advance(61);
     // Out of sudo, as the gated route shows.
-    app.post("/api/tokens", Some(&user), token_body("x"))
-        .await
-        .assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &user).await;
 
     let reply = app.get("/api/sessions", Some(&user)).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
@@ -252,7 +234,7 @@ async fn the_password_change_needs_no_sudo_and_elevates_the_session() {
     let change = json!({"current_password": PASSWORD, "new_password": "a new password"});
     let reply = app.post("/api/auth/password", Some(&user), change).await;
     assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
-    let reply = app.post("/api/tokens", Some(&user), token_body("x")).await;
+    let reply = mint(&app, &user, "x").await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
 }
 
@@ -270,22 +252,16 @@ async fn sudo_elevates_only_the_session_that_asked() {
         )
         .await;
     assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
-    let reply = app
-        .post("/api/tokens", Some(&first), token_body("one"))
-        .await;
+    let reply = mint(&app, &first, "one").await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
-    app.post("/api/tokens", Some(&second), token_body("two"))
-        .await
-        .assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &second).await;
     // Nor does a password in one session's request elevate another.
     let body = json!({"name": "three", "scopes": ["profile:read"], "password": PASSWORD});
     let reply = app.post("/api/tokens", Some(&second), body).await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     let third = app.login("alice", PASSWORD).await;
     app.advance(61);
-    app.post("/api/tokens", Some(&third), token_body("four"))
-        .await
-        .assert_problem(403, "sudo_required");
+    assert_out_of_sudo(&app, &third).await;
 }
 
 #[rocket::async_test]
@@ -311,7 +287,7 @@ async fn concurrent_sudo_requests_all_succeed() {
         assert_eq!(reply.status, Status::Created, "{}", reply.text);
     }
     for token in [&user, &other] {
-        let reply = app.post("/api/tokens", Some(token), token_body("x")).await;
+        let reply = mint(&app, token, "x").await;
         assert_eq!(reply.status, Status::Created, "{}", reply.text);
     }
 }

@@ -36,19 +36,6 @@ async fn assert_refused(app: &TestApp, token: &str) {
         .assert_problem(401, "invalid_token");
 }
 
-/// The ids `GET /api/sessions` lists for `token`'s user.
-async fn listed_ids(app: &TestApp, token: &str) -> Vec<String> {
-    let reply = app.get("/api/sessions", Some(token)).await;
-    assert_eq!(reply.status, Status::Ok, "{}", reply.text);
-    reply
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn token_rows(app: &TestApp) -> i64 {
     app.count("SELECT COUNT(*) FROM sessions WHERE kind = 'token'")
         .await
@@ -271,7 +258,7 @@ async fn tokens_neither_count_toward_nor_are_evicted_by_max_sessions() {
     assert_valid(&app, &second).await;
     // The sign-ins are capped at two; the tokens come on top.
     assert_refused(&app, &user).await;
-    let ids = listed_ids(&app, &last).await;
+    let ids = app.listed_ids(&last).await;
     assert_eq!(ids.len(), 4, "{ids:?}");
     assert!(ids.contains(&id_of(&entry)));
     assert_eq!(
@@ -300,7 +287,7 @@ async fn a_token_outlives_the_idle_timeout_and_ends_at_its_own_expiry() {
     app.advance(DAY);
     assert_refused(&app, &user).await;
     let user = app.login("alice", PASSWORD).await;
-    assert!(listed_ids(&app, &user).await.contains(&id));
+    assert!(app.listed_ids(&user).await.contains(&id));
     assert_valid(&app, &token).await;
     // Its expiry does not move with use, and the list says so.
     let list = app.get("/api/sessions", Some(&user)).await.json();
@@ -319,7 +306,7 @@ async fn a_token_outlives_the_idle_timeout_and_ends_at_its_own_expiry() {
     assert_valid(&app, &token).await;
     app.advance(2);
     assert_refused(&app, &token).await;
-    assert!(!listed_ids(&app, &user).await.contains(&id));
+    assert!(!app.listed_ids(&user).await.contains(&id));
 }
 
 #[rocket::async_test]
@@ -357,7 +344,7 @@ async fn a_password_change_ends_every_token_and_other_session_but_the_current_on
         assert_refused(&app, token).await;
     }
     assert_valid(&app, &user).await;
-    assert_eq!(listed_ids(&app, &user).await.len(), 1);
+    assert_eq!(app.listed_ids(&user).await.len(), 1);
     assert_eq!(token_rows(&app).await, 1);
     assert_valid(&app, &bobs).await;
 }
@@ -405,7 +392,7 @@ async fn a_token_is_revoked_by_id_like_any_session_and_may_log_itself_out() {
         app.get("/api/notes", Some(&token)).await.status,
         Status::Unauthorized
     );
-    assert!(!listed_ids(&app, &user).await.contains(&id_of(&entry)));
+    assert!(!app.listed_ids(&user).await.contains(&id_of(&entry)));
     assert_valid(&app, &user).await;
 
     let (token, entry) = app.personal_token(&user, "two", &["profile:read"]).await;
@@ -463,7 +450,7 @@ async fn regenerating_keeps_id_name_and_scopes_and_refuses_the_old_secret_at_onc
     assert_refused(&app, &old).await;
     assert_valid(&app, &new).await;
     assert_eq!(token_rows(&app).await, 1);
-    let ids = listed_ids(&app, &user).await;
+    let ids = app.listed_ids(&user).await;
     assert_eq!(ids.iter().filter(|i| **i == id).count(), 1);
 
     // A second regeneration again restarts it (from a fresh sign-in: a day is past sudo).

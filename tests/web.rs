@@ -5,113 +5,18 @@
 //! them back. Requests from other devices use API tokens, which the pages list alongside.
 
 mod common;
+use common::web::*;
 use common::*;
 
 use rocket::http::{ContentType, Cookie, Header, Status};
-use rocket::local::asynchronous::LocalRequest;
 use serde_json::json;
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \
                       (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-// --- Helpers: a browser on the tracked client -------------------------------------------------
-
-/// Percent-encodes a form value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// What a browser adds to a request: its user agent and address.
-fn as_browser(req: LocalRequest<'_>) -> LocalRequest<'_> {
-    req.header(Header::new("User-Agent", FIREFOX))
-        .remote("127.0.0.1:5000".parse().unwrap())
-}
-
-async fn get_page(app: &TestApp, path: &str) -> Reply {
-    read(as_browser(app.client.get(path)).dispatch().await).await
-}
-
-/// Posts a form from a page of the site (as a browser does: same-origin fetch metadata).
-async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Reply {
-    let req = as_browser(app.client.post(path))
-        .header(ContentType::Form)
-        .header(Header::new("Sec-Fetch-Site", "same-origin"))
-        .body(form_body(fields));
-    read(req.dispatch().await).await
-}
-
-/// The CSRF token in the page's first form.
-fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    let end = start + html[start..].find('"').unwrap();
-    html[start..end].to_string()
-}
-
-/// The `Set-Cookie` header for the cookie `name`, if the reply sets it.
-fn set_cookie<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
-    reply
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("Set-Cookie"))
-        .map(|(_, v)| v.as_str())
-        .find(|v| v.starts_with(&format!("{name}=")))
-}
-
-/// Whether a `Set-Cookie` value removes its cookie.
-fn removes(set_cookie: &str) -> bool {
-    set_cookie.contains("Max-Age=0") || set_cookie.contains("1970")
-}
-
-fn assert_redirect(reply: &Reply, to: &str) {
-    assert_eq!(reply.status, Status::SeeOther, "{}", reply.text);
-    assert_eq!(reply.header("Location"), Some(to));
-}
-
-/// The value of the browser's session cookie.
-fn session_cookie(app: &TestApp) -> Option<String> {
-    app.client
-        .cookies()
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-}
-
-/// Signs up `username` through the API and signs in through the form; returns the landing reply.
-async fn browser_sign_in(app: &TestApp, username: &str) -> Reply {
-    let created = app.signup(username, PASSWORD).await;
-    assert!(matches!(created.status.code, 201 | 409), "{}", created.text);
-    let form = get_page(app, "/login").await;
-    assert_eq!(form.status, Status::Ok, "{}", form.text);
-    let csrf = csrf_of(&form.text);
-    submit(
-        app,
-        "/login",
-        &[
-            ("csrf", &csrf),
-            ("username", username),
-            ("password", PASSWORD),
-        ],
-    )
-    .await
-}
+// --- Helpers -----------------------------------------------------------------------------------
 
 /// A signed-in browser on the device page; returns the page.
 async fn signed_in(app: &TestApp, username: &str) -> Reply {
@@ -133,24 +38,13 @@ async fn api_device(
     if let Some(name) = name {
         body["name"] = json!(name);
     }
-    let req = app
-        .client
-        .post("/api/auth/login")
-        .header(ContentType::JSON)
-        .header(Header::new("User-Agent", user_agent.to_string()))
-        .remote("10.1.2.3:4000".parse().unwrap())
-        .body(body.to_string());
-    let reply = read(req.dispatch().await).await;
+    let reply = app.login_with(body, user_agent, "10.1.2.3:4000").await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
     let json = reply.json();
     (
         json["token"].as_str().unwrap().to_string(),
         json["session"]["id"].as_str().unwrap().to_string(),
     )
-}
-
-fn count(haystack: &str, needle: &str) -> usize {
-    haystack.matches(needle).count()
 }
 
 // --- Navigation --------------------------------------------------------------------------------

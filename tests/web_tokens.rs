@@ -3,101 +3,20 @@
 //! /sudo password check and where it returns to, and the password form.
 
 mod common;
+use common::web::*;
 use common::*;
 
 use rocket::http::{ContentType, Header, Status};
-use rocket::local::asynchronous::LocalRequest;
 use serde_json::json;
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
-// --- Helpers: a browser on the tracked client (as in tests/web.rs) -----------------------------
-
-/// Percent-encodes a form value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn as_browser(req: LocalRequest<'_>) -> LocalRequest<'_> {
-    req.header(Header::new("User-Agent", FIREFOX))
-        .remote("127.0.0.1:5000".parse().unwrap())
-}
-
-async fn get_page(app: &TestApp, path: &str) -> Reply {
-    read(as_browser(app.client.get(path)).dispatch().await).await
-}
-
-/// Posts a form from a page of the site (same-origin fetch metadata, as a browser sends).
-async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Reply {
-    let req = as_browser(app.client.post(path))
-        .header(ContentType::Form)
-        .header(Header::new("Sec-Fetch-Site", "same-origin"))
-        .body(form_body(fields));
-    read(req.dispatch().await).await
-}
-
-/// The CSRF token in the page's first form.
-fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    let end = start + html[start..].find('"').unwrap();
-    html[start..end].to_string()
-}
-
-fn assert_redirect(reply: &Reply, to: &str) {
-    assert_eq!(reply.status, Status::SeeOther, "{}", reply.text);
-    assert_eq!(reply.header("Location"), Some(to));
-}
-
-fn session_cookie(app: &TestApp) -> Option<String> {
-    app.client
-        .cookies()
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-}
-
-fn set_cookies(reply: &Reply) -> Vec<&str> {
-    reply
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("Set-Cookie"))
-        .map(|(_, v)| v.as_str())
-        .collect()
-}
-
-fn count(haystack: &str, needle: &str) -> usize {
-    haystack.matches(needle).count()
-}
+// --- Helpers -----------------------------------------------------------------------------------
 
 /// Signs up `username` through the API and in through the form (a fresh sign-in is in sudo
 /// mode); returns the CSRF token of this browser's session.
 async fn signed_in(app: &TestApp, username: &str) -> String {
-    let created = app.signup(username, PASSWORD).await;
-    assert!(matches!(created.status.code, 201 | 409), "{}", created.text);
-    let form = get_page(app, "/login").await;
-    let fields = [
-        ("csrf", csrf_of(&form.text)),
-        ("username", username.to_string()),
-        ("password", PASSWORD.to_string()),
-    ];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_redirect(&submit(app, "/login", &fields).await, "/sessions");
+    assert_redirect(&browser_sign_in(app, username).await, "/sessions");
     let page = get_page(app, "/tokens").await;
     assert_eq!(page.status, Status::Ok, "{}", page.text);
     csrf_of(&page.text)

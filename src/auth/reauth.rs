@@ -70,6 +70,21 @@ impl Auth {
         Ok(until)
     }
 
+    /// Runs what a right password allows. Should it fail (the database, or the session ended
+    /// meanwhile), the attempt is withdrawn: a right password never turns into a failure later,
+    /// as a reservation left in flight would.
+    pub(super) async fn after_check<T, E>(
+        &self,
+        checked: Option<&Checked>,
+        action: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let result = action.await;
+        if let (Err(_), Some(checked)) = (&result, checked) {
+            self.withdraw(&checked.attempt).await;
+        }
+        result
+    }
+
     /// After the commit of [`Auth::elevate`]'s transaction.
     pub(super) fn sudo_granted(&self, current: &CurrentSession, until: i64, via: Reauth) {
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
@@ -90,9 +105,14 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<(), SignInError> {
         let checked = self.check_password(current, password, client).await?;
-        let mut tx = self.db().begin().await?;
-        let until = self.elevate(&mut tx, current, &checked).await?;
-        tx.commit().await?;
+        let until = self
+            .after_check(Some(&checked), async {
+                let mut tx = self.db().begin().await?;
+                let until = self.elevate(&mut tx, current, &checked).await?;
+                tx.commit().await?;
+                Ok::<_, SignInError>(until)
+            })
+            .await?;
         self.sudo_granted(current, until, Reauth::Sudo);
         Ok(())
     }
@@ -116,12 +136,17 @@ impl Auth {
             self.withdraw(&checked.attempt).await;
             return Err(SignInError::Busy);
         };
-        let mut tx = self.db().begin().await?;
-        let until = self.elevate(&mut tx, current, &checked).await?;
-        User::set_password(&mut tx, checked.user.id, &new_hash).await?;
-        let ended =
-            Session::delete_all_for_user(&mut tx, checked.user.id, Some(current.id())).await?;
-        self.commit_revocation(tx, &ended).await?;
+        let (until, ended) = self
+            .after_check(Some(&checked), async {
+                let mut tx = self.db().begin().await?;
+                let until = self.elevate(&mut tx, current, &checked).await?;
+                User::set_password(&mut tx, checked.user.id, &new_hash).await?;
+                let others = Some(current.id());
+                let ended = Session::delete_all_for_user(&mut tx, checked.user.id, others).await?;
+                self.commit_revocation(tx, &ended).await?;
+                Ok::<_, SignInError>((until, ended))
+            })
+            .await?;
         self.sudo_granted(current, until, Reauth::PasswordChange);
         self.events.emit(AuthEvent::PasswordChanged {
             user_id: checked.user.id,

@@ -5,6 +5,7 @@
 //! Minting one widens access, so it takes a sign-in session (full access) in sudo mode, or the
 //! password in the request itself. No personal token can mint, regenerate or widen a token.
 
+use super::reauth;
 use super::{is_bidi_control, Auth, AuthError, ClientInfo, CurrentSession, TokenError};
 use crate::events::{AuthEvent, Reauth};
 use crate::scopes::ScopeSet;
@@ -91,6 +92,31 @@ impl Auth {
             None => None,
         };
 
+        let stored = self.store_token(current, checked, password_checked.as_ref(), client);
+        let (elevated, created) = self.after_check(password_checked.as_ref(), stored).await?;
+        if let Some(until) = elevated {
+            self.sudo_granted(current, until, Reauth::Password);
+        }
+        let (token, session) = created.ok_or(TokenError::TooMany)?;
+        self.events.emit(AuthEvent::TokenCreated {
+            user_id: session.user_id,
+            session_id: session.id.clone(),
+            name: session.name.clone().unwrap_or_default(),
+            scopes: session.access().names(),
+            expires_at: session.expires_at,
+        });
+        Ok((token, session))
+    }
+
+    /// In one transaction with the user locked: the sudo window a right password starts, and the
+    /// token, unless the account has `max_tokens` already (`None`).
+    async fn store_token(
+        &self,
+        current: &CurrentSession,
+        checked: Checked,
+        password_checked: Option<&reauth::Checked>,
+        client: &ClientInfo,
+    ) -> Result<(Option<i64>, Option<(Token, Session)>), TokenError> {
         let now = self.clock.now();
         let mut tx = self.db().begin().await?;
         if !User::lock(&mut tx, current.user_id()).await? {
@@ -103,7 +129,7 @@ impl Auth {
             return Err(TokenError::Refused(AuthError::InvalidToken));
         }
         // The password was right whatever follows: that re-authentication stands.
-        let elevated = match &password_checked {
+        let elevated = match password_checked {
             Some(password) => Some(self.elevate(&mut tx, current, password).await?),
             None => None,
         };
@@ -127,18 +153,7 @@ impl Auth {
             Some((token, session))
         };
         tx.commit().await?;
-        if let Some(until) = elevated {
-            self.sudo_granted(current, until, Reauth::Password);
-        }
-        let (token, session) = created.ok_or(TokenError::TooMany)?;
-        self.events.emit(AuthEvent::TokenCreated {
-            user_id: session.user_id,
-            session_id: session.id.clone(),
-            name: session.name.clone().unwrap_or_default(),
-            scopes: session.access().names(),
-            expires_at: session.expires_at,
-        });
-        Ok((token, session))
+        Ok((elevated, created))
     }
 
     /// Gives one of the user's live personal tokens a new secret (same id, name and scopes; the

@@ -6,7 +6,7 @@ use super::flash;
 use super::page::{login_uri, Page, HOME};
 use super::view::DeviceRow;
 use crate::auth::Auth;
-use crate::store::sessions::Kind;
+use crate::store::sessions::{Kind, SessionView};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::State;
@@ -58,6 +58,29 @@ async fn sign_out(
     Ok(())
 }
 
+/// Ends the user's session `id` if `pick` accepts it, and returns it as it was listed (to name it
+/// in the message). `None` when the id is malformed, unknown, another user's (no hint that it
+/// exists), refused by `pick`, or ended meanwhile.
+pub(super) async fn end_listed(
+    auth: &Auth,
+    session: &CookieSession<'_>,
+    id: &str,
+    pick: impl Fn(&SessionView) -> bool,
+) -> Result<Option<SessionView>, Page> {
+    if !crate::token::is_public_id(id) {
+        return Ok(None);
+    }
+    let sessions = auth.sessions_of(session).await.map_err(Page::from_db)?;
+    let Some(target) = sessions.into_iter().find(|s| s.id == id && pick(s)) else {
+        return Ok(None);
+    };
+    let ended = auth
+        .end_session(session.user_id(), id)
+        .await
+        .map_err(Page::from_db)?;
+    Ok(ended.then_some(target))
+}
+
 #[post("/sessions/<id>/revoke", data = "<_csrf>")]
 async fn revoke(
     auth: &State<Auth>,
@@ -66,33 +89,17 @@ async fn revoke(
     id: &str,
     _csrf: CsrfChecked,
 ) -> Result<Redirect, Page> {
-    let gone = || {
-        Page::error(
-            Status::NotFound,
-            Some("That session does not exist or has already ended."),
-        )
-    };
-    if !crate::token::is_public_id(id) {
-        return Err(gone());
-    }
     if id == session.id() {
         sign_out(auth, &session, jar).await?;
         return Ok(Redirect::to(login_uri(None)));
     }
-    // Named before it goes, for the message. Another user's id is not in the list: 404, as for
-    // an id that never existed (no hint that it does).
-    let sessions = auth.sessions_of(&session).await.map_err(Page::from_db)?;
-    let Some(target) = sessions.iter().find(|s| s.id == id) else {
-        return Err(gone());
+    let Some(ended) = end_listed(auth, &session, id, |_| true).await? else {
+        return Err(Page::error(
+            Status::NotFound,
+            Some("That session does not exist or has already ended."),
+        ));
     };
-    let title = DeviceRow::new(target, auth.clock.now()).title();
-    if !auth
-        .end_session(session.user_id(), id)
-        .await
-        .map_err(Page::from_db)?
-    {
-        return Err(gone());
-    }
+    let title = DeviceRow::new(&ended, auth.clock.now()).title();
     flash::set(
         jar,
         format!("Signed out {title}."),

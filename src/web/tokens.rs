@@ -7,6 +7,7 @@
 
 use super::cookie::CookieSession;
 use super::csrf::{self, CheckedForm, CsrfChecked};
+use super::devices::end_listed;
 use super::flash;
 use super::page::{sentence, sudo_uri, Page, PageOrRedirect};
 use super::view::TokenRow;
@@ -41,6 +42,16 @@ struct Fresh {
     name: String,
     token: String,
     regenerated: bool,
+}
+
+/// What the page shows besides the list of tokens.
+enum Shown {
+    /// The form, empty.
+    Blank,
+    /// A token just made or regenerated, with an empty form.
+    Fresh(Fresh),
+    /// The form again after a refusal: the status, why, and what it held.
+    Refused(Status, String, Draft),
 }
 
 impl Fresh {
@@ -92,11 +103,13 @@ async fn render(
     auth: &Auth,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
-    status: Status,
-    fresh: Option<Fresh>,
-    error: Option<String>,
-    draft: Draft,
+    shown: Shown,
 ) -> Page {
+    let (status, fresh, error, draft) = match shown {
+        Shown::Blank => (Status::Ok, None, None, Draft::default()),
+        Shown::Fresh(fresh) => (Status::Ok, Some(fresh), None, Draft::default()),
+        Shown::Refused(status, error, draft) => (status, None, Some(error), draft),
+    };
     let in_sudo = match auth.check_sudo(session).await {
         Ok(()) => true,
         Err(AuthError::Unavailable) => return Page::error(Status::ServiceUnavailable, None),
@@ -148,16 +161,7 @@ fn at_token_limit(auth: &Auth, sessions: &[SessionView]) -> bool {
 
 #[get("/tokens")]
 async fn tokens_page(auth: &State<Auth>, session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
-    render(
-        auth,
-        &session,
-        jar,
-        Status::Ok,
-        None,
-        None,
-        Draft::default(),
-    )
-    .await
+    render(auth, &session, jar, Shown::Blank).await
 }
 
 /// To the password form, and back here once the session is in sudo mode.
@@ -228,17 +232,8 @@ async fn create(
     };
     let (status, error) = match auth.create_token(&session, request, None, &client).await {
         Ok((token, created)) => {
-            let fresh = Fresh::new(&token, created.name, false);
-            let page = render(
-                auth,
-                &session,
-                jar,
-                Status::Ok,
-                Some(fresh),
-                None,
-                Draft::default(),
-            );
-            return PageOrRedirect::Page(page.await);
+            let fresh = Shown::Fresh(Fresh::new(&token, created.name, false));
+            return PageOrRedirect::Page(render(auth, &session, jar, fresh).await);
         }
         Err(TokenError::Refused(AuthError::SudoRequired)) => return to_sudo(auth, jar),
         Err(TokenError::Invalid(msg)) => (Status::UnprocessableEntity, form_message(&msg)),
@@ -252,7 +247,8 @@ async fn create(
         ),
         Err(e) => return PageOrRedirect::Page(failure(e)),
     };
-    PageOrRedirect::Page(render(auth, &session, jar, status, None, Some(error), draft).await)
+    let refused = Shown::Refused(status, error, draft);
+    PageOrRedirect::Page(render(auth, &session, jar, refused).await)
 }
 
 #[post("/tokens/<id>/regenerate", data = "<_csrf>")]
@@ -265,11 +261,8 @@ async fn regenerate(
 ) -> PageOrRedirect {
     match auth.regenerate_token(&session, id).await {
         Ok(Some((token, regenerated))) => {
-            let fresh = Fresh::new(&token, regenerated.name, true);
-            let draft = Draft::default();
-            PageOrRedirect::Page(
-                render(auth, &session, jar, Status::Ok, Some(fresh), None, draft).await,
-            )
+            let fresh = Shown::Fresh(Fresh::new(&token, regenerated.name, true));
+            PageOrRedirect::Page(render(auth, &session, jar, fresh).await)
         }
         Ok(None) => PageOrRedirect::Page(gone()),
         Err(TokenError::Refused(AuthError::SudoRequired)) => to_sudo(auth, jar),
@@ -292,25 +285,11 @@ async fn revoke(
     id: &str,
     _csrf: CsrfChecked,
 ) -> Result<Redirect, Page> {
-    if !crate::token::is_public_id(id) {
-        return Err(gone());
-    }
     // Only a token of this user: another user's id, or a sign-in session, is 404 here.
-    let sessions = auth.sessions_of(&session).await.map_err(Page::from_db)?;
-    let Some(target) = sessions
-        .iter()
-        .find(|s| s.id == id && s.kind == Kind::Token)
-    else {
+    let Some(ended) = end_listed(auth, &session, id, |s| s.kind == Kind::Token).await? else {
         return Err(gone());
     };
-    let name = target.name.clone().unwrap_or_default();
-    if !auth
-        .end_session(session.user_id(), id)
-        .await
-        .map_err(Page::from_db)?
-    {
-        return Err(gone());
-    }
+    let name = ended.name.unwrap_or_default();
     flash::set(
         jar,
         format!("Revoked token {name}."),

@@ -19,6 +19,8 @@ pub mod openapi;
 pub mod schemas;
 /// The app on a real socket.
 pub mod served;
+/// A browser on the tracked client, for the page tests.
+pub mod web;
 
 pub use multitoken::token::DEFAULT_PREFIX;
 pub use multitoken::web::{CSRF_COOKIE, SESSION_COOKIE};
@@ -380,6 +382,32 @@ impl TestApp {
             .find(|s| s["current"] == false)
             .expect("another session");
         other["id"].as_str().expect("an id").to_string()
+    }
+
+    /// `POST /api/auth/login` with `body`, from a client at `from` (e.g. `"10.1.2.3:4000"`) that
+    /// sends `user_agent`. Returns the reply, whatever it is.
+    pub async fn login_with(&self, body: Value, user_agent: &str, from: &str) -> Reply {
+        let req = self
+            .client
+            .post("/api/auth/login")
+            .header(ContentType::JSON)
+            .header(Header::new("User-Agent", user_agent.to_string()))
+            .remote(from.parse::<SocketAddr>().expect("address"))
+            .body(body.to_string());
+        read(req.dispatch().await).await
+    }
+
+    /// The ids that `GET /api/sessions` lists for `token`'s user, in the order listed.
+    pub async fn listed_ids(&self, token: &str) -> Vec<String> {
+        let reply = self.get("/api/sessions", Some(token)).await;
+        assert_eq!(reply.status, Status::Ok, "{}", reply.text);
+        reply
+            .json()
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|s| s["id"].as_str().expect("an id").to_string())
+            .collect()
     }
 
     /// `DELETE /api/sessions/{id}` with `token`.
