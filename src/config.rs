@@ -40,6 +40,10 @@ pub struct AuthConfig {
     pub token_max_days: u32,
     /// Seconds a session stays in sudo mode after a password check (at least 1).
     pub sudo_window: u64,
+    /// Seconds an ended session is kept with its reason (0 = deleted at once).
+    pub history_retention: u64,
+    /// Seconds a security activity entry is kept (at least 1).
+    pub activity_retention: u64,
 }
 
 impl Default for AuthConfig {
@@ -61,6 +65,8 @@ impl Default for AuthConfig {
             max_tokens: 50,
             token_max_days: 365,
             sudo_window: 900,
+            history_retention: 30 * 24 * 3600,
+            activity_retention: 90 * 24 * 3600,
         }
     }
 }
@@ -103,6 +109,10 @@ impl AuthConfig {
             // The /sudo page elevates, then sends the user on to a form that must still be open.
             return fail("sudo_window must be at least 1 second");
         }
+        if self.activity_retention == 0 {
+            // New-device detection looks back this far: without it, every sign-in is new.
+            return fail("activity_retention must be at least 1 second");
+        }
         if !(1..=3650).contains(&self.token_max_days) {
             return fail("token_max_days must be between 1 and 3650");
         }
@@ -114,6 +124,8 @@ impl AuthConfig {
             self.touch_interval,
             self.login_failure_window,
             self.sudo_window,
+            self.history_retention,
+            self.activity_retention,
         ]
         .iter()
         .any(|&s| s > ten_years)

@@ -7,6 +7,7 @@
 //! The bus is managed state of its own ([`stage`]); a [`subscriber`] attached without it fails
 //! at ignition, not silently after liftoff.
 
+pub use crate::store::history::EndReason;
 use crate::store::sessions::Kind;
 use rocket::fairing::{self, AdHoc, Fairing, Info};
 use rocket::{Build, Orbit, Rocket};
@@ -15,20 +16,6 @@ use tokio::sync::broadcast;
 
 /// Events buffered per subscriber before the oldest are dropped for it.
 pub const CAPACITY: usize = 1024;
-
-/// Why a session ended other than by its own logout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RevokeReason {
-    /// Revoked by id (API, device page or command line).
-    Revoked,
-    /// Pushed out by a newer login over `max_sessions`.
-    Evicted,
-    /// Found past its lifetime or idle timeout.
-    Expired,
-    /// Its user was disabled.
-    UserDisabled,
-}
 
 /// Why a password was asked for again, as the `sudo_granted` event says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -75,7 +62,8 @@ pub enum AuthEvent {
     SessionRevoked {
         user_id: Option<i64>,
         session_id: Option<String>,
-        reason: RevokeReason,
+        /// Why (never `logout` or `logout_all`: those are `logged_out`).
+        reason: EndReason,
         sessions_ended: usize,
     },
     /// The password changed; every other session of the user ended.

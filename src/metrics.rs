@@ -166,10 +166,7 @@ impl Metrics {
                 reason,
                 sessions_ended,
                 ..
-            } => {
-                let reason = serde_json::to_value(reason).unwrap_or_default();
-                ended(reason.as_str().unwrap_or("revoked"), *sessions_ended);
-            }
+            } => ended(reason.as_str(), *sessions_ended),
             AuthEvent::PasswordChanged { sessions_ended, .. } => {
                 ended("password_changed", *sessions_ended)
             }

@@ -29,9 +29,11 @@ pub use tokens::TokenRequest;
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::db::{Backend, DbPool};
-use crate::events::{AuthEvent, EventBus, RevokeReason};
+use crate::events::{AuthEvent, EndReason, EventBus};
 use crate::password::Hasher;
 use crate::scopes::Access;
+use crate::store::activity::Activity;
+use crate::store::history::EndedSession;
 use crate::store::revocations;
 use crate::store::sessions::{AuthRow, Expiry, Session};
 use crate::store::throttle;
@@ -142,7 +144,7 @@ impl Auth {
                 self.events.emit(AuthEvent::SessionRevoked {
                     user_id: Some(row.user_id),
                     session_id: Some(row.id),
-                    reason: RevokeReason::Expired,
+                    reason: EndReason::Expired,
                     sessions_ended: 1,
                 });
             }
@@ -219,22 +221,26 @@ impl Auth {
         self.cache.stats()
     }
 
-    /// Deletes ended sessions and old failed-login records; returns the sessions deleted.
+    /// Ends expired and idle sessions, and deletes history, activity and failed-login records
+    /// past their retention; returns how many sessions ended.
     pub async fn sweep(&self) -> sqlx::Result<usize> {
         let now = self.clock.now();
         let expiry = self.expiry(now);
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let ended = Session::delete_ended(&mut tx, expiry).await?;
+        let history = self.config.history_retention > 0;
+        let ended = Session::delete_ended(&mut tx, expiry, history).await?;
         self.commit_revocation(tx, &ended).await?;
         throttle::prune(&mut conn, self.config.login_failure_window, now).await?;
         // Past twice an entry's lifetime, no cache holds what the log could still evict.
         revocations::prune_log(&mut conn, now - 2 * ENTRY_TTL.as_secs() as i64).await?;
+        EndedSession::prune(&mut conn, now - self.config.history_retention as i64).await?;
+        Activity::prune(&mut conn, now - self.config.activity_retention as i64).await?;
         if !ended.is_empty() {
             self.events.emit(AuthEvent::SessionRevoked {
                 user_id: None,
                 session_id: None,
-                reason: RevokeReason::Expired,
+                reason: EndReason::Expired,
                 sessions_ended: ended.len(),
             });
         }
@@ -243,7 +249,8 @@ impl Auth {
 
     async fn revoke_ended(&self, conn: &mut AnyConnection, hash: &TokenHash) -> sqlx::Result<()> {
         let mut tx = sqlx::Connection::begin(conn).await?;
-        let gone = Session::delete_by_hash(&mut tx, hash).await?;
+        let ending = self.ending(EndReason::Expired);
+        let gone = Session::delete_by_hash(&mut tx, hash, ending, self.expiry(ending.at)).await?;
         self.commit_revocation(tx, &gone).await
     }
 }

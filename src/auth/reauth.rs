@@ -5,7 +5,7 @@
 //! session in sudo mode for `sudo_window` seconds: the same session, no new row or token.
 
 use super::{Auth, ClientInfo, CurrentSession, SignInError};
-use crate::events::{AuthEvent, Reauth};
+use crate::events::{AuthEvent, EndReason, Reauth};
 use crate::password::check_new_password;
 use crate::store::sessions::Session;
 use crate::store::throttle;
@@ -141,8 +141,10 @@ impl Auth {
                 let mut tx = self.db().begin().await?;
                 let until = self.elevate(&mut tx, current, &checked).await?;
                 User::set_password(&mut tx, checked.user.id, &new_hash).await?;
+                let ending = self.ending(EndReason::PasswordChanged);
                 let others = Some(current.id());
-                let ended = Session::delete_all_for_user(&mut tx, checked.user.id, others).await?;
+                let ended =
+                    Session::delete_all_for_user(&mut tx, checked.user.id, others, ending).await?;
                 self.commit_revocation(tx, &ended).await?;
                 Ok::<_, SignInError>((until, ended))
             })

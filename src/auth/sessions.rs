@@ -1,7 +1,8 @@
 //! Ending sessions (logout, revocation, disabling a user) and listing them.
 
 use super::{Auth, CurrentSession};
-use crate::events::{AuthEvent, RevokeReason};
+use crate::events::AuthEvent;
+use crate::store::history::{EndReason, Ending};
 use crate::store::sessions::{Session, SessionView};
 use crate::store::users::User;
 
@@ -17,8 +18,13 @@ impl Auth {
     }
 
     async fn log_out(&self, current: &CurrentSession, all: bool) -> sqlx::Result<()> {
-        let only = (!all).then(|| current.id());
-        let ended = self.end_sessions(current.user_id(), only, None).await?;
+        let (only, reason) = match all {
+            false => (Some(current.id()), EndReason::Logout),
+            true => (None, EndReason::LogoutAll),
+        };
+        let ended = self
+            .end_sessions(current.user_id(), only, None, reason)
+            .await?;
         self.events.emit(AuthEvent::LoggedOut {
             user_id: current.user_id(),
             session_id: current.id().to_string(),
@@ -30,24 +36,22 @@ impl Auth {
 
     /// Revokes one session of a user; `false` when the id is unknown or someone else's.
     pub async fn end_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool> {
-        let ended = self.end_sessions(user_id, Some(session_id), None).await?;
-        self.revoked(
-            Some(user_id),
-            Some(session_id),
-            RevokeReason::Revoked,
-            ended,
-        );
+        let reason = EndReason::Revoked;
+        let ended = self
+            .end_sessions(user_id, Some(session_id), None, reason)
+            .await?;
+        self.revoked(Some(user_id), Some(session_id), reason, ended);
         Ok(ended > 0)
     }
 
-    /// Revokes every session of a user, or every one but `except`; returns how many ended.
-    pub async fn end_all_sessions(
-        &self,
-        user_id: i64,
-        except: Option<&str>,
-    ) -> sqlx::Result<usize> {
-        let ended = self.end_sessions(user_id, None, except).await?;
-        self.revoked(Some(user_id), None, RevokeReason::Revoked, ended);
+    /// Revokes every session of a user but `except` ("sign out all other devices"); returns how
+    /// many ended.
+    pub async fn end_other_sessions(&self, user_id: i64, except: &str) -> sqlx::Result<usize> {
+        let reason = EndReason::RevokedOthers;
+        let ended = self
+            .end_sessions(user_id, None, Some(except), reason)
+            .await?;
+        self.revoked(Some(user_id), None, reason, ended);
         Ok(ended)
     }
 
@@ -55,30 +59,42 @@ impl Auth {
     pub async fn revoke_by_id(&self, session_id: &str) -> sqlx::Result<bool> {
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let ended = Session::delete_by_id(&mut tx, session_id).await?;
+        let ending = self.ending(EndReason::Admin);
+        let ended = Session::delete_by_id(&mut tx, session_id, ending).await?;
         self.commit_revocation(tx, &ended).await?;
-        self.revoked(None, Some(session_id), RevokeReason::Revoked, ended.len());
+        self.revoked(None, Some(session_id), EndReason::Admin, ended.len());
         Ok(!ended.is_empty())
     }
 
-    /// Deletes one session (`only`), or all of the user's but `except`.
+    /// Ends one session (`only`), or all of the user's but `except`, for `reason`.
     async fn end_sessions(
         &self,
         user_id: i64,
         only: Option<&str>,
         except: Option<&str>,
+        reason: EndReason,
     ) -> sqlx::Result<usize> {
+        let ending = self.ending(reason);
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let ended = match only {
-            Some(id) => Session::delete_for_user(&mut tx, user_id, id).await?,
-            None => Session::delete_all_for_user(&mut tx, user_id, except).await?,
+            Some(id) => Session::delete_for_user(&mut tx, user_id, id, ending).await?,
+            None => Session::delete_all_for_user(&mut tx, user_id, except, ending).await?,
         };
         self.commit_revocation(tx, &ended).await?;
         Ok(ended.len())
     }
 
-    fn revoked(&self, user_id: Option<i64>, id: Option<&str>, reason: RevokeReason, n: usize) {
+    /// How sessions ending now for `reason` are kept (not at all when `history_retention` is 0).
+    pub(super) fn ending(&self, reason: EndReason) -> Ending {
+        Ending {
+            reason,
+            at: self.clock.now(),
+            keep: self.config.history_retention > 0,
+        }
+    }
+
+    fn revoked(&self, user_id: Option<i64>, id: Option<&str>, reason: EndReason, n: usize) {
         if n > 0 {
             self.events.emit(AuthEvent::SessionRevoked {
                 user_id,
@@ -98,11 +114,14 @@ impl Auth {
             return Ok(false);
         }
         let ended = match disabled {
-            true => Session::delete_all_for_user(&mut tx, user_id, None).await?,
+            true => {
+                let ending = self.ending(EndReason::Admin);
+                Session::delete_all_for_user(&mut tx, user_id, None, ending).await?
+            }
             false => Vec::new(),
         };
         self.commit_revocation(tx, &ended).await?;
-        self.revoked(Some(user_id), None, RevokeReason::UserDisabled, ended.len());
+        self.revoked(Some(user_id), None, EndReason::Admin, ended.len());
         Ok(true)
     }
 

@@ -3,7 +3,7 @@
 
 use super::client::clean_text;
 use super::{Auth, ClientInfo, SignInError, SignUpError};
-use crate::events::{AuthEvent, RevokeReason};
+use crate::events::{AuthEvent, EndReason};
 use crate::password::check_new_password;
 use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
 use crate::store::throttle;
@@ -151,6 +151,7 @@ impl Auth {
             &session.id,
             self.config.max_sessions,
             self.expiry(now),
+            self.config.history_retention > 0,
         )
         .await?;
         self.commit_revocation(tx, &evicted).await?;
@@ -159,7 +160,7 @@ impl Auth {
             self.events.emit(AuthEvent::SessionRevoked {
                 user_id: Some(user.id),
                 session_id: None,
-                reason: RevokeReason::Evicted,
+                reason: EndReason::Evicted,
                 sessions_ended: evicted.len(),
             });
         }

@@ -5,6 +5,8 @@
 //! Each model keeps its local methods (views, rules) apart from its database methods, which take
 //! a `&mut AnyConnection` so that callers decide about pools and transactions.
 
+pub mod activity;
+pub mod history;
 pub mod notes;
 pub mod revocations;
 mod session_view;

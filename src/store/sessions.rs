@@ -4,6 +4,7 @@
 //! Every delete returns the token hashes it removed, so the caller can evict them from the
 //! validation cache (and, on PostgreSQL, tell the other instances) in the same step.
 
+use super::history::{EndReason, EndedSession, Ending};
 use crate::scopes::ScopeSet;
 use crate::token::TokenHash;
 use sqlx::{AnyConnection, FromRow};
@@ -92,12 +93,6 @@ impl Expiry {
 
 pub(super) const COLUMNS: &str = "id, user_id, kind, name, user_agent, device, ip, created_at, \
      last_used_at, expires_at, scopes, token_days, sudo_until, last_ip";
-
-pub(super) fn hashes(rows: Vec<(Vec<u8>,)>) -> Vec<TokenHash> {
-    rows.iter()
-        .filter_map(|(bytes,)| TokenHash::from_slice(bytes))
-        .collect()
-}
 
 // Database methods.
 impl Session {
@@ -188,103 +183,151 @@ impl Session {
         .map(drop)
     }
 
-    /// Deletes one session of one user; empty when the id is unknown or someone else's.
+    /// Ends one session of one user; empty when the id is unknown or someone else's.
     pub async fn delete_for_user(
         conn: &mut AnyConnection,
         user_id: i64,
         id: &str,
+        ending: Ending,
     ) -> sqlx::Result<Vec<TokenHash>> {
-        let rows = sqlx::query_as(
-            "DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING token_hash",
-        )
-        .bind(id)
-        .bind(user_id)
-        .fetch_all(conn)
-        .await?;
-        Ok(hashes(rows))
-    }
-
-    /// Deletes a session by id alone (the command line's `revoke`).
-    pub async fn delete_by_id(conn: &mut AnyConnection, id: &str) -> sqlx::Result<Vec<TokenHash>> {
-        let rows = sqlx::query_as("DELETE FROM sessions WHERE id = $1 RETURNING token_hash")
+        let sql = format!("DELETE FROM sessions WHERE id = $1 AND user_id = $2 {GONE}");
+        let rows = sqlx::query_as(&sql)
             .bind(id)
-            .fetch_all(conn)
+            .bind(user_id)
+            .fetch_all(&mut *conn)
             .await?;
-        Ok(hashes(rows))
+        keep_ended(conn, rows, ending, None).await
     }
 
+    /// Ends a session by id alone (the command line's `revoke`).
+    pub async fn delete_by_id(
+        conn: &mut AnyConnection,
+        id: &str,
+        ending: Ending,
+    ) -> sqlx::Result<Vec<TokenHash>> {
+        let sql = format!("DELETE FROM sessions WHERE id = $1 {GONE}");
+        let rows = sqlx::query_as(&sql).bind(id).fetch_all(&mut *conn).await?;
+        keep_ended(conn, rows, ending, None).await
+    }
+
+    /// Ends the session of a token; a session found past its end is kept as such.
     pub async fn delete_by_hash(
         conn: &mut AnyConnection,
         token_hash: &TokenHash,
+        ending: Ending,
+        expiry: Expiry,
     ) -> sqlx::Result<Vec<TokenHash>> {
-        let rows =
-            sqlx::query_as("DELETE FROM sessions WHERE token_hash = $1 RETURNING token_hash")
-                .bind(token_hash.0.to_vec())
-                .fetch_all(conn)
-                .await?;
-        Ok(hashes(rows))
+        let sql = format!("DELETE FROM sessions WHERE token_hash = $1 {GONE}");
+        let rows = sqlx::query_as(&sql)
+            .bind(token_hash.0.to_vec())
+            .fetch_all(&mut *conn)
+            .await?;
+        keep_ended(conn, rows, ending, Some(expiry)).await
     }
 
-    /// Deletes every session of a user, or every one but `except`.
+    /// Ends every session of a user, or every one but `except`.
     pub async fn delete_all_for_user(
         conn: &mut AnyConnection,
         user_id: i64,
         except: Option<&str>,
+        ending: Ending,
     ) -> sqlx::Result<Vec<TokenHash>> {
-        let rows = sqlx::query_as(
-            "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING token_hash",
-        )
-        .bind(user_id)
-        .bind(except.unwrap_or(""))
-        .fetch_all(conn)
-        .await?;
-        Ok(hashes(rows))
+        let sql = format!("DELETE FROM sessions WHERE user_id = $1 AND id <> $2 {GONE}");
+        let rows = sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(except.unwrap_or(""))
+            .fetch_all(&mut *conn)
+            .await?;
+        keep_ended(conn, rows, ending, None).await
     }
 
     /// Keeps `keep` and the `max - 1` most recently used other sign-in sessions of the user;
-    /// deletes the rest (the least recently used) and the user's ended ones. Personal tokens
-    /// are never evicted, nor counted.
+    /// ends the rest (the least recently used: `evicted`) and the user's ended ones (`expired`
+    /// or `idle`). Personal tokens are never evicted, nor counted.
     pub async fn evict_over_cap(
         conn: &mut AnyConnection,
         user_id: i64,
         keep: &str,
         max: u32,
         expiry: Expiry,
+        history: bool,
     ) -> sqlx::Result<Vec<TokenHash>> {
-        let rows = sqlx::query_as(
+        let sql = format!(
             "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 AND ( \
                  (expires_at IS NOT NULL AND expires_at <= $4) \
                  OR (kind <> 'token' AND last_used_at <= $5) \
                  OR (kind <> 'token' AND id NOT IN ( \
                      SELECT id FROM sessions WHERE user_id = $1 AND id <> $2 AND kind <> 'token' \
                      ORDER BY last_used_at DESC, created_at DESC, id LIMIT $3))) \
-             RETURNING token_hash",
-        )
-        .bind(user_id)
-        .bind(keep)
-        .bind(i64::from(max) - 1)
-        .bind(expiry.now)
-        .bind(expiry.idle_cutoff)
-        .fetch_all(conn)
-        .await?;
-        Ok(hashes(rows))
+             {GONE}"
+        );
+        let rows = sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(keep)
+            .bind(i64::from(max) - 1)
+            .bind(expiry.now)
+            .bind(expiry.idle_cutoff)
+            .fetch_all(&mut *conn)
+            .await?;
+        let ending = Ending {
+            reason: EndReason::Evicted,
+            at: expiry.now,
+            keep: history,
+        };
+        keep_ended(conn, rows, ending, Some(expiry)).await
     }
 
-    /// Deletes every ended session (the periodic sweep and `prune`).
+    /// Ends every session past its end (the periodic sweep and `prune`), kept as `expired` or
+    /// `idle`.
     pub async fn delete_ended(
         conn: &mut AnyConnection,
         expiry: Expiry,
+        history: bool,
     ) -> sqlx::Result<Vec<TokenHash>> {
-        let rows = sqlx::query_as(
+        let sql = format!(
             "DELETE FROM sessions \
              WHERE (expires_at IS NOT NULL AND expires_at <= $1) \
                 OR (kind <> 'token' AND last_used_at <= $2) \
-             RETURNING token_hash",
-        )
-        .bind(expiry.now)
-        .bind(expiry.idle_cutoff)
-        .fetch_all(conn)
-        .await?;
-        Ok(hashes(rows))
+             {GONE}"
+        );
+        let rows = sqlx::query_as(&sql)
+            .bind(expiry.now)
+            .bind(expiry.idle_cutoff)
+            .fetch_all(&mut *conn)
+            .await?;
+        let ending = Ending {
+            reason: EndReason::Expired,
+            at: expiry.now,
+            keep: history,
+        };
+        keep_ended(conn, rows, ending, Some(expiry)).await
     }
+}
+
+/// What a `DELETE … RETURNING` gives back: the row, and its token hash for the caches.
+const GONE: &str = "RETURNING id, user_id, kind, name, user_agent, device, ip, created_at, \
+     last_used_at, expires_at, scopes, token_days, sudo_until, last_ip, token_hash";
+
+#[derive(FromRow)]
+struct Gone {
+    #[sqlx(flatten)]
+    session: Session,
+    token_hash: Vec<u8>,
+}
+
+/// Keeps the rows a statement ended in the history (in its transaction), and returns their
+/// token hashes.
+async fn keep_ended(
+    conn: &mut AnyConnection,
+    rows: Vec<Gone>,
+    ending: Ending,
+    expiry: Option<Expiry>,
+) -> sqlx::Result<Vec<TokenHash>> {
+    let hashes = rows
+        .iter()
+        .filter_map(|g| TokenHash::from_slice(&g.token_hash))
+        .collect();
+    let sessions: Vec<Session> = rows.into_iter().map(|g| g.session).collect();
+    EndedSession::keep(conn, &sessions, ending, expiry).await?;
+    Ok(hashes)
 }

@@ -119,7 +119,7 @@ async fn revoke_others(
     let sessions = auth.sessions_of(&session).await.map_err(Page::from_db)?;
     let tokens = sessions.iter().filter(|s| s.kind == Kind::Token).count();
     let ended = auth
-        .end_all_sessions(session.user_id(), Some(session.id()))
+        .end_other_sessions(session.user_id(), session.id())
         .await
         .map_err(Page::from_db)?;
     let tokens = ended.min(tokens);

@@ -1,0 +1,108 @@
+//! The security activity log: what happened to an account (sign-ins, failed ones, sign-outs,
+//! revocations, password changes, tokens, sudo), one row per event, kept for
+//! `activity_retention` seconds.
+//!
+//! An entry is written with the action itself, in its transaction where it has one, never from
+//! the event channel (which drops events for slow subscribers). No entry carries a secret: no
+//! password, token or hash, and a failed sign-in only for an existing account.
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+/// What an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    SignIn,
+    SignInFailed,
+    SignedOut,
+    SessionRevoked,
+    PasswordChanged,
+    TokenCreated,
+    TokenRegenerated,
+    SudoGranted,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 8] = [
+        ActivityKind::SignIn,
+        ActivityKind::SignInFailed,
+        ActivityKind::SignedOut,
+        ActivityKind::SessionRevoked,
+        ActivityKind::PasswordChanged,
+        ActivityKind::TokenCreated,
+        ActivityKind::TokenRegenerated,
+        ActivityKind::SudoGranted,
+    ];
+
+    /// The name stored and served (`type` in the API).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::SignIn => "sign_in",
+            ActivityKind::SignInFailed => "sign_in_failed",
+            ActivityKind::SignedOut => "signed_out",
+            ActivityKind::SessionRevoked => "session_revoked",
+            ActivityKind::PasswordChanged => "password_changed",
+            ActivityKind::TokenCreated => "token_created",
+            ActivityKind::TokenRegenerated => "token_regenerated",
+            ActivityKind::SudoGranted => "sudo_granted",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ActivityKind> {
+        ActivityKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// An entry to record.
+#[derive(Debug, Clone)]
+pub struct NewActivity {
+    pub user_id: i64,
+    pub kind: ActivityKind,
+    /// The client IP of the request that did it, if any (none from the command line or sweep).
+    pub ip: Option<String>,
+    /// The device label of that request's client.
+    pub device: Option<String>,
+    /// The session the entry is about.
+    pub session_id: Option<String>,
+    /// Sign-ins only: the client's network (IPv4 /24, IPv6 /64), for new-device detection.
+    pub network: Option<String>,
+    /// What else the entry says, as a JSON object (never a secret).
+    pub detail: serde_json::Value,
+}
+
+pub struct Activity;
+
+impl Activity {
+    /// Writes one entry, on `conn` (pass the action's transaction where it has one).
+    pub async fn record(
+        conn: &mut AnyConnection,
+        entry: &NewActivity,
+        at: i64,
+    ) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO activity (user_id, type, at, ip, device, network, session_id, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(entry.user_id)
+        .bind(entry.kind.as_str())
+        .bind(at)
+        .bind(entry.ip.clone())
+        .bind(entry.device.clone())
+        .bind(entry.network.clone())
+        .bind(entry.session_id.clone())
+        .bind(entry.detail.to_string())
+        .execute(conn)
+        .await
+        .map(drop)
+    }
+
+    /// Deletes the entries made at or before `cutoff`; returns how many.
+    pub async fn prune(conn: &mut AnyConnection, cutoff: i64) -> sqlx::Result<u64> {
+        let done = sqlx::query("DELETE FROM activity WHERE at <= $1")
+            .bind(cutoff)
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
