@@ -18,7 +18,7 @@ Commands:
   create-user <username>   Create a user; the password is asked for, or read from stdin
   list-sessions <username> List a user's live sessions
   revoke <session-id>      End one session at once
-  prune                    Delete expired sessions and old failed-login records
+  prune                    End expired sessions; delete old history, activity and failed logins
   help [COMMAND]           Show this help, or a command's
 
 Configuration comes from Rocket.toml and ROCKET_* environment variables, as for the server.";
@@ -29,7 +29,7 @@ fn help(command: &str) -> Option<&'static str> {
         "create-user" => "Usage: multitoken create-user <username>\n\nCreate a user, whether or not signup is open. The password is asked for twice\nwithout echo on a terminal, or read from the first line of stdin when piped:\n  echo 'a long password' | multitoken create-user alice",
         "list-sessions" => "Usage: multitoken list-sessions <username>\n\nList the user's live sessions, most recently used first.",
         "revoke" => "Usage: multitoken revoke <session-id>\n\nEnd one session (by the public id that list-sessions shows). On PostgreSQL every\nrunning instance refuses it at once; a server on the same SQLite file stops\naccepting it within 30 s (its cache entry's lifetime).",
-        "prune" => "Usage: multitoken prune\n\nDelete expired sessions and old failed-login records, and print how many sessions.",
+        "prune" => "Usage: multitoken prune\n\nEnd expired and idle sessions (kept in the history as such), delete history, activity and failed-login records past their retention, and print how many sessions ended.",
         _ => return None,
     })
 }

@@ -53,6 +53,13 @@ pub fn at(unix_seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(unix_seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// Unix seconds as an RFC 3339 UTC string, as the API writes times.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    at(unix_seconds)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +72,7 @@ mod tests {
         copy.advance(90);
         assert_eq!(clock.now(), 1_700_000_090);
         assert_eq!(copy.now_utc().unix_timestamp(), 1_700_000_090);
+        assert_eq!(rfc3339(1_700_000_090), "2023-11-14T22:14:50Z");
     }
 
     #[test]

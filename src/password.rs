@@ -106,8 +106,10 @@ impl Hasher {
         let (done, result) = tokio::sync::oneshot::channel();
         let pending = self.pending.clone();
         let job: Job = Box::new(move || {
-            let _ = done.send(work());
+            let answer = work();
+            // Off the queue before the answer goes: whoever it wakes sees the job done.
             pending.fetch_sub(1, Ordering::SeqCst);
+            let _ = done.send(answer);
         });
         self.pending.fetch_add(1, Ordering::SeqCst);
         if self.jobs.try_send(job).is_err() {

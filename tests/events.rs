@@ -180,8 +180,7 @@ async fn token_creation_regeneration_and_sudo_emit_their_events_without_secrets(
         other => panic!("{other:?}"),
     }
 
-    let path = format!("/api/tokens/{id}/regenerate");
-    let reply = app.call("POST", &path, Some(&user), None).await;
+    let reply = app.regenerate(&user, &id).await;
     let second = reply.json()["token"].as_str().unwrap().to_string();
     let seen = drain(&mut events);
     log.extend(seen.iter().cloned());

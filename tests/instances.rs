@@ -151,8 +151,7 @@ async fn a_regenerated_token_s_old_secret_is_refused_by_the_other_instance() {
     let user = a.user_token("user1").await;
     let (old, entry) = a.personal_token(&user, "ci", &["profile:read"]).await;
     cached_on(&b, &old).await;
-    let path = format!("/api/tokens/{}/regenerate", entry["id"].as_str().unwrap());
-    let reply = a.call("POST", &path, Some(&user), None).await;
+    let reply = a.regenerate(&user, entry["id"].as_str().unwrap()).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
     let new = reply.json()["token"].as_str().unwrap().to_string();
     assert_eq!(
@@ -197,26 +196,12 @@ async fn sudo_granted_on_one_instance_is_honoured_by_the_other() {
     let reply = b.post("/api/tokens", Some(&user), body).await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     let id = reply.json()["session"]["id"].as_str().unwrap().to_string();
-    let reply = b
-        .call(
-            "POST",
-            &format!("/api/tokens/{id}/regenerate"),
-            Some(&user),
-            None,
-        )
-        .await;
+    let reply = b.regenerate(&user, &id).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
     // And the window ends on both.
     a.advance(61);
     for app in [&a, &b] {
-        let reply = app
-            .call(
-                "POST",
-                &format!("/api/tokens/{id}/regenerate"),
-                Some(&user),
-                None,
-            )
-            .await;
+        let reply = app.regenerate(&user, &id).await;
         reply.assert_problem(403, "sudo_required");
     }
 }

@@ -8,11 +8,6 @@ use common::*;
 use rocket::http::Status;
 use serde_json::json;
 
-async fn regenerate(app: &TestApp, token: &str, id: &str) -> Reply {
-    let path = format!("/api/tokens/{id}/regenerate");
-    app.call("POST", &path, Some(token), None).await
-}
-
 /// `POST /api/tokens` with `token`: a `profile:read` token named `name`, without a password.
 async fn mint(app: &TestApp, token: &str, name: &str) -> Reply {
     let body = json!({"name": name, "scopes": ["profile:read"]});
@@ -58,7 +53,7 @@ async fn a_password_in_the_body_creates_the_token_and_elevates_the_session() {
     let id = entry["id"].as_str().unwrap().to_string();
     let sessions = app.session_count().await;
     app.advance(61);
-    regenerate(&app, &user, &id)
+    app.regenerate(&user, &id)
         .await
         .assert_problem(403, "sudo_required");
 
@@ -67,13 +62,13 @@ async fn a_password_in_the_body_creates_the_token_and_elevates_the_session() {
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     assert_eq!(app.session_count().await, sessions + 1);
     // Now in sudo: regenerate needs no password, and neither does another token.
-    let reply = regenerate(&app, &user, &id).await;
+    let reply = app.regenerate(&user, &id).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
     let reply = mint(&app, &user, "three").await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     // For the window only.
     app.advance(61);
-    regenerate(&app, &user, &id)
+    app.regenerate(&user, &id)
         .await
         .assert_problem(403, "sudo_required");
 }
@@ -340,14 +335,14 @@ async fn sudo_works_with_the_cache_off() {
     let (token, entry) = app.personal_token(&user, "ci", &["profile:read"]).await;
     app.advance(61);
     let id = entry["id"].as_str().unwrap().to_string();
-    regenerate(&app, &user, &id)
+    app.regenerate(&user, &id)
         .await
         .assert_problem(403, "sudo_required");
     let reply = app
         .post("/api/auth/sudo", Some(&user), json!({"password": PASSWORD}))
         .await;
     assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
-    let reply = regenerate(&app, &user, &id).await;
+    let reply = app.regenerate(&user, &id).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
     let new = reply.json()["token"].as_str().unwrap().to_string();
     app.get("/api/me", Some(&token))
@@ -355,7 +350,7 @@ async fn sudo_works_with_the_cache_off() {
         .assert_problem(401, "invalid_token");
     assert_eq!(app.get("/api/me", Some(&new)).await.status, Status::Ok);
     app.advance(61);
-    regenerate(&app, &user, &id)
+    app.regenerate(&user, &id)
         .await
         .assert_problem(403, "sudo_required");
 }

@@ -41,11 +41,6 @@ async fn token_rows(app: &TestApp) -> i64 {
         .await
 }
 
-async fn regenerate(app: &TestApp, token: &str, id: &str) -> Reply {
-    let path = format!("/api/tokens/{id}/regenerate");
-    app.call("POST", &path, Some(token), None).await
-}
-
 fn id_of(entry: &Value) -> String {
     entry["id"].as_str().expect("an id").to_string()
 }
@@ -71,7 +66,7 @@ async fn a_personal_token_cannot_mint_regenerate_sudo_or_change_the_password() {
         .await
         .assert_problem(403, "insufficient_scope");
     for id in [id_of(&entry), id_of(&other)] {
-        regenerate(&app, &token, &id)
+        app.regenerate(&token, &id)
             .await
             .assert_problem(403, "insufficient_scope");
     }
@@ -431,7 +426,7 @@ async fn regenerating_keeps_id_name_and_scopes_and_refuses_the_old_secret_at_onc
 
     app.advance(3 * DAY);
     let user = app.login("alice", PASSWORD).await;
-    let reply = regenerate(&app, &user, &id).await;
+    let reply = app.regenerate(&user, &id).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
     assert_eq!(reply.header("Cache-Control"), Some("no-store"));
     let renewed = reply.json();
@@ -456,7 +451,7 @@ async fn regenerating_keeps_id_name_and_scopes_and_refuses_the_old_secret_at_onc
     // A second regeneration again restarts it (from a fresh sign-in: a day is past sudo).
     app.advance(DAY);
     let user = app.login("alice", PASSWORD).await;
-    let reply = regenerate(&app, &user, &id).await;
+    let reply = app.regenerate(&user, &id).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
     let third = reply.json();
     assert_eq!(
@@ -476,14 +471,14 @@ async fn regenerating_what_is_not_ones_own_live_token_is_404() {
     let (bobs, bobs_entry) = app.personal_token(&bob, "bob's", &["profile:read"]).await;
 
     // Another user's token.
-    regenerate(&app, &alice, &id_of(&bobs_entry))
+    app.regenerate(&alice, &id_of(&bobs_entry))
         .await
         .assert_problem(404, "not_found");
     assert_valid(&app, &bobs).await;
     // A sign-in session, the current one and another.
     let own = app.get("/api/sessions", Some(&alice)).await.json();
     for entry in own.as_array().unwrap() {
-        regenerate(&app, &alice, &id_of(entry))
+        app.regenerate(&alice, &id_of(entry))
             .await
             .assert_problem(404, "not_found");
     }
@@ -491,7 +486,7 @@ async fn regenerating_what_is_not_ones_own_live_token_is_404() {
     assert_valid(&app, &alice).await;
     // No such id, or not an id at all.
     for id in ["AAAAAAAAAAAAAAAAAAAAAA", "nope"] {
-        regenerate(&app, &alice, id)
+        app.regenerate(&alice, id)
             .await
             .assert_problem(404, "not_found");
     }
@@ -501,7 +496,7 @@ async fn regenerating_what_is_not_ones_own_live_token_is_404() {
     let short = id_of(&reply.json()["session"]);
     app.advance(DAY + 1);
     let alice = app.login("alice", PASSWORD).await;
-    regenerate(&app, &alice, &short)
+    app.regenerate(&alice, &short)
         .await
         .assert_problem(404, "not_found");
 }
@@ -524,7 +519,7 @@ async fn regenerating_needs_sudo_and_the_sudo_elevates_the_same_session() {
     let me = current(app.get("/api/sessions", Some(&user)).await.json());
 
     app.advance(61);
-    regenerate(&app, &user, &id)
+    app.regenerate(&user, &id)
         .await
         .assert_problem(403, "sudo_required");
     assert_valid(&app, &old).await;
@@ -534,7 +529,7 @@ async fn regenerating_needs_sudo_and_the_sudo_elevates_the_same_session() {
         .await;
     assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
     assert!(reply.text.is_empty(), "no new token: {}", reply.text);
-    let reply = regenerate(&app, &user, &id).await;
+    let reply = app.regenerate(&user, &id).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
     assert_refused(&app, &old).await;
 
@@ -598,7 +593,7 @@ async fn concurrent_regenerations_leave_exactly_one_working_secret() {
     let user = app.user_token("alice").await;
     let (old, entry) = app.personal_token(&user, "ci", &["profile:read"]).await;
     let id = id_of(&entry);
-    let replies = join_all((0..4).map(|_| regenerate(&app, &user, &id))).await;
+    let replies = join_all((0..4).map(|_| app.regenerate(&user, &id))).await;
     let mut working = 0;
     for reply in &replies {
         assert!(matches!(reply.status.code, 200 | 404), "{}", reply.text);

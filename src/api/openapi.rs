@@ -144,6 +144,18 @@ impl IntoResponses for BodyErrors {
     }
 }
 
+/// 422: a query parameter out of its range or not one of its values.
+pub struct InvalidQuery;
+
+impl IntoResponses for InvalidQuery {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        responses([(
+            422,
+            problem("A query parameter is invalid (invalid_input)", vec![]),
+        )])
+    }
+}
+
 /// 404: nothing of this user's has that id (another user's is the same "not found").
 pub struct NotFound;
 

@@ -1,10 +1,11 @@
 //! The signed-in user's sessions, one per device, and personal tokens: list them, revoke one.
 
-use super::openapi::NotFound;
+use super::openapi::{InvalidQuery, NotFound};
 use super::ApiResult;
 use crate::auth::{Auth, Scoped};
 use crate::problem::Problem;
 use crate::scopes::{SessionsRead, SessionsWrite};
+use crate::store::history::MAX_LISTED;
 use crate::store::sessions::SessionView;
 use crate::token::is_public_id;
 use rocket::http::Status;
@@ -13,18 +14,32 @@ use rocket::State;
 
 api_routes![sessions, revoke];
 
-/// The user's live sessions, most recently used first.
+/// The user's live sessions, most recently used first; or, with `state=ended`, the sessions
+/// that ended within `history_retention` (at most 100), most recently ended first, each with
+/// `ended_at` and `end_reason`.
 #[utoipa::path(
     tag = "sessions",
-    responses((status = 200, description = "Live sessions", body = [SessionView])),
+    params(("state" = Option<String>, Query, description = "`live` (the default) or `ended`", pattern = "^(live|ended)$")),
+    responses(
+        (status = 200, description = "Live sessions, or ended ones", body = [SessionView]),
+        InvalidQuery,
+    ),
     security(("bearer" = ["sessions:read"]))
 )]
-#[get("/sessions")]
+#[get("/sessions?<state>")]
 async fn sessions(
     auth: &State<Auth>,
     session: Scoped<'_, SessionsRead>,
+    state: Option<&str>,
 ) -> ApiResult<Json<Vec<SessionView>>> {
-    Ok(Json(auth.sessions_of(&session).await?))
+    match state {
+        None | Some("live") => Ok(Json(auth.sessions_of(&session).await?)),
+        Some("ended") => {
+            let ended = auth.ended_sessions_of(session.user_id(), MAX_LISTED);
+            Ok(Json(ended.await?))
+        }
+        Some(_) => Err(Problem::unprocessable("state must be live or ended")),
+    }
 }
 
 /// Revoke one of the user's sessions by its public id.

@@ -117,9 +117,10 @@ async fn create_token(
 async fn regenerate_token(
     auth: &State<Auth>,
     session: Sudo<'_>,
+    client: ClientInfo,
     id: &str,
 ) -> ApiResult<NoStore<Json<IssuedToken>>> {
-    match auth.regenerate_token(&session, id).await? {
+    match auth.regenerate_token(&session, id, &client).await? {
         Some((token, regenerated)) => Ok(IssuedToken::answer(auth, token, &regenerated, false)),
         // Another user's token, a sign-in session, or no such id: one answer for all.
         None => Err(Problem::not_found().detail("no such personal token")),

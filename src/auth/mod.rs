@@ -5,6 +5,7 @@
 //! Handlers reach the machinery as `auth: &State<Auth>` (a cheap clone of shared state).
 
 mod access;
+mod activity;
 mod attempts;
 mod cache;
 mod client;
@@ -224,6 +225,8 @@ impl Auth {
     /// Ends expired and idle sessions, and deletes history, activity and failed-login records
     /// past their retention; returns how many sessions ended.
     pub async fn sweep(&self) -> sqlx::Result<usize> {
+        // Uses not yet written would make sessions in use look idle.
+        self.flush_touches().await?;
         let now = self.clock.now();
         let expiry = self.expiry(now);
         let mut conn = self.db.acquire().await?;

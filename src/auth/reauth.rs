@@ -7,9 +7,11 @@
 use super::{Auth, ClientInfo, CurrentSession, SignInError};
 use crate::events::{AuthEvent, EndReason, Reauth};
 use crate::password::check_new_password;
+use crate::store::activity::ActivityKind;
 use crate::store::sessions::Session;
 use crate::store::throttle;
 use crate::store::users::User;
+use serde_json::json;
 use sqlx::{Any, Transaction};
 
 /// A password checked against the session's user: what the change of password and the grant of
@@ -18,6 +20,14 @@ pub(super) struct Checked {
     user: User,
     /// The throttle's reservation of this attempt, released once the action commits.
     attempt: String,
+    /// Who asked, for the activity log.
+    client: ClientInfo,
+}
+
+/// A session put in sudo mode, until when and by what: for [`Auth::sudo_granted`].
+pub(super) struct Elevated {
+    until: i64,
+    via: Reauth,
 }
 
 impl Auth {
@@ -43,9 +53,18 @@ impl Auth {
             return Err(SignInError::Busy);
         };
         match user {
-            Some(user) if verified && !user.is_disabled() => Ok(Checked { user, attempt }),
-            _ => {
+            Some(user) if verified && !user.is_disabled() => Ok(Checked {
+                user,
+                attempt,
+                client: client.clone(),
+            }),
+            found => {
                 self.settle_failure(&attempt).await?;
+                if let Some(user) = found {
+                    let kind = ActivityKind::SignInFailed;
+                    let entry = client.activity(user.id, kind, current.id(), json!({}));
+                    self.record(&mut *self.db().acquire().await?, entry).await?;
+                }
                 self.events.emit(AuthEvent::LoginFailed {
                     username: current.username().to_string(),
                     ip: client.ip.clone(),
@@ -56,18 +75,23 @@ impl Auth {
         }
     }
 
-    /// In `tx`, after a right password: withdraws the attempt from the throttle and starts the
-    /// session's sudo window. Call [`Auth::sudo_granted`] once `tx` has committed.
+    /// In `tx`, after a right password: withdraws the attempt from the throttle, starts the
+    /// session's sudo window and logs it. Call [`Auth::sudo_granted`] once `tx` has committed.
     pub(super) async fn elevate(
         &self,
         tx: &mut Transaction<'_, Any>,
         current: &CurrentSession,
         checked: &Checked,
-    ) -> sqlx::Result<i64> {
+        via: Reauth,
+    ) -> sqlx::Result<Elevated> {
         let until = self.clock.now() + self.config.sudo_window as i64;
         throttle::release(tx, &checked.attempt).await?;
         Session::grant_sudo(tx, current.id(), until).await?;
-        Ok(until)
+        let kind = ActivityKind::SudoGranted;
+        let entry =
+            (checked.client).activity(current.user_id(), kind, current.id(), json!({"via": via}));
+        self.record(tx, entry).await?;
+        Ok(Elevated { until, via })
     }
 
     /// Runs what a right password allows. Should it fail (the database, or the session ended
@@ -86,7 +110,8 @@ impl Auth {
     }
 
     /// After the commit of [`Auth::elevate`]'s transaction.
-    pub(super) fn sudo_granted(&self, current: &CurrentSession, until: i64, via: Reauth) {
+    pub(super) fn sudo_granted(&self, current: &CurrentSession, elevated: Elevated) {
+        let Elevated { until, via } = elevated;
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         current.note_sudo(until);
         self.events.emit(AuthEvent::SudoGranted {
@@ -105,15 +130,17 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<(), SignInError> {
         let checked = self.check_password(current, password, client).await?;
-        let until = self
+        let elevated = self
             .after_check(Some(&checked), async {
                 let mut tx = self.db().begin().await?;
-                let until = self.elevate(&mut tx, current, &checked).await?;
+                let elevated = self
+                    .elevate(&mut tx, current, &checked, Reauth::Sudo)
+                    .await?;
                 tx.commit().await?;
-                Ok::<_, SignInError>(until)
+                Ok::<_, SignInError>(elevated)
             })
             .await?;
-        self.sudo_granted(current, until, Reauth::Sudo);
+        self.sudo_granted(current, elevated);
         Ok(())
     }
 
@@ -136,20 +163,25 @@ impl Auth {
             self.withdraw(&checked.attempt).await;
             return Err(SignInError::Busy);
         };
-        let (until, ended) = self
+        let (elevated, ended) = self
             .after_check(Some(&checked), async {
                 let mut tx = self.db().begin().await?;
-                let until = self.elevate(&mut tx, current, &checked).await?;
+                let via = Reauth::PasswordChange;
+                let elevated = self.elevate(&mut tx, current, &checked, via).await?;
                 User::set_password(&mut tx, checked.user.id, &new_hash).await?;
                 let ending = self.ending(EndReason::PasswordChanged);
                 let others = Some(current.id());
                 let ended =
                     Session::delete_all_for_user(&mut tx, checked.user.id, others, ending).await?;
+                let detail = json!({"sessions_ended": ended.len()});
+                let kind = ActivityKind::PasswordChanged;
+                let entry = client.activity(checked.user.id, kind, current.id(), detail);
+                self.record(&mut tx, entry).await?;
                 self.commit_revocation(tx, &ended).await?;
-                Ok::<_, SignInError>((until, ended))
+                Ok::<_, SignInError>((elevated, ended))
             })
             .await?;
-        self.sudo_granted(current, until, Reauth::PasswordChange);
+        self.sudo_granted(current, elevated);
         self.events.emit(AuthEvent::PasswordChanged {
             user_id: checked.user.id,
             session_id: current.id().to_string(),

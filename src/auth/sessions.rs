@@ -2,7 +2,7 @@
 
 use super::{Auth, CurrentSession};
 use crate::events::AuthEvent;
-use crate::store::history::{EndReason, Ending};
+use crate::store::history::{EndReason, EndedSession, Ending};
 use crate::store::sessions::{Session, SessionView};
 use crate::store::users::User;
 
@@ -155,5 +155,16 @@ impl Auth {
             .iter()
             .map(|s| s.view(current == Some(s.id.as_str()), idle, s.last_used_at))
             .collect())
+    }
+
+    /// The user's ended sessions still kept, most recently ended first (at most `limit`).
+    pub async fn ended_sessions_of(
+        &self,
+        user_id: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<SessionView>> {
+        let mut conn = self.db.acquire().await?;
+        let ended = EndedSession::list(&mut conn, user_id, limit).await?;
+        Ok(ended.iter().map(EndedSession::view).collect())
     }
 }

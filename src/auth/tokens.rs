@@ -9,10 +9,12 @@ use super::reauth;
 use super::{is_bidi_control, Auth, AuthError, ClientInfo, CurrentSession, TokenError};
 use crate::events::{AuthEvent, Reauth};
 use crate::scopes::ScopeSet;
+use crate::store::activity::ActivityKind;
 use crate::store::sessions::{Kind, NewSession, Session};
 use crate::store::tokens::MAX_TOKEN_NAME;
 use crate::store::users::User;
 use crate::token::{is_public_id, new_public_id, Token};
+use serde_json::json;
 
 const DAY: i64 = 86_400;
 
@@ -94,8 +96,8 @@ impl Auth {
 
         let stored = self.store_token(current, checked, password_checked.as_ref(), client);
         let (elevated, created) = self.after_check(password_checked.as_ref(), stored).await?;
-        if let Some(until) = elevated {
-            self.sudo_granted(current, until, Reauth::Password);
+        if let Some(elevated) = elevated {
+            self.sudo_granted(current, elevated);
         }
         let (token, session) = created.ok_or(TokenError::TooMany)?;
         self.events.emit(AuthEvent::TokenCreated {
@@ -116,7 +118,7 @@ impl Auth {
         checked: Checked,
         password_checked: Option<&reauth::Checked>,
         client: &ClientInfo,
-    ) -> Result<(Option<i64>, Option<(Token, Session)>), TokenError> {
+    ) -> Result<(Option<reauth::Elevated>, Option<(Token, Session)>), TokenError> {
         let now = self.clock.now();
         let mut tx = self.db().begin().await?;
         if !User::lock(&mut tx, current.user_id()).await? {
@@ -130,7 +132,10 @@ impl Auth {
         }
         // The password was right whatever follows: that re-authentication stands.
         let elevated = match password_checked {
-            Some(password) => Some(self.elevate(&mut tx, current, password).await?),
+            Some(password) => Some(
+                self.elevate(&mut tx, current, password, Reauth::Password)
+                    .await?,
+            ),
             None => None,
         };
         let live = Session::count_live_tokens(&mut tx, current.user_id(), now).await?;
@@ -150,6 +155,14 @@ impl Auth {
             };
             let (token, hash) = Token::generate(&self.config.token_prefix);
             let session = Session::insert(&mut tx, &new, &new_public_id(), &hash, now).await?;
+            let detail = json!({
+                "name": session.name,
+                "scopes": session.access().names(),
+                "expires_at": session.expires_at.map(crate::clock::rfc3339),
+            });
+            let kind = ActivityKind::TokenCreated;
+            let entry = client.activity(session.user_id, kind, &session.id, detail);
+            self.record(&mut tx, entry).await?;
             Some((token, session))
         };
         tx.commit().await?;
@@ -163,6 +176,7 @@ impl Auth {
         &self,
         current: &CurrentSession,
         id: &str,
+        client: &ClientInfo,
     ) -> Result<Option<(Token, Session)>, TokenError> {
         self.check_sudo(current)
             .await
@@ -186,6 +200,14 @@ impl Auth {
         else {
             return Ok(None);
         };
+        let kind = ActivityKind::TokenRegenerated;
+        let entry = client.activity(
+            session.user_id,
+            kind,
+            &session.id,
+            json!({"name": session.name}),
+        );
+        self.record(&mut tx, entry).await?;
         self.commit_revocation(tx, &[old]).await?;
         self.events.emit(AuthEvent::TokenRegenerated {
             user_id: session.user_id,

@@ -4,9 +4,9 @@
 //! it, without its token hash. So the live table holds live sessions only: an ended session can
 //! never authenticate, and a million ended ones cost token validation nothing.
 
+use super::activity::{Activity, ActivityKind, NewActivity};
 use super::sessions::{Expiry, Kind, Session};
-use crate::clock::at;
-use crate::scopes::Access;
+use crate::token::TokenHash;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
@@ -144,16 +144,6 @@ pub struct EndedSession {
 const COLUMNS: &str = "id, user_id, kind, name, user_agent, device, ip, created_at, \
      last_used_at, expires_at, scopes, last_ip, ended_at, end_reason";
 
-impl EndedSession {
-    pub fn access(&self) -> Access {
-        Access::from_column(self.scopes.as_deref())
-    }
-
-    pub fn ended(&self) -> time::OffsetDateTime {
-        at(self.ended_at)
-    }
-}
-
 // Database methods.
 impl EndedSession {
     /// Keeps `ended` (just deleted from `sessions`, in the same transaction) as `ending` says,
@@ -219,4 +209,55 @@ impl EndedSession {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// What a `DELETE … RETURNING` gives back: the row, and its token hash for the caches.
+pub(super) const GONE: &str =
+    "RETURNING id, user_id, kind, name, user_agent, device, ip, created_at, \
+     last_used_at, expires_at, scopes, token_days, sudo_until, last_ip, token_hash";
+
+#[derive(FromRow)]
+pub(super) struct Gone {
+    #[sqlx(flatten)]
+    session: Session,
+    token_hash: Vec<u8>,
+}
+
+/// In the statement's transaction: keeps the rows it ended in the history, and writes each to
+/// its user's activity log (`signed_out` for a logout, else `session_revoked` with the reason).
+/// Returns their token hashes.
+pub(super) async fn keep_ended(
+    conn: &mut AnyConnection,
+    rows: Vec<Gone>,
+    ending: Ending,
+    expiry: Option<Expiry>,
+) -> sqlx::Result<Vec<TokenHash>> {
+    let hashes = rows
+        .iter()
+        .filter_map(|g| TokenHash::from_slice(&g.token_hash))
+        .collect();
+    let sessions: Vec<Session> = rows.into_iter().map(|g| g.session).collect();
+    EndedSession::keep(conn, &sessions, ending, expiry).await?;
+    for session in &sessions {
+        let (reason, _) = ending.of(session, expiry);
+        let kind = match reason {
+            EndReason::Logout | EndReason::LogoutAll => ActivityKind::SignedOut,
+            _ => ActivityKind::SessionRevoked,
+        };
+        let entry = NewActivity {
+            user_id: session.user_id,
+            kind,
+            ip: session.last_ip.clone().or_else(|| session.ip.clone()),
+            device: Some(session.device.clone()),
+            session_id: Some(session.id.clone()),
+            network: None,
+            detail: serde_json::json!({
+                "reason": reason.as_str(),
+                "kind": session.kind.as_str(),
+                "name": session.name,
+            }),
+        };
+        Activity::record(conn, &entry, ending.at).await?;
+    }
+    Ok(hashes)
 }

@@ -1,5 +1,6 @@
 //! How a session is shown: its kind, and its entry in the API's lists.
 
+use super::history::{EndReason, EndedSession};
 use super::sessions::Session;
 use crate::clock::at;
 use crate::scopes::Access;
@@ -71,8 +72,19 @@ pub struct SessionView {
     /// personal token has no idle end).
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
-    /// Whether this is the session of the presented token.
+    /// Whether this is the session of the presented token (never, for an ended one).
     pub current: bool,
+    /// When the session ended: only in the list of ended sessions.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(required = false)]
+    pub ended_at: Option<OffsetDateTime>,
+    /// Why the session ended: only in the list of ended sessions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub end_reason: Option<EndReason>,
 }
 
 // Local methods.
@@ -98,10 +110,39 @@ impl Session {
             last_used_at: at(last_used_at),
             expires_at: expires_at.map(at),
             current,
+            ended_at: None,
+            end_reason: None,
         }
     }
 
     pub fn access(&self) -> Access {
         Access::from_column(self.scopes.as_deref())
+    }
+}
+
+impl EndedSession {
+    /// The API view: the entry the session had, with when and why it ended.
+    pub fn view(&self) -> SessionView {
+        let as_it_was = Session {
+            id: self.id.clone(),
+            user_id: self.user_id,
+            kind: self.kind,
+            name: self.name.clone(),
+            user_agent: self.user_agent.clone(),
+            device: self.device.clone(),
+            ip: self.ip.clone(),
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            expires_at: self.expires_at,
+            scopes: self.scopes.clone(),
+            token_days: None,
+            sudo_until: None,
+            last_ip: self.last_ip.clone(),
+        };
+        // Its stored end, not an idle end (0: none) that no longer runs.
+        let mut view = as_it_was.view(false, 0, self.last_used_at);
+        view.ended_at = Some(at(self.ended_at));
+        view.end_reason = Some(self.end_reason);
+        view
     }
 }

@@ -4,7 +4,7 @@
 //! Every delete returns the token hashes it removed, so the caller can evict them from the
 //! validation cache (and, on PostgreSQL, tell the other instances) in the same step.
 
-use super::history::{EndReason, EndedSession, Ending};
+use super::history::{keep_ended, EndReason, Ending, GONE};
 use crate::scopes::ScopeSet;
 use crate::token::TokenHash;
 use sqlx::{AnyConnection, FromRow};
@@ -302,32 +302,4 @@ impl Session {
         };
         keep_ended(conn, rows, ending, Some(expiry)).await
     }
-}
-
-/// What a `DELETE … RETURNING` gives back: the row, and its token hash for the caches.
-const GONE: &str = "RETURNING id, user_id, kind, name, user_agent, device, ip, created_at, \
-     last_used_at, expires_at, scopes, token_days, sudo_until, last_ip, token_hash";
-
-#[derive(FromRow)]
-struct Gone {
-    #[sqlx(flatten)]
-    session: Session,
-    token_hash: Vec<u8>,
-}
-
-/// Keeps the rows a statement ended in the history (in its transaction), and returns their
-/// token hashes.
-async fn keep_ended(
-    conn: &mut AnyConnection,
-    rows: Vec<Gone>,
-    ending: Ending,
-    expiry: Option<Expiry>,
-) -> sqlx::Result<Vec<TokenHash>> {
-    let hashes = rows
-        .iter()
-        .filter_map(|g| TokenHash::from_slice(&g.token_hash))
-        .collect();
-    let sessions: Vec<Session> = rows.into_iter().map(|g| g.session).collect();
-    EndedSession::keep(conn, &sessions, ending, expiry).await?;
-    Ok(hashes)
 }

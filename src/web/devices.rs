@@ -4,7 +4,7 @@ use super::cookie::{self, CookieSession, SESSION_COOKIE};
 use super::csrf::{self, CsrfChecked};
 use super::flash;
 use super::page::{login_uri, Page, HOME};
-use super::view::DeviceRow;
+use super::view::{DeviceRow, EndedRow};
 use crate::auth::Auth;
 use crate::store::sessions::{Kind, SessionView};
 use rocket::http::{CookieJar, Status};
@@ -12,14 +12,22 @@ use rocket::response::Redirect;
 use rocket::State;
 use rocket_dyn_templates::{context, Template};
 
+/// How many ended sessions "Recently signed out" shows.
+const RECENTLY_ENDED: i64 = 10;
+
 #[get("/sessions")]
 async fn sessions_page(
     auth: &State<Auth>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
 ) -> Page {
-    let sessions = match auth.sessions_of(&session).await {
-        Ok(sessions) => sessions,
+    let listed = async {
+        let live = auth.sessions_of(&session).await?;
+        let ended = auth.ended_sessions_of(session.user_id(), RECENTLY_ENDED);
+        Ok::<_, sqlx::Error>((live, ended.await?))
+    };
+    let (sessions, ended) = match listed.await {
+        Ok(listed) => listed,
         Err(e) => return Page::from_db(e),
     };
     let now = auth.clock.now();
@@ -29,6 +37,7 @@ async fn sessions_page(
     // This device is in use right now, so it leads; the rest stay most recently used first.
     rows.sort_by_key(|row| !row.current);
     let others = rows.iter().filter(|row| !row.current).count();
+    let ended: Vec<EndedRow> = ended.iter().filter_map(|s| EndedRow::new(s, now)).collect();
     Page::ok(Template::render(
         "sessions",
         context! {
@@ -37,6 +46,7 @@ async fn sessions_page(
             flash: flash::take(jar),
             rows,
             others,
+            ended,
             tokens: tokens.len(),
         },
     ))

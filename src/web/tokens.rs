@@ -255,11 +255,12 @@ async fn create(
 async fn regenerate(
     auth: &State<Auth>,
     session: CookieSession<'_>,
+    client: ClientInfo,
     jar: &CookieJar<'_>,
     id: &str,
     _csrf: CsrfChecked,
 ) -> PageOrRedirect {
-    match auth.regenerate_token(&session, id).await {
+    match auth.regenerate_token(&session, id, &client).await {
         Ok(Some((token, regenerated))) => {
             let fresh = Shown::Fresh(Fresh::new(&token, regenerated.name, true));
             PageOrRedirect::Page(render(auth, &session, jar, fresh).await)

@@ -48,6 +48,8 @@ pub struct DeviceRow {
     pub name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// The address of the latest use, when it is not the sign-in address.
+    pub last_ip: Option<String>,
     pub kind: Kind,
     /// Which icon to draw: "desktop", "phone", "terminal", "bot" or "other".
     pub icon: &'static str,
@@ -58,19 +60,18 @@ pub struct DeviceRow {
 
 impl DeviceRow {
     pub fn new(session: &SessionView, now: i64) -> DeviceRow {
-        let icon = match device::kind(session.user_agent.as_deref()) {
-            // Scripts and command-line tools behind an API token.
-            "other" if session.kind == Kind::Api => "terminal",
-            kind => kind,
-        };
         DeviceRow {
             id: session.id.clone(),
             device: session.device.clone(),
             name: session.name.clone().filter(|n| !n.trim().is_empty()),
             user_agent: session.user_agent.clone(),
             ip: session.ip.clone(),
+            last_ip: session
+                .last_ip
+                .clone()
+                .filter(|ip| Some(ip) != session.ip.as_ref()),
             kind: session.kind,
-            icon,
+            icon: icon(session),
             created: Moment::new(session.created_at, now),
             last_used: Moment::new(session.last_used_at, now),
             current: session.current,
@@ -83,6 +84,47 @@ impl DeviceRow {
             Some(name) => format!("{} ({name})", self.device),
             None => self.device.clone(),
         }
+    }
+}
+
+/// Which icon draws a session's device.
+fn icon(session: &SessionView) -> &'static str {
+    match device::kind(session.user_agent.as_deref()) {
+        // Scripts and command-line tools behind an API token.
+        "other" if session.kind == Kind::Api => "terminal",
+        kind => kind,
+    }
+}
+
+/// One row of the device page's "Recently signed out".
+#[derive(Debug, Serialize)]
+pub struct EndedRow {
+    pub device: String,
+    pub name: Option<String>,
+    pub kind: Kind,
+    pub icon: &'static str,
+    pub ip: Option<String>,
+    pub ended: Moment,
+    /// The reason's name, as the API says it.
+    pub reason: &'static str,
+    /// The reason in words: "revoked from another device".
+    pub why: &'static str,
+}
+
+impl EndedRow {
+    /// `None` for a session that has not ended.
+    pub fn new(session: &SessionView, now: i64) -> Option<EndedRow> {
+        let (ended_at, reason) = session.ended_at.zip(session.end_reason)?;
+        Some(EndedRow {
+            device: session.device.clone(),
+            name: session.name.clone().filter(|n| !n.trim().is_empty()),
+            kind: session.kind,
+            icon: icon(session),
+            ip: session.last_ip.clone(),
+            ended: Moment::new(ended_at, now),
+            reason: reason.as_str(),
+            why: reason.words(),
+        })
     }
 }
 

@@ -423,6 +423,12 @@ impl TestApp {
         self.post("/api/tokens", Some(token), body).await
     }
 
+    /// `POST /api/tokens/{id}/regenerate` with `token`. Returns the reply, whatever it is.
+    pub async fn regenerate(&self, token: &str, id: &str) -> Reply {
+        let path = format!("/api/tokens/{id}/regenerate");
+        self.call("POST", &path, Some(token), None).await
+    }
+
     /// As [`TestApp::try_personal_token`], asserting 201: the new token's text and its entry.
     pub async fn personal_token(
         &self,
