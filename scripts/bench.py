@@ -11,7 +11,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 TRIALS = int(os.environ.get("BENCH_TRIALS", "200"))
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "")
-# A comma-separated subset of: ratio, token, flood, nocache, scale, instructions, postgres
+# A comma-separated subset of: ratio, token, flood, nocache, scale, history, instructions, postgres
 # (default: all).
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 
@@ -127,23 +127,45 @@ def sqlite_url(folder, name="bench.sqlite3"):
     return f"sqlite://{os.path.join(folder, name)}"
 
 
-def seed_sessions(db_path, user_id, total):
-    """Adds sessions (random hashes) for the user until it has `total` rows."""
+def seed(db_path, table, total, row):
+    """Adds rows made by `row()` (a dict of column values) to `table` until it has `total`."""
     db = sqlite3.connect(db_path)
-    have = db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
-    now = int(time.time())
+    have = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    columns = list(row().keys())
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+           f"VALUES ({', '.join('?' for _ in columns)})")
     batch = []
     for _ in range(total - have):
-        batch.append((base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("="),
-                      user_id, secrets.token_bytes(32), "api", None, "seed/1.0", "seed", "127.0.0.1",
-                      now, now, None))
+        batch.append(tuple(row().values()))
         if len(batch) == 100_000:
-            db.executemany("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
+            db.executemany(sql, batch)
             batch.clear()
     if batch:
-        db.executemany("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
+        db.executemany(sql, batch)
     db.commit()
     db.close()
+
+
+def public_id():
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
+
+
+def seed_sessions(db_path, user_id, total):
+    """Adds live sessions (random hashes) for the user until it has `total` rows."""
+    now = int(time.time())
+    seed(db_path, "sessions", total, lambda: {
+        "id": public_id(), "user_id": user_id, "token_hash": secrets.token_bytes(32),
+        "kind": "api", "user_agent": "seed/1.0", "device": "seed", "ip": "127.0.0.1",
+        "created_at": now, "last_used_at": now})
+
+
+def seed_history(db_path, user_id, total):
+    """Adds ended sessions for the user until the history has `total` rows."""
+    now = int(time.time())
+    seed(db_path, "session_history", total, lambda: {
+        "id": public_id(), "user_id": user_id, "kind": "api", "user_agent": "seed/1.0",
+        "device": "seed", "ip": "127.0.0.1", "created_at": now - 7200,
+        "last_used_at": now - 3600, "ended_at": now - 60, "end_reason": "revoked"})
 
 
 def bench_sqlite(folder):
@@ -172,6 +194,8 @@ def bench_sqlite(folder):
         rss = max(rss, nocache(url, base, token))
     if wanted("scale"):
         rss = max(rss, scale(url, base, token, user_id))
+    if wanted("history"):
+        rss = max(rss, history(url, base, token, user_id))
     record("peak RSS of the server (SQLite runs)", f"{rss:.1f} MiB", "(bar: ≤ 64 MiB)")
 
 
@@ -235,11 +259,33 @@ def nocache(url, base, token):
     return rss
 
 
+def alternate(urls, base, token, paths):
+    """Each path on a server of each database in `urls` ({label: url}), cache on and off, in 3
+    alternating rounds; returns {(cache, label, path): median run} and the peak RSS."""
+    rss = 0.0
+    seconds = max(3, SECONDS // 2)
+    mids = {}
+    for cache in ("on", "off"):
+        auth = dict(base) if cache == "on" else dict(base, cache_capacity=0)
+        runs = {(label, path): [] for label in urls for path in paths}
+        for _ in range(3):
+            for label, db in urls.items():
+                s = Server(db, auth)
+                wrk(s, "/api/me", token, seconds=1)
+                for path in paths:
+                    auth_token = token if path != "/api/health" else None
+                    runs[(label, path)].append(wrk(s, path, auth_token, seconds=seconds))
+                rss = max(rss, s.peak_rss_mib())
+                s.stop()
+        for key, r in runs.items():
+            mids[(cache,) + key] = sorted(r, key=lambda x: x["rps"])[1]
+    return mids, rss
+
+
 def scale(url, base, token, user_id):
     """Validation cost against the number of stored sessions: a copy of the database with 1,000
     sessions and one with 1,000,000, measured in 3 alternating rounds (medians), since single
     runs here differ by more than the effect being measured."""
-    rss = 0.0
     small_path = url[len("sqlite://"):]
     big_path = small_path.replace(".sqlite3", "-big.sqlite3")
     seed_sessions(small_path, user_id, 1_000)
@@ -248,24 +294,41 @@ def scale(url, base, token, user_id):
     seed_sessions(big_path, user_id, 1_000_000)
     seeded = time.time() - t
     urls = {1_000: url, 1_000_000: f"sqlite://{big_path}"}
-    seconds = max(3, SECONDS // 2)
+    mid, rss = alternate(urls, base, token, ["/api/me"])
     for cache in ("on", "off"):
-        auth = dict(base) if cache == "on" else dict(base, cache_capacity=0)
-        runs = {1_000: [], 1_000_000: []}
-        for _ in range(3):
-            for total, db in urls.items():
-                s = Server(db, auth)
-                wrk(s, "/api/me", token, seconds=1)
-                runs[total].append(wrk(s, "/api/me", token, seconds=seconds))
-                rss = max(rss, s.peak_rss_mib())
-                s.stop()
-        mid = {t: sorted(r, key=lambda x: x["rps"])[1] for t, r in runs.items()}
         for total in urls:
             note = f"(seeded in {seeded:.0f} s)" if total == 1_000_000 and cache == "on" else ""
             record(f"GET /api/me with {total:,} sessions stored, cache {cache} (median of 3)",
-                   fmt(mid[total]), note)
-        ratio = mid[1_000_000]["rps"] / mid[1_000]["rps"]
+                   fmt(mid[(cache, total, "/api/me")]), note)
+        ratio = mid[(cache, 1_000_000, "/api/me")]["rps"] / mid[(cache, 1_000, "/api/me")]["rps"]
         record(f"ratio 1,000,000 / 1,000 sessions, cache {cache}", f"{ratio:.3f}", "(bar: ≥ 0.95)")
+    os.remove(big_path)
+    return rss
+
+
+def history(url, base, token, user_id):
+    """Ended sessions cost validation nothing: the same database with no ended session and with
+    1,000,000 in the history, the authenticated ratio (cache on) and the cache-off throughput,
+    in 3 alternating rounds (medians)."""
+    plain_path = url[len("sqlite://"):]
+    ended_path = plain_path.replace(".sqlite3", "-ended.sqlite3")
+    shutil.copyfile(plain_path, ended_path)
+    t = time.time()
+    seed_history(ended_path, user_id, 1_000_000)
+    seeded = time.time() - t
+    urls = {"none": url, "1,000,000": f"sqlite://{ended_path}"}
+    mid, rss = alternate(urls, base, token, ["/api/health", "/api/me"])
+    for label in urls:
+        me, health = mid[("on", label, "/api/me")], mid[("on", label, "/api/health")]
+        note = f"(seeded in {seeded:.0f} s)" if label != "none" else ""
+        record(f"GET /api/me, {label} ended sessions kept, cache on (median of 3)", fmt(me), note)
+        record(f"ratio me / health, {label} ended sessions kept", f"{me['rps'] / health['rps']:.3f}",
+               "(bar: ≥ 0.9)")
+        record(f"GET /api/me, {label} ended sessions kept, cache off (median of 3)",
+               fmt(mid[("off", label, "/api/me")]))
+    off = mid[("off", "1,000,000", "/api/me")]["rps"] / mid[("off", "none", "/api/me")]["rps"]
+    record("cache-off throughput, 1,000,000 ended / none", f"{off:.3f}", "(bar: ≥ 0.95)")
+    os.remove(ended_path)
     return rss
 
 
