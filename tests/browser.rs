@@ -515,6 +515,15 @@ async fn walk_through(app: Api, browser: Client) -> TestResult {
     assert!(!texts.iter().any(|t| t.contains("deploy script")));
     assert_eq!(app.me_status(&curl), 401, "the revoked token is refused");
     assert_eq!(app.me_status(&phone), 200);
+    // It is listed under "Recently signed out", with why, and nothing to click.
+    let ended = text_of(browser, "section.history").await?;
+    assert!(ended.contains("curl “deploy script”"), "{ended}");
+    assert!(ended.contains("Revoked from another device"), "{ended}");
+    let buttons = browser
+        .find_all(Locator::Css("section.history button"))
+        .await?;
+    assert!(buttons.is_empty());
+    screenshots(browser, "device-page-history", 1100).await?;
 
     personal_tokens(app, browser).await?;
 
