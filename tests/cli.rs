@@ -114,6 +114,13 @@ async fn list_revoke_and_prune_sessions() {
         stderr(&revoke)
     );
     assert_eq!(app.session_count().await, 1);
+    // Kept in the history as ended by an administrator.
+    let ended = app
+        .get("/api/sessions?state=ended", Some(&keep))
+        .await
+        .json();
+    assert_eq!(ended[0]["id"], gone_id.as_str(), "{ended}");
+    assert_eq!(ended[0]["end_reason"], "admin", "{ended}");
     let again = cli.run(&["revoke", &gone_id], "");
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("no session"));
@@ -135,8 +142,13 @@ async fn prune_deletes_expired_sessions() {
     let app = TestApp::on_url(&cli.url).await;
     app.login("alice", "a long password").await;
     app.login("alice", "a long password").await;
-    // Expire them in the database itself.
-    sqlx::query("UPDATE sessions SET expires_at = 1")
+    // Expire them in the database itself, a minute ago.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    sqlx::query("UPDATE sessions SET expires_at = $1")
+        .bind(now - 60)
         .execute(&**app.auth().db())
         .await
         .unwrap();
@@ -148,6 +160,18 @@ async fn prune_deletes_expired_sessions() {
         stdout(&prune)
     );
     assert_eq!(app.session_count().await, 0);
+    // They are kept as expired; prune deletes history past history_retention.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM session_history WHERE end_reason = 'expired'")
+            .await,
+        2
+    );
+    sqlx::query("UPDATE session_history SET ended_at = 1")
+        .execute(&**app.auth().db())
+        .await
+        .unwrap();
+    assert!(cli.run(&["prune"], "").status.success());
+    assert_eq!(app.count("SELECT COUNT(*) FROM session_history").await, 0);
 }
 
 #[test]
