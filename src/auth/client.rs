@@ -69,13 +69,19 @@ mod tests {
         assert_eq!(network("203.0.113.5").as_deref(), Some("203.0.113.0/24"));
         assert_eq!(network("203.0.113.77"), network("203.0.113.5"));
         assert_eq!(network("203.0.114.5").as_deref(), Some("203.0.114.0/24"));
-        assert_eq!(network("::ffff:203.0.113.9").as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(
+            network("::ffff:203.0.113.9").as_deref(),
+            Some("203.0.113.0/24")
+        );
         assert_eq!(
             network("2001:DB8:0:1:aaaa:bbbb:cccc:dddd").as_deref(),
             Some("2001:db8:0:1::/64")
         );
         assert_eq!(network("2001:db8:0:1::5"), network("2001:db8:0:1:ffff::1"));
-        assert_eq!(network("2001:db8:0:2::5").as_deref(), Some("2001:db8:0:2::/64"));
+        assert_eq!(
+            network("2001:db8:0:2::5").as_deref(),
+            Some("2001:db8:0:2::/64")
+        );
         assert_eq!(network("::1").as_deref(), Some("::/64"));
         for junk in ["", "localhost", "203.0.113", "203.0.113.5:80", "[::1]"] {
             assert_eq!(network(junk), None, "{junk:?}");

@@ -100,6 +100,47 @@ impl ActivityRow {
 /// Most entries served at once.
 pub const MAX_PAGE: i64 = 100;
 
+/// Entries per page of `GET /api/activity` when the request names no `limit`.
+pub const PAGE_SIZE_API: i64 = 50;
+
+/// Longest cursor: 18 digits always fit an `i64`.
+const MAX_CURSOR_DIGITS: usize = 18;
+
+/// The documented shape of a cursor (for the OpenAPI document), exactly what [`parse_cursor`]
+/// accepts.
+pub const CURSOR_PATTERN: &str = "^[0-9]{1,18}$";
+
+/// A page of entries, newest first, and the cursor of the page after it, if any.
+#[derive(Debug)]
+pub struct ActivityPage {
+    pub entries: Vec<ActivityRow>,
+    pub next: Option<String>,
+}
+
+impl ActivityPage {
+    /// The page in what [`Activity::page`] read for `limit` (one entry more than fits, when
+    /// there is a next page).
+    pub fn new(mut rows: Vec<ActivityRow>, limit: i64) -> ActivityPage {
+        let limit = limit.clamp(1, MAX_PAGE) as usize;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = rows.last().filter(|_| more).map(|row| row.id.to_string());
+        ActivityPage {
+            entries: rows,
+            next,
+        }
+    }
+}
+
+/// The entry id behind a cursor (`before`): the opaque text is the last id of the page before,
+/// so a cursor names a position, never whose entries, which the query always takes from the
+/// session. `None` for anything else.
+pub fn parse_cursor(text: &str) -> Option<i64> {
+    let digits =
+        (1..=MAX_CURSOR_DIGITS).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
+}
+
 pub struct Activity;
 
 // Database methods.
@@ -125,11 +166,12 @@ impl Activity {
 
     /// Whether the user has a sign-in on record.
     pub async fn has_signed_in(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<bool> {
-        let found: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM activity WHERE user_id = $1 AND type = 'sign_in' LIMIT 1")
-                .bind(user_id)
-                .fetch_optional(conn)
-                .await?;
+        let found: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM activity WHERE user_id = $1 AND type = 'sign_in' LIMIT 1",
+        )
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
         Ok(found.is_some())
     }
 
