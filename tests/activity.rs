@@ -313,6 +313,9 @@ async fn a_limit_out_of_range_or_a_malformed_cursor_is_422() {
         "?limit=",
         "?limit=%2B5",
         "?limit=1.5",
+        "?limit=null&limit=null",
+        "?limit=5&limit=5",
+        "?before=5&before=5",
         "?before=abc",
         "?before=-5",
         "?before=",
@@ -331,6 +334,7 @@ async fn a_limit_out_of_range_or_a_malformed_cursor_is_422() {
         "?limit=100",
         "?before=0",
         "?before=999999999999999999",
+        "?limit=5&other=x",
     ] {
         activity(&app, &token, query).await;
     }

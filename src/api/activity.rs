@@ -10,6 +10,7 @@ use crate::problem::Problem;
 use crate::scopes::SessionsRead;
 use crate::store::activity::{parse_cursor, Activity, ActivityKind, ActivityPage, ActivityRow};
 use crate::store::activity::{MAX_PAGE, PAGE_SIZE_API};
+use rocket::form::{error::ErrorKind, Errors, Strict};
 use rocket::serde::json::Json;
 use rocket_db_pools::Connection;
 use serde::Serialize;
@@ -66,6 +67,16 @@ impl From<&ActivityRow> for ActivityEvent {
     }
 }
 
+/// A query value: `None` when absent. Given twice, it is 422 (Rocket would quietly take the
+/// first, or with `Option` drop both).
+fn once<'v>(name: &str, value: Result<Strict<&'v str>, Errors<'_>>) -> ApiResult<Option<&'v str>> {
+    match value {
+        Ok(text) => Ok(Some(text.into_inner())),
+        Err(e) if e.iter().all(|e| matches!(e.kind, ErrorKind::Missing)) => Ok(None),
+        Err(_) => Err(Problem::unprocessable(format!("{name} must be given once"))),
+    }
+}
+
 /// `limit`, from 1 to 100; 422 for anything else.
 fn page_size(limit: Option<&str>) -> ApiResult<i64> {
     let Some(text) = limit else {
@@ -96,11 +107,11 @@ fn page_size(limit: Option<&str>) -> ApiResult<i64> {
 async fn activity(
     session: Scoped<'_, SessionsRead>,
     mut db: Connection<Db>,
-    limit: Option<&str>,
-    before: Option<&str>,
+    limit: Result<Strict<&str>, Errors<'_>>,
+    before: Result<Strict<&str>, Errors<'_>>,
 ) -> ApiResult<Json<ActivityList>> {
-    let limit = page_size(limit)?;
-    let before = match before {
+    let limit = page_size(once("limit", limit)?)?;
+    let before = match once("before", before)? {
         Some(cursor) => Some(
             parse_cursor(cursor).ok_or_else(|| Problem::unprocessable("malformed cursor"))?,
         ),
