@@ -123,7 +123,8 @@ impl Auth {
             }
             None => None,
         }; // The connection goes back to the pool before the slow hash.
-           // A failure is recorded for an account that exists, disabled or not.
+
+        // A failure is recorded for an account that exists, disabled or not.
         let account = user.as_ref().map(|u| u.id);
         let enabled = user.filter(|u| !u.is_disabled());
         let verified = self
