@@ -46,6 +46,16 @@ pub enum AuthEvent {
         ip: Option<String>,
         device: String,
     },
+    /// A sign-in from a device label and network the user has not signed in from within
+    /// `activity_retention` (never their first sign-in): the hook for a "new sign-in to your
+    /// account" mail. Sent after `login_succeeded`.
+    NewDeviceSignIn {
+        user_id: i64,
+        username: String,
+        session_id: String,
+        ip: Option<String>,
+        device: String,
+    },
     LoginFailed {
         username: String,
         ip: Option<String>,
@@ -96,6 +106,7 @@ impl AuthEvent {
         match self {
             AuthEvent::LoginAttempt { .. } => "login_attempt",
             AuthEvent::LoginSucceeded { .. } => "login_succeeded",
+            AuthEvent::NewDeviceSignIn { .. } => "new_device_sign_in",
             AuthEvent::LoginFailed { .. } => "login_failed",
             AuthEvent::LoggedOut { .. } => "logged_out",
             AuthEvent::SessionRevoked { .. } => "session_revoked",

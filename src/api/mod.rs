@@ -43,6 +43,8 @@ features! {
     account,
     /// The user's sessions: list and revoke.
     sessions,
+    /// The account's security activity log.
+    activity,
     /// Personal access tokens and the scopes they may hold.
     tokens,
     /// The example resource, each user's notes. To remove it, delete this line and the files the

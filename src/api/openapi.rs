@@ -209,6 +209,7 @@ impl IntoResponses for Busy {
         (name = "users", description = "Accounts"),
         (name = "sessions", description = "A user's sessions, one per device"),
         (name = "tokens", description = "Personal access tokens and their scopes"),
+        (name = "activity", description = "The account's security activity log"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]

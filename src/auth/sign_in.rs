@@ -1,14 +1,17 @@
 //! Signing up and in: the account rules, once for the API and the pages.
 //! Handlers stay thin; what they may and may not do lives here.
 
-use super::client::clean_text;
+use super::client::{clean_text, network};
 use super::{Auth, ClientInfo, SignInError, SignUpError};
 use crate::events::{AuthEvent, EndReason};
 use crate::password::check_new_password;
+use crate::store::activity::{Activity, ActivityKind, NewActivity};
 use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
 use crate::store::throttle;
 use crate::store::users::{CreateError, User};
 use crate::token::{new_public_id, Token};
+use serde_json::json;
+use sqlx::AnyConnection;
 
 impl Auth {
     /// Creates a user (`POST /api/users`, `/signup`, the command line); the caller checks that
@@ -46,31 +49,52 @@ impl Auth {
             username: shown_name.clone(),
             ip: client.ip.clone(),
         });
-        let result = self
+        match self
             .open_session(username, password, name, kind, client)
-            .await;
-        let failure = match &result {
-            Ok((_, session)) => {
-                self.events.emit(AuthEvent::LoginSucceeded {
-                    user_id: session.user_id,
-                    username: shown_name,
-                    session_id: session.id.clone(),
-                    kind: session.kind,
-                    ip: session.ip.clone(),
-                    device: session.device.clone(),
-                });
-                return result;
+            .await
+        {
+            Ok(opened) => {
+                self.announce(&opened, shown_name);
+                Ok((opened.token, opened.session))
             }
-            Err(SignInError::Throttled(_)) => "throttled",
-            Err(SignInError::InvalidCredentials) => "invalid_credentials",
-            Err(_) => return result,
-        };
-        self.events.emit(AuthEvent::LoginFailed {
-            username: shown_name,
-            ip: client.ip.clone(),
-            reason: failure,
+            Err(e) => {
+                let reason = match e {
+                    SignInError::Throttled(_) => Some("throttled"),
+                    SignInError::InvalidCredentials => Some("invalid_credentials"),
+                    _ => None,
+                };
+                if let Some(reason) = reason {
+                    self.events.emit(AuthEvent::LoginFailed {
+                        username: shown_name,
+                        ip: client.ip.clone(),
+                        reason,
+                    });
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The events of a sign-in: `login_succeeded`, and `new_device_sign_in` for a new device.
+    fn announce(&self, opened: &Opened, username: String) {
+        let session = &opened.session;
+        self.events.emit(AuthEvent::LoginSucceeded {
+            user_id: session.user_id,
+            username: username.clone(),
+            session_id: session.id.clone(),
+            kind: session.kind,
+            ip: session.ip.clone(),
+            device: session.device.clone(),
         });
-        result
+        if opened.new_device {
+            self.events.emit(AuthEvent::NewDeviceSignIn {
+                user_id: session.user_id,
+                username,
+                session_id: session.id.clone(),
+                ip: session.ip.clone(),
+                device: session.device.clone(),
+            });
+        }
     }
 
     async fn open_session(
@@ -80,7 +104,7 @@ impl Auth {
         name: Option<&str>,
         kind: Kind,
         client: &ClientInfo,
-    ) -> Result<(Token, Session), SignInError> {
+    ) -> Result<Opened, SignInError> {
         let now = self.clock.now();
         let key = User::key(username);
         // A username that could never have signed up is not looked up, nor counted against.
@@ -99,6 +123,9 @@ impl Auth {
             }
             None => None,
         }; // The connection goes back to the pool before the slow hash.
+
+        // A failure is recorded for an account that exists, disabled or not.
+        let account = user.as_ref().map(|u| u.id);
         let enabled = user.filter(|u| !u.is_disabled());
         let verified = self
             .hasher
@@ -111,6 +138,10 @@ impl Auth {
 
         let Some(user) = enabled.filter(|_| verified) else {
             self.settle_failure(&attempt).await?;
+            if let Some(user_id) = account {
+                let mut conn = self.db.acquire().await?;
+                Activity::record(&mut conn, &failed_sign_in(user_id, client), now).await?;
+            }
             return Err(SignInError::InvalidCredentials);
         };
         let mut conn = self.db.acquire().await?;
@@ -138,6 +169,7 @@ impl Auth {
         if !User::lock_unchanged(&mut tx, user.id, &user.password_hash).await? {
             drop(tx); // Rolled back before the connection's next statement.
             throttle::settle_failure(&mut conn, &attempt).await?;
+            Activity::record(&mut conn, &failed_sign_in(user.id, client), now).await?;
             return Err(SignInError::InvalidCredentials);
         }
         throttle::release(&mut tx, &attempt).await?;
@@ -154,6 +186,13 @@ impl Auth {
             self.config.history_retention > 0,
         )
         .await?;
+        // Recorded with the session, so a sign-in is on record exactly when it happened.
+        let network = client.ip.as_deref().and_then(network);
+        let new_device = self
+            .is_new_device(&mut tx, user.id, &session.device, network.as_deref(), now)
+            .await?;
+        let entry = signed_in(&session, network, new_device);
+        Activity::record(&mut tx, &entry, now).await?;
         self.commit_revocation(tx, &evicted).await?;
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         if !evicted.is_empty() {
@@ -164,6 +203,65 @@ impl Auth {
                 sessions_ended: evicted.len(),
             });
         }
-        Ok((token, session))
+        Ok(Opened {
+            token,
+            session,
+            new_device,
+        })
+    }
+
+    /// A sign-in is from a new device when the user has signed in before, but not within
+    /// `activity_retention` from this device label and network.
+    async fn is_new_device(
+        &self,
+        conn: &mut AnyConnection,
+        user_id: i64,
+        device: &str,
+        network: Option<&str>,
+        now: i64,
+    ) -> sqlx::Result<bool> {
+        if !Activity::has_signed_in(conn, user_id).await? {
+            return Ok(false); // The first sign-in ever.
+        }
+        let since = now - self.config.activity_retention as i64;
+        Ok(!Activity::seen_from(conn, user_id, device, network, since).await?)
+    }
+}
+
+/// A sign-in that opened its session.
+struct Opened {
+    token: Token,
+    session: Session,
+    new_device: bool,
+}
+
+/// The `sign_in` entry of a new session.
+fn signed_in(session: &Session, network: Option<String>, new_device: bool) -> NewActivity {
+    let mut detail = json!({"kind": session.kind.as_str(), "new_device": new_device});
+    if let Some(name) = &session.name {
+        detail["name"] = json!(name);
+    }
+    NewActivity {
+        user_id: session.user_id,
+        kind: ActivityKind::SignIn,
+        ip: session.ip.clone(),
+        device: Some(session.device.clone()),
+        session_id: Some(session.id.clone()),
+        network,
+        detail,
+    }
+}
+
+/// The `sign_in_failed` entry of a wrong password (or a disabled user) for an existing account:
+/// where it came from, never what was typed.
+fn failed_sign_in(user_id: i64, client: &ClientInfo) -> NewActivity {
+    NewActivity {
+        user_id,
+        kind: ActivityKind::SignInFailed,
+        ip: client.ip.clone(),
+        device: Some(crate::device::label(client.user_agent.as_deref())),
+        session_id: None,
+        network: None,
+        detail: json!({}),
     }
 }

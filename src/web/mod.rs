@@ -7,6 +7,7 @@
 //! Every form that changes state carries a CSRF token (see [`csrf`]).
 
 mod account;
+mod activity;
 mod cookie;
 mod csrf;
 mod devices;
@@ -74,6 +75,7 @@ pub fn stage() -> AdHoc {
             .mount("/", devices::routes())
             .mount("/", tokens::routes())
             .mount("/", sudo::routes())
+            .mount("/", activity::routes())
             .mount("/static", files)
             .register("/", catchers![unauthorized, error_page])
     })

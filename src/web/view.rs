@@ -19,7 +19,7 @@ pub struct Moment {
 
 impl Moment {
     /// A moment past: "3 minutes ago".
-    fn new(at: OffsetDateTime, now: i64) -> Moment {
+    pub fn new(at: OffsetDateTime, now: i64) -> Moment {
         Moment {
             words: relative(at.unix_timestamp(), now),
             exact: at.format(&Rfc3339).unwrap_or_default(),
