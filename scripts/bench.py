@@ -146,6 +146,14 @@ def seed(db_path, table, total, row):
     db.close()
 
 
+def copy_db(src, dst):
+    """A consistent copy of a SQLite database, its write-ahead log included."""
+    source, target = sqlite3.connect(src), sqlite3.connect(dst)
+    source.backup(target)
+    target.close()
+    source.close()
+
+
 def public_id():
     return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
 
@@ -289,7 +297,7 @@ def scale(url, base, token, user_id):
     small_path = url[len("sqlite://"):]
     big_path = small_path.replace(".sqlite3", "-big.sqlite3")
     seed_sessions(small_path, user_id, 1_000)
-    shutil.copyfile(small_path, big_path)
+    copy_db(small_path, big_path)
     t = time.time()
     seed_sessions(big_path, user_id, 1_000_000)
     seeded = time.time() - t
@@ -312,7 +320,7 @@ def history(url, base, token, user_id):
     in 3 alternating rounds (medians)."""
     plain_path = url[len("sqlite://"):]
     ended_path = plain_path.replace(".sqlite3", "-ended.sqlite3")
-    shutil.copyfile(plain_path, ended_path)
+    copy_db(plain_path, ended_path)
     t = time.time()
     seed_history(ended_path, user_id, 1_000_000)
     seeded = time.time() - t

@@ -96,6 +96,13 @@ async fn revoking_by_id_and_signing_out_the_others_are_kept_with_their_reasons()
         Status::Unauthorized
     );
     assert_eq!(reason_of(&app, &api, &victim_id).await, "revoked");
+    // The activity log says which session ended, and why.
+    let log = app.get("/api/activity?limit=1", Some(&api)).await.json();
+    let entry = &log["events"][0];
+    assert_eq!(entry["type"], "session_revoked", "{log}");
+    assert_eq!(entry["session_id"], victim_id.as_str(), "{log}");
+    assert_eq!(entry["detail"]["reason"], "revoked", "{log}");
+    assert_eq!(entry["device"], "Unknown device", "{log}");
     // The device page's "Sign out all other devices".
     let api_id = id_of(&app, &api).await;
     let page = get_page(&app, "/sessions").await;
