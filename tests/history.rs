@@ -244,7 +244,7 @@ async fn each_user_sees_only_their_own_history() {
 async fn an_unknown_state_is_422_and_the_ended_list_needs_sessions_read() {
     let app = TestApp::new().await;
     let user = app.user_token("alice").await;
-    for state in ["junk", "ENDED", ""] {
+    for state in ["junk", "ENDED", "", "ended&state=ended", "null&state=null"] {
         let reply = app
             .get(&format!("/api/sessions?state={state}"), Some(&user))
             .await;

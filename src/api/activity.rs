@@ -10,7 +10,8 @@ use crate::problem::Problem;
 use crate::scopes::SessionsRead;
 use crate::store::activity::{parse_cursor, Activity, ActivityKind, ActivityPage, ActivityRow};
 use crate::store::activity::{MAX_PAGE, PAGE_SIZE_API};
-use rocket::form::{error::ErrorKind, Errors, Strict};
+use super::query::once;
+use rocket::form::{Errors, Strict};
 use rocket::serde::json::Json;
 use rocket_db_pools::Connection;
 use serde::Serialize;
@@ -64,16 +65,6 @@ impl From<&ActivityRow> for ActivityEvent {
             session_id: row.session_id.clone(),
             detail: row.detail(),
         }
-    }
-}
-
-/// A query value: `None` when absent. Given twice, it is 422 (Rocket would quietly take the
-/// first, or with `Option` drop both).
-fn once<'v>(name: &str, value: Result<Strict<&'v str>, Errors<'_>>) -> ApiResult<Option<&'v str>> {
-    match value {
-        Ok(text) => Ok(Some(text.into_inner())),
-        Err(e) if e.iter().all(|e| matches!(e.kind, ErrorKind::Missing)) => Ok(None),
-        Err(_) => Err(Problem::unprocessable(format!("{name} must be given once"))),
     }
 }
 

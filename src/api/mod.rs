@@ -57,6 +57,7 @@ features! {
 mod json;
 mod methods;
 pub mod openapi;
+mod query;
 mod schemas;
 
 pub use json::JsonBody;

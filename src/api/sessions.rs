@@ -1,6 +1,7 @@
 //! The signed-in user's sessions, one per device, and personal tokens: list them, revoke one.
 
 use super::openapi::{InvalidQuery, NotFound};
+use super::query::once;
 use super::ApiResult;
 use crate::auth::{Auth, Scoped};
 use crate::problem::Problem;
@@ -8,6 +9,7 @@ use crate::scopes::{SessionsRead, SessionsWrite};
 use crate::store::history::MAX_LISTED;
 use crate::store::sessions::SessionView;
 use crate::token::is_public_id;
+use rocket::form::{Errors, Strict};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
@@ -30,9 +32,9 @@ api_routes![sessions, revoke];
 async fn sessions(
     auth: &State<Auth>,
     session: Scoped<'_, SessionsRead>,
-    state: Option<&str>,
+    state: Result<Strict<&str>, Errors<'_>>,
 ) -> ApiResult<Json<Vec<SessionView>>> {
-    match state {
+    match once("state", state)? {
         None | Some("live") => Ok(Json(auth.sessions_of(&session).await?)),
         Some("ended") => {
             let ended = auth.ended_sessions_of(session.user_id(), MAX_LISTED);
