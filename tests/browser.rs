@@ -527,6 +527,17 @@ async fn walk_through(app: Api, browser: Client) -> TestResult {
 
     personal_tokens(app, browser).await?;
 
+    // The security activity, linked from the device page: in words, the revocation with why.
+    click(browser, "a[href='/activity']").await?;
+    wait_for_path(browser, "/activity").await?;
+    let log = text_of(browser, "main").await?;
+    assert!(log.contains("Signed in"), "{log}");
+    assert!(log.contains("revoked from another device"), "{log}");
+    assert!(log.contains("Personal token “deploy bot” created"), "{log}");
+    screenshots(browser, "activity-page", 1100).await?;
+    browser.goto(&app.url("/sessions")).await?;
+    wait_for_path(browser, "/sessions").await?;
+
     // Sign out all other devices: only this browser is left.
     click(browser, "form[action='/sessions/revoke-others'] button").await?;
     wait_for_path(browser, "/sessions").await?;
