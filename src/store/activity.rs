@@ -24,17 +24,6 @@ pub enum ActivityKind {
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 8] = [
-        ActivityKind::SignIn,
-        ActivityKind::SignInFailed,
-        ActivityKind::SignedOut,
-        ActivityKind::SessionRevoked,
-        ActivityKind::PasswordChanged,
-        ActivityKind::TokenCreated,
-        ActivityKind::TokenRegenerated,
-        ActivityKind::SudoGranted,
-    ];
-
     /// The name stored and served (`type` in the API).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -47,10 +36,6 @@ impl ActivityKind {
             ActivityKind::TokenRegenerated => "token_regenerated",
             ActivityKind::SudoGranted => "sudo_granted",
         }
-    }
-
-    pub fn parse(name: &str) -> Option<ActivityKind> {
-        ActivityKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 }
 
@@ -105,10 +90,6 @@ pub const PAGE_SIZE_API: i64 = 50;
 
 /// Longest cursor: 18 digits always fit an `i64`.
 const MAX_CURSOR_DIGITS: usize = 18;
-
-/// The documented shape of a cursor (for the OpenAPI document), exactly what [`parse_cursor`]
-/// accepts.
-pub const CURSOR_PATTERN: &str = "^[0-9]{1,18}$";
 
 /// A page of entries, newest first, and the cursor of the page after it, if any.
 #[derive(Debug)]

@@ -120,22 +120,11 @@ impl Ending {
 /// Longest list of ended sessions served at once.
 pub const MAX_LISTED: i64 = 100;
 
-/// An ended session, as kept.
+/// An ended session, as kept: its row as it was, and when and why it ended.
 #[derive(Debug, Clone, FromRow)]
 pub struct EndedSession {
-    pub id: String,
-    pub user_id: i64,
-    #[sqlx(try_from = "String")]
-    pub kind: Kind,
-    pub name: Option<String>,
-    pub user_agent: Option<String>,
-    pub device: String,
-    pub ip: Option<String>,
-    pub created_at: i64,
-    pub last_used_at: i64,
-    pub expires_at: Option<i64>,
-    pub scopes: Option<String>,
-    pub last_ip: Option<String>,
+    #[sqlx(flatten)]
+    pub session: Session,
     pub ended_at: i64,
     #[sqlx(try_from = "String")]
     pub end_reason: EndReason,
@@ -190,9 +179,11 @@ impl EndedSession {
         user_id: i64,
         limit: i64,
     ) -> sqlx::Result<Vec<EndedSession>> {
+        // Sudo and a token's length in days end with the session: they are not kept.
         let sql = format!(
-            "SELECT {COLUMNS} FROM session_history WHERE user_id = $1 \
-             ORDER BY ended_at DESC, id LIMIT $2"
+            "SELECT {COLUMNS}, CAST(NULL AS BIGINT) AS token_days, \
+                    CAST(NULL AS BIGINT) AS sudo_until \
+             FROM session_history WHERE user_id = $1 ORDER BY ended_at DESC, id LIMIT $2"
         );
         sqlx::query_as(&sql)
             .bind(user_id)

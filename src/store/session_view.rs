@@ -121,26 +121,10 @@ impl Session {
 }
 
 impl EndedSession {
-    /// The API view: the entry the session had, with when and why it ended.
+    /// The API view: the entry the session had (its stored end, not an idle end that no longer
+    /// runs), with when and why it ended.
     pub fn view(&self) -> SessionView {
-        let as_it_was = Session {
-            id: self.id.clone(),
-            user_id: self.user_id,
-            kind: self.kind,
-            name: self.name.clone(),
-            user_agent: self.user_agent.clone(),
-            device: self.device.clone(),
-            ip: self.ip.clone(),
-            created_at: self.created_at,
-            last_used_at: self.last_used_at,
-            expires_at: self.expires_at,
-            scopes: self.scopes.clone(),
-            token_days: None,
-            sudo_until: None,
-            last_ip: self.last_ip.clone(),
-        };
-        // Its stored end, not an idle end (0: none) that no longer runs.
-        let mut view = as_it_was.view(false, 0, self.last_used_at);
+        let mut view = self.session.view(false, 0, self.session.last_used_at);
         view.ended_at = Some(at(self.ended_at));
         view.end_reason = Some(self.end_reason);
         view
