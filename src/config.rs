@@ -18,6 +18,12 @@ pub struct AuthConfig {
     pub max_sessions: u32,
     /// bcrypt cost for new password hashes.
     pub bcrypt_cost: u32,
+    /// Password hashing threads (0 = one per core).
+    pub hash_threads: usize,
+    /// Their `nice` value, 0 (the same priority as requests) to 19 (only what requests leave).
+    pub hash_nice: i32,
+    /// Password checks that may wait for a hashing thread; one more is refused as busy (503).
+    pub hash_queue: usize,
     /// Whether `POST /api/users` and `/signup` are open.
     pub signup: bool,
     /// Failed logins for one username within the window before 429.
@@ -54,6 +60,9 @@ impl Default for AuthConfig {
             touch_interval: 60,
             max_sessions: 100,
             bcrypt_cost: 12,
+            hash_threads: 0,
+            hash_nice: 0,
+            hash_queue: 256,
             signup: true,
             login_max_failures: 10,
             login_max_failures_per_ip: 100,
@@ -89,6 +98,15 @@ impl AuthConfig {
         let fail = |msg: &str| Err(format!("invalid [auth] configuration: {msg}"));
         if !(4..=31).contains(&self.bcrypt_cost) {
             return fail("bcrypt_cost must be between 4 and 31");
+        }
+        if !(0..=19).contains(&self.hash_nice) {
+            return fail("hash_nice must be between 0 and 19");
+        }
+        if self.hash_threads > 1024 {
+            return fail("hash_threads must be between 0 (one per core) and 1024");
+        }
+        if !(1..=65536).contains(&self.hash_queue) {
+            return fail("hash_queue must be between 1 and 65536");
         }
         if let Some(msg) = crate::token::check_prefix(&self.token_prefix) {
             return fail(msg);

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod device;
 pub mod events;
@@ -33,6 +34,7 @@ pub const APP_NAME: &str = env!("CARGO_PKG_NAME");
 /// The application on a given configuration (tests pass their own figment).
 pub fn build(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
+        .attach(connections::stage())
         .attach(events::stage())
         .attach(db::stage())
         .attach(auth::stage())

@@ -7,6 +7,7 @@
 //! the latency of authenticated requests: docs/performance.md). The queue is bounded; past it a login is
 //! refused as "busy" (503) instead of piling up without limit.
 
+use crate::config::AuthConfig;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -15,10 +16,6 @@ use std::sync::{Arc, Mutex};
 pub const MAX_PASSWORD_BYTES: usize = 72;
 /// Shortest password accepted at signup.
 pub const MIN_PASSWORD_BYTES: usize = 8;
-/// Hashing jobs that may wait for a thread; more are refused as busy.
-pub const QUEUE: usize = 256;
-/// The `nice` value of the hashing threads (0 is normal, 19 the lowest).
-const NICENESS: i32 = 19;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -38,17 +35,23 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    /// Starts the hashing threads and computes the dummy hash on them.
-    pub async fn new(cost: u32) -> Result<Hasher, String> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let (jobs, queue) = sync_channel::<Job>(QUEUE);
+    /// Starts the hashing threads (`hash_threads`, at `hash_nice`, behind `hash_queue`) and
+    /// computes the dummy hash on them.
+    pub async fn new(config: &AuthConfig) -> Result<Hasher, String> {
+        let cost = config.bcrypt_cost;
+        let threads = match config.hash_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let nice = config.hash_nice;
+        let (jobs, queue) = sync_channel::<Job>(config.hash_queue);
         let queue = Arc::new(Mutex::new(queue));
-        for i in 0..cores {
+        for i in 0..threads {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("bcrypt-{i}"))
                 .spawn(move || {
-                    lower_priority();
+                    lower_priority(nice);
                     loop {
                         // The lock is held only while waiting for the next job.
                         let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
@@ -125,14 +128,18 @@ impl Hasher {
     }
 }
 
-/// Lowers the calling thread's scheduling priority (Linux: `nice` is per thread).
-fn lower_priority() {
+/// Lowers the calling thread's scheduling priority to `nice` (Linux: `nice` is per thread).
+fn lower_priority(nice: i32) {
     #[cfg(target_os = "linux")]
-    // SAFETY: plain system calls on the calling thread's own id; no memory is shared.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, NICENESS);
+    if nice > 0 {
+        // SAFETY: plain system calls on the calling thread's own id; no memory is shared.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, nice);
+        }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }
 
 /// Why a new password is refused, or `None` when it is acceptable.

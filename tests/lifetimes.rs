@@ -431,6 +431,15 @@ async fn a_bcrypt_cost_out_of_range_fails_to_ignite() {
 }
 
 #[rocket::async_test]
+async fn hashing_settings_out_of_range_fail_to_ignite() {
+    assert!(!ignites(json!({"hash_nice": -1})).await);
+    assert!(!ignites(json!({"hash_nice": 20})).await);
+    assert!(!ignites(json!({"hash_queue": 0})).await);
+    assert!(!ignites(json!({"hash_threads": 1025})).await);
+    assert!(ignites(json!({"hash_nice": 19, "hash_queue": 1, "hash_threads": 1})).await);
+}
+
+#[rocket::async_test]
 async fn a_touch_interval_not_below_the_idle_timeout_fails_to_ignite() {
     assert!(!ignites(json!({"idle_timeout": 60, "touch_interval": 60})).await);
     assert!(!ignites(json!({"idle_timeout": 60, "touch_interval": 61})).await);

@@ -90,7 +90,7 @@ impl Auth {
         clock: Clock,
     ) -> Result<Auth, String> {
         Ok(Auth(Arc::new(Machinery {
-            hasher: Hasher::new(config.bcrypt_cost).await?,
+            hasher: Hasher::new(&config).await?,
             events,
             clock,
             // On PostgreSQL the cache serves only while the revocation listener is up.

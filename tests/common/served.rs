@@ -14,6 +14,11 @@ pub struct ServedApp {
 
 impl ServedApp {
     pub fn launch() -> ServedApp {
+        ServedApp::launch_with(rocket::figment::Figment::new())
+    }
+
+    /// The app with `settings` merged over the test defaults (e.g. `connections.max`).
+    pub fn launch_with(settings: rocket::figment::Figment) -> ServedApp {
         let db = tempfile::tempdir().expect("temp dir");
         let figment = rocket::Config::figment()
             .merge(("address", "127.0.0.1"))
@@ -24,7 +29,8 @@ impl ServedApp {
                 format!("sqlite://{}/app.sqlite3", db.path().display()),
             ))
             .merge(("auth.bcrypt_cost", 4))
-            .merge(("auth.secure_cookie", false));
+            .merge(("auth.secure_cookie", false))
+            .merge(settings);
         let (tx, rx) = mpsc::channel();
         let rocket = multitoken::build(figment).attach(rocket::fairing::AdHoc::on_liftoff(
             "Report port",
