@@ -2,178 +2,24 @@
 """The benchmark behind scripts/bench.sh. Every server it starts listens on 127.0.0.1 and is
 stopped by the PID it started; every load run is bounded in time."""
 
-import base64, http.client, json, os, re, secrets, signal, socket, sqlite3
-import shutil, subprocess, tempfile, time
+import http.client, os, re, secrets, shutil, sqlite3, subprocess, tempfile, time
+from benchlib import (CONNS, EXTRA_AUTH, PASSWORD, ROOT, SECONDS, Server, browser_login,
+                      copy_db, fmt, median, record, rows, seed_history, seed_sessions, signup,
+                      sqlite_url, statuses, write_lua, wrk, wrk_finish, wrk_start, EXPECT_LUA,
+                      LUA_REPORT)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "multitoken")
-SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
-CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 TRIALS = int(os.environ.get("BENCH_TRIALS", "200"))
+SOAK_SECONDS = int(os.environ.get("BENCH_SOAK_SECONDS", "600"))
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "")
-# A comma-separated subset of: ratio, token, flood, nocache, scale, history, instructions, postgres
-# (default: all).
+# A comma-separated subset of: ratio, token, flood, nocache, scale, history, saturation, slow, soak,
+# instructions, postgres (default: all but soak, which takes BENCH_SOAK_SECONDS, 10 minutes).
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+OPT_IN = {"soak"}
 
 
 def wanted(part):
-    return not ONLY or part in ONLY
-PASSWORD = "benchmark password"
+    return part in ONLY if part in OPT_IN else not ONLY or part in ONLY
 OUT = os.path.join(ROOT, "target", "bench", "results.md")
-rows = []  # (measurement, value, note)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """One release instance on a given database URL and [auth] overrides."""
-
-    def __init__(self, url, auth=None, prefix=(), workers=None):
-        self.port = free_port()
-        auth = dict(auth or {})
-        env = dict(os.environ)
-        env.update({
-            "ROCKET_PORT": str(self.port),
-            "ROCKET_ADDRESS": "127.0.0.1",
-            "ROCKET_DATABASES": '{db={url="%s"}}' % url,
-            "ROCKET_AUTH": "{%s}" % ", ".join(f"{k}={v}" for k, v in auth.items()),
-            "ROCKET_LOG_LEVEL": "critical",
-        })
-        if workers:
-            env["ROCKET_WORKERS"] = str(workers)
-        self.proc = subprocess.Popen([*prefix, BIN, "serve"], env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if self.call("GET", "/api/health")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise SystemExit("the server did not start")
-
-    def call(self, method, path, body=None, token=None, conn=None):
-        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        c.request(method, path, json.dumps(body) if body is not None else None, headers)
-        r = c.getresponse()
-        data = r.read()
-        if conn is None:
-            c.close()
-        return r.status, (json.loads(data) if data else None)
-
-    def login(self, username="bench"):
-        status, body = self.call("POST", "/api/auth/login",
-                                 {"username": username, "password": PASSWORD})
-        assert status == 200, (status, body)
-        return body["token"]
-
-    def peak_rss_mib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def wrk(server, path, token=None, conns=CONNS, seconds=SECONDS, script=None, threads=2):
-    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
-    if token:
-        cmd += ["-H", f"Authorization: Bearer {token}"]
-    if script:
-        cmd += ["-s", script]
-    cmd.append(f"http://127.0.0.1:{server.port}{path}")
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    pct = {p: float(v) * UNIT[u] for p, v, u in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)\b", out)}
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": pct.get("50"), "p99": pct.get("99"),
-            "non2xx": int(bad.group(1)) if bad else 0}
-
-
-def fmt(r):
-    return f"{r['rps']:,.0f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms"
-
-
-def record(name, value, note=""):
-    rows.append((name, value, note))
-    print(f"  {name}: {value} {note}", flush=True)
-
-
-def signup(server, username="bench"):
-    status, _ = server.call("POST", "/api/users", {"username": username, "password": PASSWORD})
-    assert status in (201, 409), status
-
-
-def sqlite_url(folder, name="bench.sqlite3"):
-    return f"sqlite://{os.path.join(folder, name)}"
-
-
-def seed(db_path, table, total, row):
-    """Adds rows made by `row()` (a dict of column values) to `table` until it has `total`."""
-    db = sqlite3.connect(db_path)
-    have = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-    columns = list(row().keys())
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-           f"VALUES ({', '.join('?' for _ in columns)})")
-    batch = []
-    for _ in range(total - have):
-        batch.append(tuple(row().values()))
-        if len(batch) == 100_000:
-            db.executemany(sql, batch)
-            batch.clear()
-    if batch:
-        db.executemany(sql, batch)
-    db.commit()
-    db.close()
-
-
-def copy_db(src, dst):
-    """A consistent copy of a SQLite database, its write-ahead log included."""
-    source, target = sqlite3.connect(src), sqlite3.connect(dst)
-    source.backup(target)
-    target.close()
-    source.close()
-
-
-def public_id():
-    return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
-
-
-def seed_sessions(db_path, user_id, total):
-    """Adds live sessions (random hashes) for the user until it has `total` rows."""
-    now = int(time.time())
-    seed(db_path, "sessions", total, lambda: {
-        "id": public_id(), "user_id": user_id, "token_hash": secrets.token_bytes(32),
-        "kind": "api", "user_agent": "seed/1.0", "device": "seed", "ip": "127.0.0.1",
-        "created_at": now, "last_used_at": now})
-
-
-def seed_history(db_path, user_id, total):
-    """Adds ended sessions for the user until the history has `total` rows."""
-    now = int(time.time())
-    seed(db_path, "session_history", total, lambda: {
-        "id": public_id(), "user_id": user_id, "kind": "api", "user_agent": "seed/1.0",
-        "device": "seed", "ip": "127.0.0.1", "created_at": now - 7200,
-        "last_used_at": now - 3600, "ended_at": now - 60, "end_reason": "revoked"})
 
 
 def bench_sqlite(folder):
@@ -204,6 +50,12 @@ def bench_sqlite(folder):
         rss = max(rss, scale(url, base, token, user_id))
     if wanted("history"):
         rss = max(rss, history(url, base, token, user_id))
+    if wanted("saturation"):
+        rss = max(rss, saturation(folder))
+    if wanted("slow"):
+        slow(folder)  # an attack, not a load: its RSS is reported on its own rows
+    if wanted("soak"):
+        rss = max(rss, soak(folder))
     record("peak RSS of the server (SQLite runs)", f"{rss:.1f} MiB", "(bar: ≤ 64 MiB)")
 
 
@@ -340,6 +192,259 @@ def history(url, base, token, user_id):
     return rss
 
 
+# Logs in the users <prefix>0 .. <prefix>N-1 in turn with their right password (script arguments:
+# prefix, N, password), and keeps the wall-clock time of every 200 in `stamps`, so that logins can
+# be counted over exactly the window of another run.
+LOGIN_LUA = r'''
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } bench_timeval;
+int gettimeofday(bench_timeval *tv, void *tz);
+]]
+local tv = ffi.new("bench_timeval")
+local function now()
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) + tonumber(tv.tv_usec) / 1e6
+end
+stamps = {}
+local counter = 0
+function init(args) prefix, users, password = args[1], tonumber(args[2]), args[3] end
+function request()
+  counter = counter + 1
+  local body = string.format('{"username":"%s%d","password":"%s"}', prefix, counter % users,
+                             password)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+function response(status, headers, body)
+  note("login", status, 200)
+  if status == 200 then stamps[#stamps + 1] = now() end
+end
+''' + LUA_REPORT
+
+
+def saturation(folder):
+    """Logins while authenticated traffic saturates the CPU, at the default bcrypt cost (12): the
+    hashing must neither starve the API nor be starved by it. 8 connections log 8 users in, in
+    turn, with the right password (wrk -t1 -c8); 32 connections read /api/me (wrk -t2 -c32); 3
+    alternating rounds of logins alone, /api/me alone, and both at once (medians). Logins are
+    counted from the time of each answer over exactly the window of the /api/me run (alone: a
+    window as long), so the second of logins before and after it flatters nothing. Hashing
+    settings: the server's defaults, or BENCH_AUTH."""
+    s = Server(sqlite_url(folder, "saturation.sqlite3"))
+    users = 8
+    for i in range(users):
+        signup(s, f"sat{i}")
+    signup(s)
+    token = s.login()
+    lua = write_lua(folder, "saturation-login.lua", LOGIN_LUA)
+    seconds = max(5, SECONDS // 2)
+    wrk(s, "/api/me", token, conns=32, seconds=2)  # warm-up
+
+    def logins(during):
+        """Logins around `during()`, the login rate counted within its window."""
+        proc = wrk_start(s, "/api/auth/login", conns=users, seconds=seconds + 2, script=lua,
+                         threads=1, args=("sat", users, PASSWORD), timeout="30s")
+        time.sleep(1)
+        start = time.time()
+        result = during()
+        end = time.time()
+        run = wrk_finish(proc)
+        stamps = [float(x) for x in run["lua"].get("stamp", [])]
+        run["rate"] = sum(start <= x <= end for x in stamps) / (end - start)
+        return run, result
+
+    alone, busy, quiet, loud = [], [], [], []
+    for _ in range(3):
+        alone.append(logins(lambda: time.sleep(seconds))[0])
+        quiet.append(wrk(s, "/api/me", token, conns=32, seconds=seconds))
+        run, me = logins(lambda: wrk(s, "/api/me", token, conns=32, seconds=seconds))
+        busy.append(run)
+        loud.append(me)
+    a, b = median(alone, "rate")["rate"], median(busy, "rate")["rate"]
+    q, l = median(quiet, "p99"), median(loud, "p99")
+    settings = ", ".join(f"{k}={v}" for k, v in EXTRA_AUTH.items()) or "defaults"
+    record("saturation: hashing settings (BENCH_AUTH)", settings,
+           f"(bcrypt cost 12, {os.cpu_count()} cores; hash_threads = 0 is one per core)")
+    record("logins/s alone, 8 connections (median of 3)", f"{a:.1f} logins/s")
+    record("logins/s while 32 connections read /api/me (median of 3)", f"{b:.1f} logins/s")
+    record("login rate under load / alone", f"{b / a:.2f}" if a else "n/a", "(bar: ≥ 0.25)")
+    record("GET /api/me, 32 connections, no logins (median p99 of 3)", fmt(q))
+    record("GET /api/me, 32 connections, during 8 concurrent logins (median p99 of 3)", fmt(l))
+    record("p99 during logins / without", f"{l['p99'] / q['p99']:.2f}", "(bar: ≤ 2×)")
+    runs = alone + busy
+    refused = sum(int(r["lua"]["unexpected"][0]) for r in runs)
+    me_bad = sum(r["non2xx"] + r["errors"] for r in quiet + loud)
+    record("login answers not 200 (saturation)", f"{refused}",
+           f"(must be 0; of {sum(r['requests'] for r in runs):,} logins; login socket errors "
+           f"{sum(r['errors'] for r in runs)}; /api/me non-2xx or socket errors {me_bad})")
+    rss = s.peak_rss_mib()
+    s.stop()
+    return rss
+
+
+# One connection per thread (wrk -tN -cN), each the user <prefix><thread number> (arguments:
+# prefix, password), cycling through 7 requests every one of which must succeed: log in (session
+# A), GET /api/me with A, log in again (B), GET /api/sessions with B, revoke A with B, GET /api/me
+# with B, log out B. A request is built from the current step, and the step moves on only on the
+# expected answer (wrk builds one request it never sends, to check the script); any other answer
+# is counted and starts the cycle over, so no request uses a token the cycle has ended.
+CYCLE_LUA = r'''
+local steps = {
+  {"login", 200}, {"me", 200}, {"login", 200}, {"sessions", 200}, {"revoke", 204}, {"me", 200},
+  {"logout", 204},
+}
+local step, a_token, a_id, b_token = 1
+local json = {["Content-Type"] = "application/json"}
+local function bearer(token) return {["Authorization"] = "Bearer " .. token} end
+function init(args)
+  login_body = string.format('{"username":"%s%d","password":"%s"}', args[1], number, args[2])
+end
+function request()
+  if step == 1 or step == 3 then return wrk.format("POST", "/api/auth/login", json, login_body)
+  elseif step == 2 then return wrk.format("GET", "/api/me", bearer(a_token))
+  elseif step == 4 then return wrk.format("GET", "/api/sessions", bearer(b_token))
+  elseif step == 5 then return wrk.format("DELETE", "/api/sessions/" .. a_id, bearer(b_token))
+  elseif step == 6 then return wrk.format("GET", "/api/me", bearer(b_token))
+  else return wrk.format("POST", "/api/auth/logout", bearer(b_token)) end
+end
+function response(status, headers, body)
+  local name, want = steps[step][1], steps[step][2]
+  note(name, status, want)
+  if status ~= want then step = 1 return end
+  if step == 1 or step == 3 then
+    local token = body:match('"token"%s*:%s*"([^"]+)"')
+    local id = body:match('"session"%s*:%s*{%s*"id"%s*:%s*"([^"]+)"')
+    if not (token and id) then unexpected = unexpected + 1 step = 1 return end
+    if step == 1 then a_token, a_id = token, id else b_token = token end
+  end
+  step = step % #steps + 1
+end
+''' + LUA_REPORT
+
+
+def slow(folder):
+    """Slowloris: 3,000 connections that each send part of a request's headers and then nothing,
+    against the server with its connection bounds ([connections] defaults: header_timeout 10 s,
+    max 1024) and with them off. Counts the connections the server still holds (its descriptors)
+    2 s in and after the header timeout, its RSS, and whether a normal request is answered
+    meanwhile."""
+    import socket
+    total = 3000
+    for label, bounds in (("bounds on (defaults)", None),
+                          ("bounds off", "{header_timeout=0, request_timeout=0, max=0}")):
+        env = {"ROCKET_CONNECTIONS": bounds} if bounds else {}
+        s = Server(sqlite_url(folder, f"slow-{len(env)}.sqlite3"), env=env)
+        fds = lambda: len(os.listdir(f"/proc/{s.proc.pid}/fd"))
+        before, rss_before = fds(), s.rss_mib()
+        socks = []
+        opened = time.perf_counter()
+        for _ in range(total):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            c.sendall(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n")
+            socks.append(c)
+        opened = time.perf_counter() - opened
+        time.sleep(2)
+        held, rss_held = fds() - before, s.rss_mib()
+        t = time.perf_counter()
+        answered = s.call("GET", "/api/health")[0]
+        answer_ms = (time.perf_counter() - t) * 1000
+        time.sleep(11)
+        after, rss_after = fds() - before, s.rss_mib()
+        for c in socks:
+            c.close()
+        record(f"{total:,} slow connections, {label}: held by the server 2 s in → 13 s in",
+               f"{held:,} → {after:,}",
+               f"(opened in {opened:.1f} s; RSS {rss_before:.1f} → {rss_held:.1f} → {rss_after:.1f} MiB; "
+               f"a normal request "
+               f"meanwhile: {answered} in {answer_ms:.0f} ms)")
+        s.stop()
+
+
+def soak(folder):
+    """BENCH_SOAK_SECONDS (10 minutes) of mixed traffic on one SQLite server: whether memory or
+    latency creeps up while sessions come and go. In slices of 60 s (a tenth of the time when
+    shorter), three loads at once: GET /api/me with one token (16 connections); 4 connections
+    each cycling its own user through log in, /api/me, log in, list sessions, revoke the first
+    session, /api/me, log out; and the device page GET /sessions with the cookie of a browser
+    sign-in (4 connections) of the first cycling user, so the page lists sessions that change all
+    the time. Every request is expected to succeed, and the page is checked for 200 by the script
+    (a refused cookie is a redirect, which wrk does not count). bcrypt_cost 4, so that logins are
+    not the bottleneck. After each slice, the server's VmRSS."""
+    path = os.path.join(folder, "soak.sqlite3")
+    s = Server(f"sqlite://{path}", {"bcrypt_cost": 4})
+    cyclers = 4
+    for i in range(1, cyclers + 1):
+        signup(s, f"cycle{i}")
+    signup(s, "soak")
+    token = s.login("soak")
+    cookie = f"Cookie: multitoken_session={browser_login(s, 'cycle1')}"
+    conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+    conn.request("GET", "/sessions", headers={"Cookie": cookie.split(": ", 1)[1]})
+    page = conn.getresponse()
+    page.read()
+    conn.close()
+    assert page.status == 200, f"the device page answered {page.status} to the browser cookie"
+    cycle_lua = write_lua(folder, "soak-cycle.lua", CYCLE_LUA)
+    page_lua = write_lua(folder, "soak-page.lua", EXPECT_LUA)
+    length = max(2, min(60, SOAK_SECONDS // 10))
+    slices = max(1, round(SOAK_SECONDS / length))
+    print(f"soak: {slices} slices of {length} s", flush=True)
+    loads = ("me", "cycle", "page")
+    p99s, rss, bad, errors, sign_ins = {k: [] for k in loads}, [], {k: 0 for k in loads}, 0, 0
+    for n in range(slices):
+        procs = {
+            "me": wrk_start(s, "/api/me", token, conns=16, seconds=length),
+            "cycle": wrk_start(s, "/", conns=cyclers, threads=cyclers, seconds=length,
+                               script=cycle_lua, args=("cycle", PASSWORD)),
+            "page": wrk_start(s, "/sessions", conns=4, threads=1, seconds=length, script=page_lua,
+                              headers=[cookie], args=(200,)),
+        }
+        runs = {k: wrk_finish(p) for k, p in procs.items()}
+        rss.append(s.rss_mib())
+        slice_bad = {"me": runs["me"]["non2xx"],
+                     "cycle": int(runs["cycle"]["lua"]["unexpected"][0]),
+                     "page": int(runs["page"]["lua"]["unexpected"][0])}
+        slice_errors = sum(r["errors"] for r in runs.values())
+        for k in loads:
+            p99s[k].append(runs[k]["p99"])
+            bad[k] += slice_bad[k]
+        errors += slice_errors
+        sign_ins += sum(int(x.split("=")[1]) for x in runs["cycle"]["lua"].get("status", [])
+                        if x.startswith("login:200="))
+        if slice_bad["cycle"] or slice_bad["page"]:
+            print(f"    cycle: {statuses(runs['cycle'])}; page: {statuses(runs['page'])}")
+        end = (n + 1) * length
+        record(f"soak slice {n + 1}/{slices} (to {end // 60}:{end % 60:02d})",
+               f"p99 me {runs['me']['p99']:.2f} / cycle {runs['cycle']['p99']:.2f} / page "
+               f"{runs['page']['p99']:.2f} ms; RSS {rss[-1]:.1f} MiB",
+               f"(non-2xx {slice_bad['me']}/{slice_bad['cycle']}/{slice_bad['page']}, socket "
+               f"errors {slice_errors}; " + "/".join(f"{runs[k]['rps']:,.0f}" for k in loads)
+               + " req/s)")
+    peak = s.peak_rss_mib()
+    s.stop()
+    db = sqlite3.connect(path)
+    ended = dict(db.execute("SELECT end_reason, COUNT(*) FROM session_history GROUP BY 1"))
+    live = db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+    db.close()
+    size = sum(os.path.getsize(path + x) for x in ("", "-wal") if os.path.exists(path + x))
+    growth = (rss[-1] - rss[0]) / rss[0] * 100
+    record("soak: RSS after the first slice → at the end", f"{rss[0]:.1f} → {rss[-1]:.1f} MiB",
+           f"(peak {peak:.1f} MiB)")
+    record("soak: RSS growth after the first slice", f"{growth:+.1f} %", "(bar: ≤ 10%)")
+    for k, label in (("me", "GET /api/me (16 connections)"),
+                     ("cycle", f"the session cycle ({cyclers} connections)"),
+                     ("page", "GET /sessions, the device page (4 connections)")):
+        record(f"soak: p99 of {label} per slice", ", ".join(f"{x:.1f}" for x in p99s[k]) + " ms")
+    record("soak: answers not as expected", f"{sum(bad.values())}",
+           f"(must be 0; me/cycle/page {bad['me']}/{bad['cycle']}/{bad['page']}; socket errors "
+           f"{errors})")
+    record("soak: sessions", f"{sign_ins:,} cycle sign-ins; ended: "
+           + ", ".join(f"{k} {v:,}" for k, v in sorted(ended.items())) + f"; {live} live at the end",
+           f"(bcrypt_cost 4, so logins are not the bottleneck; {slices} slices of {length} s; "
+           f"database {size / 2**20:.1f} MiB)")
+    return peak
+
+
 def instructions():
     """CPU instructions per request under callgrind: unlike requests per second, the same on every
     run, whatever else the machine does. The difference of a short and a long run cancels
@@ -443,7 +548,9 @@ def main():
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
     lines = [f"Benchmark of {started}: release build, {os.cpu_count()} cores ({cpu}), "
-             f"wrk with 2 threads, {CONNS} connections, {SECONDS} s per run unless stated.", "",
+             f"wrk with 2 threads, {CONNS} connections, {SECONDS} s per run unless stated"
+             + (f"; BENCH_AUTH {', '.join(f'{k}={v}' for k, v in EXTRA_AUTH.items())}"
+                if EXTRA_AUTH else "") + ".", "",
              "| measurement | result | note |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     table = "\n".join(lines)
