@@ -38,6 +38,33 @@ async fn sqlite_connections_use_wal_and_foreign_keys() {
 }
 
 /// Table → column names, read from a migrations folder's CREATE TABLE statements.
+#[rocket::async_test]
+async fn the_sqlite_revocation_log_is_pruned_in_small_steps_without_a_sweep() {
+    let app = TestApp::with(serde_json::json!({"sweep_interval": 0})).await;
+    if app.db.is_postgres() {
+        return; // PostgreSQL notifies; it keeps no log.
+    }
+    let token = app.user_token("alice").await;
+    assert_eq!(
+        app.post("/api/auth/logout", Some(&token), serde_json::json!({}))
+            .await
+            .status
+            .code,
+        204
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM revocation_log").await, 1);
+    // Past twice a cache entry's lifetime no cache can hold the token: the poller deletes it.
+    app.advance(2 * multitoken::auth::ENTRY_TTL.as_secs() as i64 + 1);
+    let started = std::time::Instant::now();
+    while app.count("SELECT COUNT(*) FROM revocation_log").await > 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the revocation log is still not pruned after 10 s"
+        );
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 fn schema(folder: &str) -> BTreeMap<String, Vec<String>> {
     let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut files: Vec<_> = std::fs::read_dir(folder)

@@ -16,6 +16,9 @@ use sqlx::{AnyConnection, Connection};
 
 /// Time between two looks: a revocation elsewhere is honoured within about this long.
 pub const POLL: Duration = Duration::from_millis(100);
+/// Polls between two prunings of the log: small deletes often, rather than one large delete per
+/// sweep (which filled a connection's page cache at once, and kept it).
+const PRUNE_EVERY: u32 = 50;
 /// Pause between two attempts to connect.
 const RETRY: Duration = Duration::from_millis(500);
 
@@ -41,6 +44,15 @@ async fn connect(url: &str) -> sqlx::Result<Reader> {
 }
 
 impl Reader {
+    /// Deletes what no cache can still hold (as the sweep does, but a few seconds' worth at a
+    /// time). A failure (the writer busy for long) only waits for the next turn.
+    async fn prune(&mut self, auth: &Auth) {
+        let before = auth.clock.now() - 2 * super::ENTRY_TTL.as_secs() as i64;
+        if let Err(e) = revocations::prune_log(&mut self.conn, before).await {
+            rocket::warn!("revocation poller could not prune the log: {e}");
+        }
+    }
+
     /// Evicts what was logged since the last look, if anyone has committed since.
     async fn catch_up(&mut self, auth: &Auth) -> sqlx::Result<()> {
         let version = revocations::data_version(&mut self.conn).await?;
@@ -80,10 +92,15 @@ pub async fn run(auth: Auth, shutdown: Shutdown) {
         if !auth.cache.is_trusted() {
             auth.cache.trust();
         }
+        let mut polls = 0u32;
         loop {
             rocket::tokio::select! {
                 _ = &mut shutdown => return,
                 _ = sleep(POLL) => {}
+            }
+            polls = (polls + 1) % PRUNE_EVERY;
+            if polls == 0 {
+                reader.prune(&auth).await;
             }
             if let Err(e) = reader.catch_up(&auth).await {
                 // Until the log is read again, nothing may be served from memory.
