@@ -24,6 +24,8 @@ pub struct AuthConfig {
     pub hash_nice: i32,
     /// Password checks that may wait for a hashing thread; one more is refused as busy (503).
     pub hash_queue: usize,
+    /// Seconds a password check may take, its wait for a thread included; past it, busy (503).
+    pub hash_wait: u64,
     /// Whether `POST /api/users` and `/signup` are open.
     pub signup: bool,
     /// Failed logins for one username within the window before 429.
@@ -63,6 +65,7 @@ impl Default for AuthConfig {
             hash_threads: 0,
             hash_nice: 0,
             hash_queue: 256,
+            hash_wait: 30,
             signup: true,
             login_max_failures: 10,
             login_max_failures_per_ip: 100,
@@ -107,6 +110,9 @@ impl AuthConfig {
         }
         if !(1..=65536).contains(&self.hash_queue) {
             return fail("hash_queue must be between 1 and 65536");
+        }
+        if !(1..=3600).contains(&self.hash_wait) {
+            return fail("hash_wait must be between 1 and 3600 seconds");
         }
         if let Some(msg) = crate::token::check_prefix(&self.token_prefix) {
             return fail(msg);

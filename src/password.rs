@@ -2,8 +2,9 @@
 //!
 //! One bcrypt verify at cost 12 takes a few hundred milliseconds of CPU. On an async worker it
 //! would stall every request that worker holds, so hashing runs on threads of its own
-//! (`hash_threads`, one per core by default), behind a queue of `hash_queue` jobs; past it a login
-//! is refused as "busy" (503) instead of piling up without limit.
+//! (`hash_threads`, one per core by default), behind a queue of `hash_queue` jobs; past it, or
+//! when a check would take over `hash_wait` seconds in all, a login is refused as "busy" (503)
+//! instead of piling up without limit.
 //!
 //! How the CPU is shared is `hash_nice`. At 0 (the default) the kernel gives hashing threads and
 //! request workers equal turns: while requests saturate the CPU, logins still get their share
@@ -15,6 +16,7 @@ use crate::config::AuthConfig;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Longest password bcrypt can take without truncating it.
 pub const MAX_PASSWORD_BYTES: usize = 72;
@@ -36,6 +38,8 @@ pub struct Hasher {
     dummy_hash: String,
     /// Jobs waiting for a thread or running (for the metrics).
     pending: Arc<AtomicUsize>,
+    /// The longest a caller waits for its job, queue included (`hash_wait`).
+    wait: Duration,
 }
 
 impl Hasher {
@@ -72,6 +76,8 @@ impl Hasher {
             jobs,
             dummy_hash: String::new(),
             pending: Arc::new(AtomicUsize::new(0)),
+            // However slow the cost, the app starts: the first hash may take its time.
+            wait: Duration::MAX,
         };
         let secret = crate::token::random_bytes::<16>();
         hasher.dummy_hash = hasher
@@ -79,6 +85,7 @@ impl Hasher {
             .await
             .map_err(|_| "the hashing threads did not answer".to_string())?
             .map_err(|e| e.to_string())?;
+        hasher.wait = Duration::from_secs(config.hash_wait);
         Ok(hasher)
     }
 
@@ -113,17 +120,24 @@ impl Hasher {
         let (done, result) = tokio::sync::oneshot::channel();
         let pending = self.pending.clone();
         let job: Job = Box::new(move || {
-            let answer = work();
+            // A caller that gave up waiting has been answered busy: its hash is not worked out.
+            let answer = (!done.is_closed()).then(work);
             // Off the queue before the answer goes: whoever it wakes sees the job done.
             pending.fetch_sub(1, Ordering::SeqCst);
-            let _ = done.send(answer);
+            if let Some(answer) = answer {
+                let _ = done.send(answer);
+            }
         });
         self.pending.fetch_add(1, Ordering::SeqCst);
         if self.jobs.try_send(job).is_err() {
             self.pending.fetch_sub(1, Ordering::SeqCst);
             return Err(Busy);
         }
-        result.await.map_err(|_| Busy)
+        // Busy rather than a wait past `hash_wait` (a connection watchdog would cut it anyway).
+        match tokio::time::timeout(self.wait, result).await {
+            Ok(Ok(answer)) => Ok(answer),
+            _ => Err(Busy),
+        }
     }
 
     /// Hashing jobs queued or running now.

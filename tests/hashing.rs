@@ -65,3 +65,37 @@ async fn past_a_full_queue_logins_are_refused_as_busy_and_the_rest_succeed() {
         assert_eq!(reply.header("Retry-After"), Some("1"));
     }
 }
+
+#[rocket::async_test]
+async fn a_check_that_would_wait_past_hash_wait_is_refused_as_busy() {
+    // One thread and eight checks at once, each a verify at bcrypt cost 10 (an unknown user's
+    // login verifies against the dummy hash, made at start with no bound): the first ones fit in
+    // the one second allowed, the later ones would wait past it.
+    let app = TestApp::with(json!({"hash_threads": 1, "hash_wait": 1, "bcrypt_cost": 10})).await;
+    let replies = join_all((0..8).map(|_| app.try_login("nobody", PASSWORD))).await;
+    let busy: Vec<_> = replies.iter().filter(|r| r.status.code == 503).collect();
+    let checked = replies.iter().filter(|r| r.status.code == 401).count();
+    assert!(
+        checked >= 1,
+        "the first check fits in the wait: {:?}",
+        codes(&replies)
+    );
+    assert!(
+        !busy.is_empty(),
+        "eight checks on one thread fit in one second"
+    );
+    assert_eq!(checked + busy.len(), replies.len(), "{:?}", codes(&replies));
+    for reply in busy {
+        reply.assert_problem(503, "busy");
+    }
+    // The checks given up are never worked out: the queue empties well before eight hashes.
+    let started = std::time::Instant::now();
+    while app.auth().hasher.queue_len() > 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn codes(replies: &[common::Reply]) -> Vec<u16> {
+    replies.iter().map(|r| r.status.code).collect()
+}

@@ -436,6 +436,8 @@ async fn hashing_settings_out_of_range_fail_to_ignite() {
     assert!(!ignites(json!({"hash_nice": 20})).await);
     assert!(!ignites(json!({"hash_queue": 0})).await);
     assert!(!ignites(json!({"hash_threads": 1025})).await);
+    assert!(!ignites(json!({"hash_wait": 0})).await);
+    assert!(!ignites(json!({"hash_wait": 3601})).await);
     assert!(ignites(json!({"hash_nice": 19, "hash_queue": 1, "hash_threads": 1})).await);
 }
 
