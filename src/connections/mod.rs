@@ -66,7 +66,7 @@ impl ConnectionsConfig {
 
 /// Why the watchdog shut a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shut {
+pub(crate) enum Shut {
     HeaderTimeout,
     RequestTimeout,
     OverLimit,
@@ -110,7 +110,7 @@ impl InFlight {
 
 /// One client connection as the watchdog sees it.
 #[derive(Debug, Clone, Copy)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub peer: SocketAddr,
     /// Time since this side last sent anything on it (or since it was accepted).
     pub quiet: Duration,
@@ -118,7 +118,7 @@ pub struct Seen {
 
 /// What to shut among `open`, by the rules at the top of this module. `in_flight` tells when a
 /// connection's current request began, if it has one.
-pub fn decide(
+pub(crate) fn decide(
     config: &ConnectionsConfig,
     open: &[Seen],
     in_flight: impl Fn(&SocketAddr) -> Option<Instant>,
@@ -238,15 +238,15 @@ fn watch(config: &ConnectionsConfig, port: u16, in_flight: &InFlight) {
             return;
         }
     };
-    in_flight.retain(&|peer| open.iter().any(|c| c.seen.peer == *peer));
+    let by_peer: HashMap<SocketAddr, &sockets::Connection> =
+        open.iter().map(|c| (c.seen.peer, c)).collect();
+    in_flight.retain(&|peer| by_peer.contains_key(peer));
     let seen: Vec<Seen> = open.iter().map(|c| c.seen).collect();
     let verdicts = decide(config, &seen, |peer| in_flight.since(peer), Instant::now());
     let mut counts = [0usize; 3];
     for (peer, why) in verdicts {
-        if let Some(conn) = open.iter().find(|c| c.seen.peer == peer) {
-            if conn.shut() {
-                counts[why as usize] += 1;
-            }
+        if by_peer.get(&peer).is_some_and(|conn| conn.shut()) {
+            counts[why as usize] += 1;
         }
     }
     if counts.iter().any(|&n| n > 0) {

@@ -10,7 +10,7 @@ use super::Seen;
 pub const SUPPORTED: bool = cfg!(target_os = "linux");
 
 /// A client connection, held open by a duplicate of its descriptor until dropped.
-pub struct Connection {
+pub(crate) struct Connection {
     pub seen: Seen,
     #[cfg(target_os = "linux")]
     fd: std::os::fd::OwnedFd,
@@ -33,7 +33,7 @@ impl Connection {
 
 /// The established TCP connections whose local port is `port`.
 #[cfg(target_os = "linux")]
-pub fn connections(port: u16) -> std::io::Result<Vec<Connection>> {
+pub(crate) fn connections(port: u16) -> std::io::Result<Vec<Connection>> {
     use std::os::fd::{FromRawFd, OwnedFd};
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc/self/fd")? {
@@ -66,7 +66,7 @@ pub fn connections(port: u16) -> std::io::Result<Vec<Connection>> {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn connections(_port: u16) -> std::io::Result<Vec<Connection>> {
+pub(crate) fn connections(_port: u16) -> std::io::Result<Vec<Connection>> {
     Ok(Vec::new())
 }
 
