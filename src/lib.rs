@@ -17,6 +17,7 @@ pub mod connections;
 pub mod db;
 pub mod device;
 pub mod events;
+pub mod logging;
 pub mod metrics;
 pub mod password;
 pub mod problem;
@@ -33,7 +34,13 @@ pub const APP_NAME: &str = env!("CARGO_PKG_NAME");
 
 /// The application on a given configuration (tests pass their own figment).
 pub fn build(figment: Figment) -> Rocket<Build> {
+    logging::install(
+        figment
+            .extract_inner("log_level")
+            .unwrap_or(rocket::Config::default().log_level),
+    );
     rocket::custom(figment)
+        .attach(logging::stage())
         .attach(connections::stage())
         .attach(events::stage())
         .attach(db::stage())
