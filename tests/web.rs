@@ -411,7 +411,9 @@ async fn the_device_page_lists_browser_and_api_sessions_most_recent_first() {
     // A Revoke button on every other row, and one to sign out all others.
     assert_eq!(count(html, "/revoke\""), 2);
     assert!(html.contains("Sign out all other devices"));
-    assert!(html.contains("API token") && html.contains("Browser"));
+    // A sign-in through the API is not a personal token: its badge says what it is.
+    assert!(html.contains("API sign-in") && html.contains("Browser"));
+    assert!(!html.contains("API token"));
     // Relative times with the exact RFC 3339 time on hover.
     assert!(html.contains(">just now</time>"));
     assert!(

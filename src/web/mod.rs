@@ -2,7 +2,7 @@
 //! per device, revoke any of them; make personal tokens, confirm the password (sudo), change it.
 //! Server-rendered templates, no JavaScript.
 //!
-//! A browser sign-in is a session row like any API token (kind "browser"); its token lives in an
+//! A browser sign-in is a session row like any API sign-in (kind "browser"); its token lives in an
 //! HttpOnly cookie that only these pages accept (the API reads the Authorization header alone).
 //! Every form that changes state carries a CSRF token (see [`csrf`]).
 
