@@ -18,8 +18,8 @@ mod sudo;
 mod tokens;
 mod view;
 
-pub use cookie::{CookieSession, SESSION_COOKIE};
-pub use csrf::{CheckedForm, CsrfChecked, CSRF_COOKIE};
+pub use cookie::{CookieName, CookieSession, SESSION, SESSION_COOKIE};
+pub use csrf::{CheckedForm, CsrfChecked, SignedOutForm, CSRF_COOKIE};
 pub use headers::{Hardened, SecurityHeaders};
 
 use rocket::fairing::AdHoc;
@@ -34,8 +34,9 @@ use rocket_dyn_templates::Template;
 /// did not authenticate (forged, expired, revoked) is removed on the way.
 #[catch(401)]
 fn unauthorized(req: &Request<'_>) -> Hardened<Redirect> {
-    if req.cookies().get(SESSION_COOKIE).is_some() {
-        req.cookies().remove(cookie::removal(SESSION_COOKIE));
+    let secure = cookie::is_secure(req);
+    if req.cookies().get(SESSION.get(secure)).is_some() {
+        req.cookies().remove(SESSION.removal(secure));
     }
     // Only a page can be gone back to; after a refused POST the device list is the place to be.
     let next = (req.method() == rocket::http::Method::Get)

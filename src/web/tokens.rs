@@ -139,7 +139,7 @@ async fn render(
         context! {
             user: session.username(),
             csrf: csrf::session_token(session),
-            flash: flash::take(jar),
+            flash: flash::take(jar, auth.config.secure_cookie()),
             rows,
             fresh,
             error,
