@@ -18,7 +18,7 @@ mod sudo;
 mod tokens;
 mod view;
 
-pub use cookie::{CookieName, CookieSession, SESSION, SESSION_COOKIE};
+pub use cookie::{CookieSession, SESSION_COOKIE};
 pub use csrf::{CheckedForm, CsrfChecked, SignedOutForm, CSRF_COOKIE};
 pub use headers::{Hardened, SecurityHeaders};
 
@@ -35,8 +35,8 @@ use rocket_dyn_templates::Template;
 #[catch(401)]
 fn unauthorized(req: &Request<'_>) -> Hardened<Redirect> {
     let secure = cookie::is_secure(req);
-    if req.cookies().get(SESSION.get(secure)).is_some() {
-        req.cookies().remove(SESSION.removal(secure));
+    if req.cookies().get(cookie::SESSION.get(secure)).is_some() {
+        req.cookies().remove(cookie::SESSION.removal(secure));
     }
     // Only a page can be gone back to; after a refused POST the device list is the place to be.
     let next = (req.method() == rocket::http::Method::Get)
