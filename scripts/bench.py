@@ -377,7 +377,7 @@ def soak(folder):
         signup(s, f"cycle{i}")
     signup(s, "soak")
     token = s.login("soak")
-    cookie = f"Cookie: multitoken_session={browser_login(s, 'cycle1')}"
+    cookie = f"Cookie: {browser_login(s, 'cycle1')}"
     conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
     conn.request("GET", "/sessions", headers={"Cookie": cookie.split(": ", 1)[1]})
     page = conn.getresponse()

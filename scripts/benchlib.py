@@ -122,7 +122,9 @@ class Server:
 
 def browser_login(server, username):
     """Signs in as a browser does: GET /login for the form's CSRF token (and its cookie), then the
-    form POST. Returns the value of the session cookie (`multitoken_session`)."""
+    form POST. Returns the session cookie as a `Cookie` header holds it: `name=value`, the name
+    `__Host-multitoken_session` as a release build (secure_cookie) sets it, else
+    `multitoken_session`."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     agent = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
     conn.request("GET", "/login", headers=agent)
@@ -139,9 +141,9 @@ def browser_login(server, username):
     r.read()
     conn.close()
     set_cookies = dict(c.split(";", 1)[0].split("=", 1) for c in r.msg.get_all("Set-Cookie") or [])
-    assert r.status in (302, 303) and set_cookies.get("multitoken_session"), \
-        (r.status, set_cookies.keys())
-    return set_cookies["multitoken_session"]
+    names = [n for n in ("__Host-multitoken_session", "multitoken_session") if n in set_cookies]
+    assert r.status in (302, 303) and names, (r.status, set_cookies.keys())
+    return f"{names[0]}={set_cookies[names[0]]}"
 
 
 UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}

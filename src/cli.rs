@@ -28,7 +28,7 @@ fn help(command: &str) -> Option<&'static str> {
         "serve" => "Usage: multitoken serve\n\nStart the web server (what `multitoken` with no command does).",
         "create-user" => "Usage: multitoken create-user <username>\n\nCreate a user, whether or not signup is open. The password is asked for twice\nwithout echo on a terminal, or read from the first line of stdin when piped:\n  echo 'a long password' | multitoken create-user alice",
         "list-sessions" => "Usage: multitoken list-sessions <username>\n\nList the user's live sessions, most recently used first.",
-        "revoke" => "Usage: multitoken revoke <session-id>\n\nEnd one session (by the public id that list-sessions shows). On PostgreSQL every\nrunning instance refuses it at once; a server on the same SQLite file stops\naccepting it within 30 s (its cache entry's lifetime).",
+        "revoke" => "Usage: multitoken revoke <session-id>\n\nEnd one session (by the public id that list-sessions shows). Every running server\non the same database refuses it within a second: on PostgreSQL at once, on SQLite\nat its next look at the revocation log (ten times a second).",
         "prune" => "Usage: multitoken prune\n\nEnd expired and idle sessions (kept in the history as such), delete history, activity and failed-login records past their retention, and print how many sessions ended.",
         _ => return None,
     })
@@ -49,51 +49,98 @@ pub enum Admin {
 }
 
 /// Parses the arguments (without the program name); prints help and usage errors itself.
+///
+/// Options (`-h`, `--help`) may stand anywhere before `--`; everything after `--` is an operand,
+/// so `list-sessions -- --help` lists the user named `--help`. Any other word that begins with
+/// `-` before `--` is an unknown option, except a session id for `revoke` (base64url, so it may
+/// begin with `-`).
 pub fn parse(args: &[String]) -> Command {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let wants_help = |rest: &[&str]| rest.iter().any(|a| matches!(*a, "-h" | "--help"));
-    let usage_error = |msg: String| {
-        eprintln!("error: {msg}\n\n{USAGE}");
-        Command::Exit(ExitCode::from(2))
-    };
     let (command, rest) = match args.split_first() {
         None => return Command::Serve,
         Some((command, rest)) => (*command, rest),
     };
-    match command {
-        "-h" | "--help" | "help" => {
-            match rest.first().and_then(|c| help(c)) {
-                Some(text) => println!("{text}"),
-                None => println!("{USAGE}"),
-            }
-            return Command::Exit(ExitCode::SUCCESS);
+    if matches!(command, "-h" | "--help" | "help") {
+        match rest.first().and_then(|c| help(c)) {
+            Some(text) => println!("{text}"),
+            None => println!("{USAGE}"),
         }
-        c if help(c).is_some() && wants_help(rest) => {
-            println!("{}", help(c).unwrap_or(USAGE));
-            return Command::Exit(ExitCode::SUCCESS);
-        }
-        _ => {}
+        return Command::Exit(ExitCode::SUCCESS);
     }
-    let one_arg = |what: &str| match rest {
-        // After `--`, and for a session id (base64url, so it may begin with '-'), as it is.
-        ["--", arg] => Ok(arg.to_string()),
-        [arg] if !arg.starts_with('-') || crate::token::is_public_id(arg) => Ok(arg.to_string()),
+    let Some(usage) = help(command) else {
+        let what = if command.starts_with('-') {
+            "option"
+        } else {
+            "command"
+        };
+        return usage_error(format!("unknown {what} '{command}'"), USAGE);
+    };
+    let operands = match Operands::split(command, rest) {
+        Ok(Operands::Help) => {
+            println!("{usage}");
+            return Command::Exit(ExitCode::SUCCESS);
+        }
+        Ok(Operands::These(operands)) => operands,
+        Err(msg) => return usage_error(msg, usage),
+    };
+    let one = |what: &str| match operands.as_slice() {
+        [one] => Ok(one.to_string()),
         [] => Err(format!("{command} needs a {what}")),
         _ => Err(format!("{command} takes exactly one {what}")),
     };
-    let no_args = || match rest {
+    let none = || match operands.as_slice() {
         [] => Ok(()),
         _ => Err(format!("{command} takes no arguments")),
     };
     let parsed = match command {
-        "serve" => no_args().map(|_| Command::Serve),
-        "create-user" => one_arg("username").map(|u| Command::Admin(Admin::CreateUser(u))),
-        "list-sessions" => one_arg("username").map(|u| Command::Admin(Admin::ListSessions(u))),
-        "revoke" => one_arg("session id").map(|id| Command::Admin(Admin::Revoke(id))),
-        "prune" => no_args().map(|_| Command::Admin(Admin::Prune)),
+        "serve" => none().map(|_| Command::Serve),
+        "create-user" => one("username").map(|u| Command::Admin(Admin::CreateUser(u))),
+        "list-sessions" => one("username").map(|u| Command::Admin(Admin::ListSessions(u))),
+        "revoke" => one("session id").map(|id| Command::Admin(Admin::Revoke(id))),
+        "prune" => none().map(|_| Command::Admin(Admin::Prune)),
         other => Err(format!("unknown command '{other}'")),
     };
-    parsed.unwrap_or_else(usage_error)
+    parsed.unwrap_or_else(|msg| usage_error(msg, usage))
+}
+
+/// Prints `msg` and the usage; exit code 2, as for any misuse.
+fn usage_error(msg: String, usage: &str) -> Command {
+    eprintln!("error: {msg}\n\n{usage}");
+    Command::Exit(ExitCode::from(2))
+}
+
+/// A command's arguments once the options are taken out.
+enum Operands<'a> {
+    /// `-h` or `--help` before any `--`.
+    Help,
+    These(Vec<&'a str>),
+}
+
+impl<'a> Operands<'a> {
+    fn split(command: &str, rest: &[&'a str]) -> Result<Operands<'a>, String> {
+        let mut operands = Vec::new();
+        let mut words = rest.iter();
+        for &word in words.by_ref() {
+            match word {
+                "--" => break,
+                "-h" | "--help" => return Ok(Operands::Help),
+                // A lone "-" is an operand, as it is for most tools.
+                _ if word.len() > 1 && word.starts_with('-') => {
+                    if command == "revoke" && crate::token::is_public_id(word) {
+                        operands.push(word);
+                    } else {
+                        return Err(format!(
+                            "unknown option '{word}' (an argument that begins with '-' goes \
+                             after '--')"
+                        ));
+                    }
+                }
+                _ => operands.push(word),
+            }
+        }
+        operands.extend(words);
+        Ok(Operands::These(operands))
+    }
 }
 
 /// Runs an admin command; the message of an `Err` is printed by `main` as `error: ...`.

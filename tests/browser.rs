@@ -481,7 +481,7 @@ async fn walk_through(app: Api, browser: Client) -> TestResult {
     );
     assert!(texts
         .iter()
-        .any(|t| t.contains("curl") && t.contains("deploy script") && t.contains("API token")));
+        .any(|t| t.contains("curl") && t.contains("deploy script") && t.contains("API sign-in")));
     assert!(texts
         .iter()
         .any(|t| t.contains("Safari on iPhone") && t.contains("Ada's iPhone")));

@@ -202,6 +202,48 @@ fn bad_usage_exits_2_and_help_exits_0() {
 }
 
 #[rocket::async_test]
+async fn everything_after_a_double_dash_is_an_operand() {
+    let cli = Cli::new().await;
+    // "--help" is a valid username: after `--`, it is one.
+    let created = cli.run(&["create-user", "--", "--help"], "a long password\n");
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(stdout(&created).contains("created user --help"));
+    let list = cli.run(&["list-sessions", "--", "--help"], "");
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert_eq!(stdout(&list).trim(), "--help has no live sessions");
+    let unknown = cli.run(&["list-sessions", "--", "-h"], "");
+    assert_eq!(unknown.status.code(), Some(1), "{}", stdout(&unknown));
+    assert!(stderr(&unknown).contains("no user named '-h'"));
+}
+
+#[test]
+fn an_unknown_option_is_named_as_such() {
+    for args in [
+        vec!["list-sessions", "-rf"],
+        vec!["list-sessions", "alice", "-rf"],
+        vec!["create-user", "-rf"],
+        vec!["prune", "-rf"],
+        vec!["-rf"],
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("unknown option '-rf'"), "{args:?}: {err}");
+        assert!(!err.contains("exactly one"), "{args:?}: {err}");
+        assert!(err.contains("Usage: multitoken"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn help_says_a_revoke_is_honoured_within_a_second() {
+    let out = Command::new(BIN).args(["help", "revoke"]).output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("within a second"), "{text}");
+    assert!(!text.contains("30 s"), "{text}");
+}
+
+#[rocket::async_test]
 async fn revoke_takes_a_session_id_that_begins_with_a_dash() {
     let cli = Cli::new().await;
     let id = format!("-{}", "A".repeat(21));

@@ -205,6 +205,59 @@ async fn expired_and_idle_sessions_get_their_reason_by_the_sweep_at_their_real_e
 }
 
 #[rocket::async_test]
+async fn an_ended_session_shows_the_expires_at_it_had_while_live() {
+    let app =
+        TestApp::with(json!({"session_lifetime": 1000, "idle_timeout": 300, "touch_interval": 1}))
+            .await;
+    let keeper = app.user_token("alice").await;
+    let phone = app.login("alice", PASSWORD).await;
+    let phone_id = id_of(&app, &phone).await;
+    let idle = app.login("alice", PASSWORD).await;
+    let idle_id = id_of(&app, &idle).await;
+    app.advance(100);
+    assert_eq!(app.get("/api/me", Some(&phone)).await.status, Status::Ok);
+    let live = app.get("/api/sessions", Some(&keeper)).await.json();
+    let live = live
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == phone_id);
+    let live = live.expect("the phone is live")["expires_at"].clone();
+    // Its idle end (last use + 300 s) comes before its absolute end (sign-in + 1000 s).
+    let unix = |v: &Value| {
+        time::OffsetDateTime::parse(
+            v.as_str().expect("a timestamp"),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .expect("RFC 3339")
+        .unix_timestamp()
+    };
+    assert_eq!(unix(&live), app.clock().now() + 300);
+
+    app.advance(50);
+    let reply = app.post("/api/auth/logout", Some(&phone), json!({})).await;
+    assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
+    let list = ended(&app, &keeper).await;
+    let entry = list.iter().find(|s| s["id"] == phone_id).expect("kept");
+    assert_eq!(entry["end_reason"], "logout");
+    assert_eq!(
+        entry["expires_at"], live,
+        "the same moment in both lists: {entry}"
+    );
+
+    // Ended by its idle timeout, a session's expires_at is when it ended.
+    for _ in 0..3 {
+        app.advance(100);
+        assert_eq!(app.get("/api/me", Some(&keeper)).await.status, Status::Ok);
+    }
+    app.auth().sweep().await.unwrap();
+    let list = ended(&app, &keeper).await;
+    let entry = list.iter().find(|s| s["id"] == idle_id).expect("kept");
+    assert_eq!(entry["end_reason"], "idle");
+    assert_eq!(entry["expires_at"], entry["ended_at"], "{entry}");
+}
+
+#[rocket::async_test]
 async fn history_is_deleted_past_its_retention_and_kept_not_at_all_at_zero() {
     let app = TestApp::with(json!({"history_retention": 100})).await;
     let keeper = app.user_token("alice").await;

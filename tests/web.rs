@@ -193,7 +193,9 @@ async fn browser_sign_in_creates_a_browser_session_in_a_hardened_cookie() {
 async fn the_cookie_is_secure_when_configured_and_lives_as_long_as_the_session() {
     let app = TestApp::with(json!({"secure_cookie": true, "session_lifetime": 3600})).await;
     let landed = browser_sign_in(&app, "alice").await;
-    let cookie = set_cookie(&landed, SESSION_COOKIE).expect("a session cookie");
+    // Secure, it carries the __Host- prefix (see tests/web_cookies.rs).
+    let name = format!("__Host-{SESSION_COOKIE}");
+    let cookie = set_cookie(&landed, &name).expect("a session cookie");
     assert!(cookie.contains("Secure"), "{cookie}");
     assert!(cookie.contains("Max-Age=3600"), "{cookie}");
 
@@ -271,6 +273,99 @@ async fn repeated_failures_are_throttled_with_retry_after() {
     assert_eq!(app.session_count().await, 0);
 }
 
+/// Submits the sign-in form with `csrf` as `username`.
+async fn sign_in_with(app: &TestApp, csrf: &str, username: &str, password: &str) -> Reply {
+    let fields = [
+        ("csrf", csrf),
+        ("username", username),
+        ("password", password),
+    ];
+    submit(app, "/login", &fields).await
+}
+
+#[rocket::async_test]
+async fn signing_in_from_a_signed_in_browser_ends_its_session_first() {
+    let app = TestApp::new().await;
+    app.signup("alice", PASSWORD).await;
+    app.signup("bob", PASSWORD).await;
+    // A sign-in form loaded signed out, left open in a tab.
+    let stale = csrf_of(&get_page(&app, "/login").await.text);
+    // Signed in as Alice (in another tab: the same cookies).
+    assert_redirect(
+        &sign_in_with(&app, &stale, "alice", PASSWORD).await,
+        "/sessions",
+    );
+    let alice_browser = session_cookie(&app).expect("Alice's cookie");
+    let alice = app.login("alice", PASSWORD).await;
+    assert_eq!(app.session_count().await, 2);
+
+    // The stale form still signs in (it was answered 403 before), as Bob.
+    let reply = sign_in_with(&app, &stale, "bob", PASSWORD).await;
+    assert_redirect(&reply, "/sessions");
+    let page = get_page(&app, "/sessions").await;
+    assert!(page.text.contains("Signed in as <strong>bob</strong>"));
+    // Alice's browser session has ended, as a sign-out would end it: her cookie opens nothing.
+    let bob_browser = session_cookie(&app).expect("Bob's cookie");
+    assert_ne!(bob_browser, alice_browser);
+    assert_eq!(
+        app.get("/api/me", Some(&alice_browser)).await.status,
+        Status::Unauthorized
+    );
+    let ended = app
+        .get("/api/sessions?state=ended", Some(&alice))
+        .await
+        .json();
+    assert_eq!(ended[0]["kind"], "browser", "{ended}");
+    assert_eq!(ended[0]["end_reason"], "logout", "{ended}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM activity WHERE type = 'signed_out'")
+            .await,
+        1
+    );
+    // Alice's API session and Bob's browser are what is left.
+    assert_eq!(app.session_count().await, 2);
+
+    // Signing in again as the same user ends the old session too: one browser, one session.
+    let reply = sign_in_with(&app, &stale, "bob", PASSWORD).await;
+    assert_redirect(&reply, "/sessions");
+    assert_eq!(app.session_count().await, 2);
+    assert_eq!(
+        app.get("/api/me", Some(&bob_browser)).await.status,
+        Status::Unauthorized
+    );
+}
+
+#[rocket::async_test]
+async fn a_sign_in_from_a_signed_in_browser_needs_the_sign_in_forms_own_token() {
+    let app = TestApp::new().await;
+    let page = signed_in(&app, "alice").await;
+    app.signup("bob", PASSWORD).await;
+    // The device page's token (the session's) is not the sign-in form's, nor is no token.
+    let session_token = csrf_of(&page.text);
+    for csrf in [session_token.as_str(), "", "forged-token"] {
+        let reply = sign_in_with(&app, csrf, "bob", PASSWORD).await;
+        assert_eq!(reply.status, Status::Forbidden, "{csrf:?}");
+    }
+    assert_eq!(app.session_count().await, 1);
+    let page = get_page(&app, "/sessions").await;
+    assert!(page.text.contains("Signed in as <strong>alice</strong>"));
+
+    // A wrong password from a stale form: the browser is signed out all the same (it asked to
+    // sign in as someone), and the form says why.
+    let stale = app
+        .client
+        .cookies()
+        .get(CSRF_COOKIE)
+        .expect("the sign-in form's cookie")
+        .value()
+        .to_string();
+    let reply = sign_in_with(&app, &stale, "bob", "wrong password").await;
+    assert_eq!(reply.status, Status::UnprocessableEntity);
+    assert!(reply.text.contains("Incorrect username or password."));
+    assert_eq!(app.session_count().await, 0);
+    assert_redirect(&get_page(&app, "/sessions").await, "/login");
+}
+
 // --- Sign-up ------------------------------------------------------------------------------------
 
 #[rocket::async_test]
@@ -304,6 +399,37 @@ async fn signing_up_in_the_browser_creates_the_account_and_signs_in() {
             .json()["username"],
         "carol"
     );
+}
+
+#[rocket::async_test]
+async fn signing_up_from_a_signed_in_browser_ends_its_session_first() {
+    let app = TestApp::new().await;
+    // The sign-up form, loaded signed out and left open.
+    let stale = csrf_of(&get_page(&app, "/signup").await.text);
+    signed_in(&app, "alice").await;
+    let alice_browser = session_cookie(&app).expect("Alice's cookie");
+    let fields = [
+        ("csrf", stale.as_str()),
+        ("username", "carol"),
+        ("password", PASSWORD),
+        ("confirm", PASSWORD),
+    ];
+    let reply = submit(&app, "/signup", &fields).await;
+    assert_redirect(&reply, "/sessions");
+    let page = get_page(&app, "/sessions").await;
+    assert!(page.text.contains("Signed in as <strong>carol</strong>"));
+    assert_eq!(
+        app.get("/api/me", Some(&alice_browser)).await.status,
+        Status::Unauthorized
+    );
+    let alice = app.login("alice", PASSWORD).await;
+    let ended = app
+        .get("/api/sessions?state=ended", Some(&alice))
+        .await
+        .json();
+    assert_eq!(ended[0]["end_reason"], "logout", "{ended}");
+    // Carol's browser and Alice's new API session.
+    assert_eq!(app.session_count().await, 2);
 }
 
 #[rocket::async_test]
@@ -411,7 +537,9 @@ async fn the_device_page_lists_browser_and_api_sessions_most_recent_first() {
     // A Revoke button on every other row, and one to sign out all others.
     assert_eq!(count(html, "/revoke\""), 2);
     assert!(html.contains("Sign out all other devices"));
-    assert!(html.contains("API token") && html.contains("Browser"));
+    // A sign-in through the API is not a personal token: its badge says what it is.
+    assert!(html.contains("API sign-in") && html.contains("Browser"));
+    assert!(!html.contains("API token"));
     // Relative times with the exact RFC 3339 time on hover.
     assert!(html.contains(">just now</time>"));
     assert!(
@@ -619,9 +747,14 @@ async fn the_sign_in_form_needs_its_token_and_the_site_as_origin() {
     );
     assert_eq!(app.session_count().await, 0);
 
+    // This app is served over plain HTTP (secure_cookie is off): an https origin is another one.
+    let https = vec![("Host", "app.example"), ("Origin", "https://app.example")];
+    assert_eq!(post(Some(&csrf), https).await, Status::Forbidden);
+    assert_eq!(app.session_count().await, 0);
+
     let same = vec![
         ("Host", "app.example"),
-        ("Origin", "https://app.example"),
+        ("Origin", "http://app.example"),
         ("Sec-Fetch-Site", "same-origin"),
     ];
     assert_eq!(post(Some(&csrf), same).await, Status::SeeOther);

@@ -223,6 +223,47 @@ async fn a_refused_token_form_is_shown_again_with_the_reason_and_the_name_kept()
     assert_eq!(token_rows(&app).await, 1);
 }
 
+#[rocket::async_test]
+async fn an_expiry_that_is_not_a_choice_is_refused_as_the_api_refuses_it() {
+    let app = TestApp::new().await;
+    let csrf = signed_in(&app, "alice").await;
+    let api = app.login("alice", PASSWORD).await;
+    for days in ["-1", "99999999999", "0", "366", "1.5", "thirty"] {
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("name", "deploy"),
+            ("scopes", "notes:read"),
+            ("expires_in_days", days),
+        ];
+        let reply = submit(&app, "/tokens", &fields).await;
+        assert_eq!(reply.status, Status::UnprocessableEntity, "{days}");
+        assert!(
+            reply.text.contains("Choose an expiry from the list."),
+            "{days}: {}",
+            reply.text
+        );
+        assert!(reply.text.contains(r#"value="deploy""#), "the name is kept");
+        assert!(!reply.text.contains("id=\"new-token\""), "{days}");
+        // The API refuses the same values.
+        let body =
+            format!(r#"{{"name":"deploy","scopes":["notes:read"],"expires_in_days":{days}}}"#);
+        let days_json: Result<serde_json::Value, _> = serde_json::from_str(&body);
+        if let Ok(body) = days_json {
+            let reply = app.post("/api/tokens", Some(&api), body).await;
+            assert_eq!(reply.status, Status::UnprocessableEntity, "{days}");
+        }
+    }
+    assert_eq!(token_rows(&app).await, 0);
+    // Left out, the expiry is the default.
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("name", "deploy"),
+        ("scopes", "notes:read"),
+    ];
+    assert_eq!(submit(&app, "/tokens", &fields).await.status, Status::Ok);
+    assert_eq!(token_rows(&app).await, 1);
+}
+
 // --- Sudo ----------------------------------------------------------------------------------------
 
 #[rocket::async_test]

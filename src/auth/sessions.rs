@@ -165,6 +165,7 @@ impl Auth {
     ) -> sqlx::Result<Vec<SessionView>> {
         let mut conn = self.db.acquire().await?;
         let ended = EndedSession::list(&mut conn, user_id, limit).await?;
-        Ok(ended.iter().map(EndedSession::view).collect())
+        let idle = self.config.idle_timeout;
+        Ok(ended.iter().map(|e| e.view(idle)).collect())
     }
 }

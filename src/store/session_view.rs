@@ -68,8 +68,10 @@ pub struct SessionView {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub last_used_at: OffsetDateTime,
-    /// When the session ends unless used again: the earlier of its absolute and idle ends (a
-    /// personal token has no idle end).
+    /// When the session ends if it is not used again: the earlier of its absolute end and its
+    /// idle end (last use + `idle_timeout`; a personal token has no idle end). An ended session
+    /// keeps the value it had when it ended, so the same session shows the same time in both
+    /// lists; for one that ended by `expired` or `idle`, it is its `ended_at`.
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     /// Whether this is the session of the presented token (never, for an ended one).
@@ -121,10 +123,12 @@ impl Session {
 }
 
 impl EndedSession {
-    /// The API view: the entry the session had (its stored end, not an idle end that no longer
-    /// runs), with when and why it ended.
-    pub fn view(&self) -> SessionView {
-        let mut view = self.session.view(false, 0, self.session.last_used_at);
+    /// The API view: the entry the session had when it ended (its `expires_at` worked out as for a
+    /// live session, from its last use), with when and why it ended.
+    pub fn view(&self, idle_timeout: u64) -> SessionView {
+        let mut view = self
+            .session
+            .view(false, idle_timeout, self.session.last_used_at);
         view.ended_at = Some(at(self.ended_at));
         view.end_reason = Some(self.end_reason);
         view

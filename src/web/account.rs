@@ -1,7 +1,12 @@
 //! Signing in and up with a browser.
+//!
+//! A browser holds one session at a time: signing in or up from a browser that is signed in (a
+//! form left open in another tab, or on purpose as someone else) ends its session first, as the
+//! Sign out button does (reason `logout`), so the old cookie opens nothing afterwards.
 
 use super::cookie::{self, CookieSession};
-use super::csrf::CheckedForm;
+use super::csrf::SignedOutForm;
+use super::devices::end_own_session;
 use super::flash;
 use super::page::{
     is_local_path, landing, login_uri, sentence, FormView, Page, PageOrRedirect, HOME,
@@ -47,12 +52,25 @@ struct LoginFields {
     next: Option<String>,
 }
 
+/// Ends the session this browser holds, if any (see the module's comment).
+async fn end_held(
+    auth: &Auth,
+    held: Option<CookieSession<'_>>,
+    jar: &CookieJar<'_>,
+) -> Result<(), Page> {
+    match held {
+        Some(held) => end_own_session(auth, &held, jar).await,
+        None => Ok(()),
+    }
+}
+
 #[post("/login", data = "<form>")]
 async fn login(
     auth: &State<Auth>,
+    held: Option<CookieSession<'_>>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
-    form: CheckedForm<LoginFields>,
+    form: SignedOutForm<LoginFields>,
 ) -> Result<Redirect, Page> {
     let LoginFields {
         username,
@@ -60,6 +78,7 @@ async fn login(
         name,
         next,
     } = form.0;
+    end_held(auth, held, jar).await?;
     let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let result = auth
         .sign_in(&username, password, name, Kind::Browser, &client)
@@ -128,15 +147,17 @@ struct SignupFields {
 async fn signup(
     _open: SignupOpen,
     auth: &State<Auth>,
+    held: Option<CookieSession<'_>>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
-    form: CheckedForm<SignupFields>,
+    form: SignedOutForm<SignupFields>,
 ) -> Result<Redirect, Page> {
     let SignupFields {
         username,
         password,
         confirm,
     } = form.0;
+    end_held(auth, held, jar).await?;
     let failure = if password != confirm {
         Some((
             Status::UnprocessableEntity,

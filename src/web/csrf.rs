@@ -3,30 +3,44 @@
 //!
 //! Two checks, both needed to pass:
 //! 1. **Same origin.** A request whose `Sec-Fetch-Site` says it came from another site, or whose
-//!    `Origin` names another host (or is `null`), is refused outright.
+//!    `Origin` is not this site's (another scheme, host or port, or `null`), is refused outright.
+//!    This site's scheme is `https` when `secure_cookie` is on (behind a TLS-terminating proxy the
+//!    app speaks plain HTTP, but its browsers are on HTTPS), else `http`; its host and port are
+//!    the `Host` header's, or `X-Forwarded-Host`'s where a proxy rewrites `Host`.
 //! 2. **A token in the form** (field `csrf`), compared in constant time with the expected one:
 //!    - signed in: SHA-256 over a fixed label and the session's token hash. Only someone who holds
 //!      the session cookie can know it; it needs no storage, survives many tabs, and dies with the
 //!      session.
-//!    - signed out (sign-in and sign-up forms): a random value that is both in the form and in an
-//!      HttpOnly, SameSite=Strict cookie ("double submit"), so that no other site can sign a
-//!      visitor in to an account of its choosing.
+//!    - signed out (the sign-in and sign-up forms, [`SignedOutForm`]): a random value that is
+//!      both in the form and in an HttpOnly, SameSite=Strict cookie ("double submit"), so that no
+//!      other site can sign a visitor in to an account of its choosing. These forms take that token
+//!      even when the browser holds a session meanwhile (signed in from another tab): the token
+//!      proves the same thing either way, that the form came from this site in this browser.
+//!
+//! The signed-out token's cookie carries the `__Host-` prefix when Secure, so a sibling subdomain
+//! cannot plant a value of its own and forge the double submit.
 //!
 //! A failed check is a 403 before the handler runs, so nothing changes.
 
-use super::cookie::CookieSession;
+use super::cookie::{is_secure, CookieName, CookieSession};
 use crate::auth::CurrentSession;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::{Form, FromForm};
-use rocket::http::{Cookie, CookieJar, RawStr, SameSite, Status};
+use rocket::http::uri::Authority;
+use rocket::http::{CookieJar, RawStr, SameSite, Status};
 use rocket::Request;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The cookie that holds the signed-out forms' token (`<app>_csrf`).
+/// The cookie that holds the signed-out forms' token (`<app>_csrf`), over plain HTTP.
 pub const CSRF_COOKIE: &str = concat!(env!("CARGO_CRATE_NAME"), "_csrf");
+/// Its names: `__Host-<app>_csrf` when Secure.
+const CSRF: CookieName = CookieName {
+    plain: CSRF_COOKIE,
+    host_only: concat!("__Host-", env!("CARGO_CRATE_NAME"), "_csrf"),
+};
 /// Length of a signed-out token: 32 random bytes in unpadded base64url.
 const COOKIE_TOKEN_LEN: usize = 43;
 
@@ -45,22 +59,16 @@ pub fn session_token(session: &CurrentSession) -> String {
 /// The token of the signed-out forms: the one in the browser's cookie, or a new one (set in the
 /// cookie) when it has none.
 pub fn signed_out_token(jar: &CookieJar<'_>, secure: bool) -> String {
-    if let Some(token) = cookie_token(jar) {
+    if let Some(token) = cookie_token(jar, secure) {
         return token;
     }
     let token = URL_SAFE_NO_PAD.encode(crate::token::random_bytes::<32>());
-    jar.add(
-        Cookie::build((CSRF_COOKIE, token.clone()))
-            .http_only(true)
-            .same_site(SameSite::Strict)
-            .path("/")
-            .secure(secure),
-    );
+    jar.add(CSRF.cookie(token.clone(), secure, SameSite::Strict));
     token
 }
 
-fn cookie_token(jar: &CookieJar<'_>) -> Option<String> {
-    let value = jar.get(CSRF_COOKIE)?.value();
+fn cookie_token(jar: &CookieJar<'_>, secure: bool) -> Option<String> {
+    let value = jar.get(CSRF.get(secure))?.value();
     let well_formed = value.len() == COOKIE_TOKEN_LEN
         && value
             .bytes()
@@ -68,8 +76,9 @@ fn cookie_token(jar: &CookieJar<'_>) -> Option<String> {
     well_formed.then(|| value.to_string())
 }
 
-/// Whether the request says it was sent from a page of another site.
-fn is_cross_site(req: &Request<'_>) -> bool {
+/// Whether the request says it was sent from a page of another site; `secure` says whether this
+/// site is served over HTTPS.
+fn is_cross_site(req: &Request<'_>, secure: bool) -> bool {
     let headers = req.headers();
     // Sent by every current browser; "none" is a user's own action (a bookmark, the address bar).
     if let Some(site) = headers.get_one("Sec-Fetch-Site") {
@@ -80,16 +89,47 @@ fn is_cross_site(req: &Request<'_>) -> bool {
     let Some(origin) = headers.get_one("Origin") else {
         return false;
     };
-    // "null" (sandboxed frames, cross-origin redirects) and anything unparsable are refused too.
-    let Some((_scheme, origin_host)) = origin.split_once("://") else {
+    let scheme = if secure { "https" } else { "http" };
+    // "null" (sandboxed frames, cross-origin redirects), another scheme and anything unparsable
+    // are refused too.
+    let Some(origin) = origin
+        .strip_prefix(scheme)
+        .and_then(|rest| rest.strip_prefix("://"))
+        .and_then(|authority| HostPort::parse(authority, scheme))
+    else {
         return true;
     };
-    // Behind a proxy that rewrites Host, the host the browser used is in X-Forwarded-Host. A
-    // cross-site form can set neither header, so accepting either is safe.
+    // Behind a proxy that rewrites Host, the host the browser used is in X-Forwarded-Host (a
+    // list, when proxies stack). A cross-site form can set neither header, so accepting either
+    // is safe.
     !["Host", "X-Forwarded-Host"]
         .iter()
-        .filter_map(|name| headers.get_one(name))
-        .any(|host| host.trim().eq_ignore_ascii_case(origin_host))
+        .flat_map(|name| headers.get(name))
+        .flat_map(|value| value.split(','))
+        .filter_map(|host| HostPort::parse(host.trim(), scheme))
+        .any(|host| host == origin)
+}
+
+/// A host and port as an origin compares them: the host in lower case, the port the scheme's
+/// default when none is written (`https://app.example` is `app.example:443`).
+#[derive(PartialEq, Debug)]
+struct HostPort {
+    host: String,
+    port: u16,
+}
+
+impl HostPort {
+    fn parse(authority: &str, scheme: &str) -> Option<HostPort> {
+        let parsed = Authority::parse(authority).ok()?;
+        if parsed.user_info().is_some() || parsed.host().is_empty() {
+            return None;
+        }
+        let default = if scheme == "https" { 443 } else { 80 };
+        Some(HostPort {
+            host: parsed.host().to_ascii_lowercase(),
+            port: parsed.port().unwrap_or(default),
+        })
+    }
 }
 
 /// Why a form was refused.
@@ -109,9 +149,23 @@ struct TokenField {
     csrf: Option<String>,
 }
 
+/// Which token a form must carry.
+#[derive(Clone, Copy)]
+enum Expected {
+    /// The session's, when the browser is signed in (every form of the signed-in pages).
+    Session,
+    /// The signed-out one, whether or not the browser is signed in (sign-in and sign-up).
+    SignedOut,
+}
+
 /// Runs both checks on a form request and returns its body.
-async fn check<'r>(req: &'r Request<'_>, data: Data<'r>) -> Result<String, (Status, CsrfError)> {
-    if is_cross_site(req) {
+async fn check<'r>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    expected: Expected,
+) -> Result<String, (Status, CsrfError)> {
+    let secure = is_secure(req);
+    if is_cross_site(req, secure) {
         return Err((Status::Forbidden, CsrfError::CrossSite));
     }
     if !req.content_type().is_some_and(|ct| ct.is_form()) {
@@ -127,9 +181,12 @@ async fn check<'r>(req: &'r Request<'_>, data: Data<'r>) -> Result<String, (Stat
         .ok()
         .and_then(|field| field.csrf)
         .unwrap_or_default();
-    let expected = match req.guard::<CookieSession<'_>>().await.succeeded() {
-        Some(session) => Some(session_token(&session)),
-        None => cookie_token(req.cookies()),
+    let expected = match expected {
+        Expected::Session => match req.guard::<CookieSession<'_>>().await.succeeded() {
+            Some(session) => Some(session_token(&session)),
+            None => cookie_token(req.cookies(), secure),
+        },
+        Expected::SignedOut => cookie_token(req.cookies(), secure),
     };
     let matches = expected.is_some_and(|expected| {
         !submitted.is_empty() && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
@@ -149,7 +206,7 @@ impl<'r> FromData<'r> for CsrfChecked {
     type Error = CsrfError;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        match check(req, data).await {
+        match check(req, data, Expected::Session).await {
             Ok(_) => data::Outcome::Success(CsrfChecked),
             Err(e) => data::Outcome::Error(e),
         }
@@ -159,6 +216,24 @@ impl<'r> FromData<'r> for CsrfChecked {
 /// Data guard of a form with fields: `T` parsed from a body that passed both checks.
 pub struct CheckedForm<T>(pub T);
 
+/// Data guard of the sign-in and sign-up forms: as [`CheckedForm`], with the signed-out token
+/// (a form loaded signed out still works once another tab has signed in).
+pub struct SignedOutForm<T>(pub T);
+
+/// Runs both checks, then parses the body as `T`.
+async fn checked_form<'r, T>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    expected: Expected,
+) -> Result<T, (Status, CsrfError)>
+where
+    T: for<'v> FromForm<'v> + 'static,
+{
+    let body = check(req, data, expected).await?;
+    Form::<T>::parse_encoded(RawStr::new(&body))
+        .map_err(|_| (Status::UnprocessableEntity, CsrfError::Invalid))
+}
+
 #[rocket::async_trait]
 impl<'r, T> FromData<'r> for CheckedForm<T>
 where
@@ -167,13 +242,24 @@ where
     type Error = CsrfError;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        let body = match check(req, data).await {
-            Ok(body) => body,
-            Err(e) => return data::Outcome::Error(e),
-        };
-        match Form::<T>::parse_encoded(RawStr::new(&body)) {
+        match checked_form(req, data, Expected::Session).await {
             Ok(value) => data::Outcome::Success(CheckedForm(value)),
-            Err(_) => data::Outcome::Error((Status::UnprocessableEntity, CsrfError::Invalid)),
+            Err(e) => data::Outcome::Error(e),
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, T> FromData<'r> for SignedOutForm<T>
+where
+    T: for<'v> FromForm<'v> + Send + 'static,
+{
+    type Error = CsrfError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        match checked_form(req, data, Expected::SignedOut).await {
+            Ok(value) => data::Outcome::Success(SignedOutForm(value)),
+            Err(e) => data::Outcome::Error(e),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The device page: every live session of the account, and the forms that end them.
 
-use super::cookie::{self, CookieSession, SESSION_COOKIE};
+use super::cookie::{CookieSession, SESSION};
 use super::csrf::{self, CsrfChecked};
 use super::flash;
 use super::page::{login_uri, Page, HOME};
@@ -43,7 +43,7 @@ async fn sessions_page(
         context! {
             user: session.username(),
             csrf: csrf::session_token(&session),
-            flash: flash::take(jar),
+            flash: flash::take(jar, auth.config.secure_cookie()),
             rows,
             others,
             ended,
@@ -52,14 +52,25 @@ async fn sessions_page(
     ))
 }
 
-/// Ends the browser's own session and clears its cookie.
-async fn sign_out(
+/// Ends the browser's own session and clears its cookie (also before the browser signs in or up
+/// as someone: one browser, one session).
+pub(super) async fn end_own_session(
     auth: &Auth,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
 ) -> Result<(), Page> {
     auth.logout(session).await.map_err(Page::from_db)?;
-    jar.remove(cookie::removal(SESSION_COOKIE));
+    jar.remove(SESSION.removal(auth.config.secure_cookie()));
+    Ok(())
+}
+
+/// Signs the browser out, with a message for the sign-in page.
+async fn sign_out(
+    auth: &Auth,
+    session: &CookieSession<'_>,
+    jar: &CookieJar<'_>,
+) -> Result<(), Page> {
+    end_own_session(auth, session, jar).await?;
     flash::set(
         jar,
         "You have been signed out.",

@@ -2,12 +2,17 @@
 //! cookie. A plain cookie rather than Rocket's `FlashMessage`, which needs the `secrets` feature
 //! and so a `ROCKET_SECRET_KEY` in release. Its text is only ever rendered escaped.
 
+use super::cookie::CookieName;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::http::{CookieJar, SameSite};
 use rocket::time::Duration;
 
-const FLASH_COOKIE: &str = concat!(env!("CARGO_CRATE_NAME"), "_flash");
+/// `<app>_flash`, or `__Host-<app>_flash` when Secure: no other host plants a message.
+const FLASH: CookieName = CookieName {
+    plain: concat!(env!("CARGO_CRATE_NAME"), "_flash"),
+    host_only: concat!("__Host-", env!("CARGO_CRATE_NAME"), "_flash"),
+};
 /// Longest message kept; anything longer did not come from this app.
 const MAX_LEN: usize = 300;
 
@@ -15,19 +20,15 @@ const MAX_LEN: usize = 300;
 pub fn set(jar: &CookieJar<'_>, message: impl AsRef<str>, secure: bool) {
     let text = crate::device::truncate(message.as_ref(), MAX_LEN);
     // Encoded, as cookie values cannot hold spaces, commas or semicolons.
-    let cookie = Cookie::build((FLASH_COOKIE, URL_SAFE_NO_PAD.encode(text)))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .secure(secure)
-        .max_age(Duration::seconds(60));
+    let mut cookie = FLASH.cookie(URL_SAFE_NO_PAD.encode(text), secure, SameSite::Lax);
+    cookie.set_max_age(Duration::seconds(60));
     jar.add(cookie);
 }
 
-/// The waiting message, if any; it is shown once.
-pub fn take(jar: &CookieJar<'_>) -> Option<String> {
-    let value = jar.get(FLASH_COOKIE)?.value().to_string();
-    jar.remove(super::cookie::removal(FLASH_COOKIE));
+/// The waiting message, if any; it is shown once. `secure` as when it was set.
+pub fn take(jar: &CookieJar<'_>, secure: bool) -> Option<String> {
+    let value = jar.get(FLASH.get(secure))?.value().to_string();
+    jar.remove(FLASH.removal(secure));
     let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
     String::from_utf8(bytes)
         .ok()

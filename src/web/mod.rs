@@ -2,7 +2,7 @@
 //! per device, revoke any of them; make personal tokens, confirm the password (sudo), change it.
 //! Server-rendered templates, no JavaScript.
 //!
-//! A browser sign-in is a session row like any API token (kind "browser"); its token lives in an
+//! A browser sign-in is a session row like any API sign-in (kind "browser"); its token lives in an
 //! HttpOnly cookie that only these pages accept (the API reads the Authorization header alone).
 //! Every form that changes state carries a CSRF token (see [`csrf`]).
 
@@ -19,7 +19,7 @@ mod tokens;
 mod view;
 
 pub use cookie::{CookieSession, SESSION_COOKIE};
-pub use csrf::{CheckedForm, CsrfChecked, CSRF_COOKIE};
+pub use csrf::{CheckedForm, CsrfChecked, SignedOutForm, CSRF_COOKIE};
 pub use headers::{Hardened, SecurityHeaders};
 
 use rocket::fairing::AdHoc;
@@ -34,8 +34,9 @@ use rocket_dyn_templates::Template;
 /// did not authenticate (forged, expired, revoked) is removed on the way.
 #[catch(401)]
 fn unauthorized(req: &Request<'_>) -> Hardened<Redirect> {
-    if req.cookies().get(SESSION_COOKIE).is_some() {
-        req.cookies().remove(cookie::removal(SESSION_COOKIE));
+    let secure = cookie::is_secure(req);
+    if req.cookies().get(cookie::SESSION.get(secure)).is_some() {
+        req.cookies().remove(cookie::SESSION.removal(secure));
     }
     // Only a page can be gone back to; after a refused POST the device list is the place to be.
     let next = (req.method() == rocket::http::Method::Get)

@@ -155,7 +155,7 @@ impl<'a> FormView<'a> {
     pub fn new(auth: &Auth, jar: &CookieJar<'_>) -> FormView<'a> {
         FormView {
             csrf: csrf::signed_out_token(jar, auth.config.secure_cookie()),
-            flash: flash::take(jar),
+            flash: flash::take(jar, auth.config.secure_cookie()),
             signup: auth.config.signup,
             ..FormView::default()
         }

@@ -25,6 +25,7 @@ struct Refusal {
 
 /// The form again after a failed password check, or the page for what is no fault of the form.
 fn refused(
+    auth: &Auth,
     e: SignInError,
     wrong: &str,
     template: &'static str,
@@ -52,11 +53,12 @@ fn refused(
         SignInError::Busy => return Page::busy(),
         SignInError::Db(e) => return Page::from_db(e),
     };
-    form_page(template, session, jar, next, Some(refusal))
+    form_page(auth, template, session, jar, next, Some(refusal))
 }
 
 /// One of this file's forms, shown afresh or again after a refusal.
 fn form_page(
+    auth: &Auth,
     template: &'static str,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
@@ -72,7 +74,7 @@ fn form_page(
         context! {
             user: session.username(),
             csrf: csrf::session_token(session),
-            flash: flash::take(jar),
+            flash: flash::take(jar, auth.config.secure_cookie()),
             next: next.filter(|path| is_local_path(path)),
             error,
         },
@@ -83,8 +85,13 @@ fn form_page(
 }
 
 #[get("/sudo?<next>")]
-pub fn sudo_page(session: CookieSession<'_>, jar: &CookieJar<'_>, next: Option<&str>) -> Page {
-    form_page("sudo", &session, jar, next, None)
+pub fn sudo_page(
+    auth: &State<Auth>,
+    session: CookieSession<'_>,
+    jar: &CookieJar<'_>,
+    next: Option<&str>,
+) -> Page {
+    form_page(auth, "sudo", &session, jar, next, None)
 }
 
 #[derive(FromForm)]
@@ -111,6 +118,7 @@ async fn sudo(
             Ok(Redirect::to(landing(next.as_deref())))
         }
         Err(e) => Err(refused(
+            auth,
             e,
             "Incorrect password.",
             "sudo",
@@ -122,8 +130,8 @@ async fn sudo(
 }
 
 #[get("/password")]
-fn password_page(session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
-    form_page("password", &session, jar, None, None)
+fn password_page(auth: &State<Auth>, session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
+    form_page(auth, "password", &session, jar, None, None)
 }
 
 #[derive(FromForm)]
@@ -152,7 +160,14 @@ async fn change_password(
             message: "The new passwords do not match.".into(),
             retry_after: None,
         };
-        return Err(form_page("password", &session, jar, None, Some(refused)));
+        return Err(form_page(
+            auth,
+            "password",
+            &session,
+            jar,
+            None,
+            Some(refused),
+        ));
     }
     // Counted before, for the message: the change ends them all in one transaction.
     let others = auth.sessions_of(&session).await.map_err(Page::from_db)?;
@@ -163,7 +178,7 @@ async fn change_password(
         .await
     {
         let wrong = "Incorrect current password.";
-        return Err(refused(e, wrong, "password", &session, jar, None));
+        return Err(refused(auth, e, wrong, "password", &session, jar, None));
     }
     let message = match (others.len(), tokens) {
         (0, _) => "Password changed. No other session was signed in.".to_string(),

@@ -139,7 +139,7 @@ async fn render(
         context! {
             user: session.username(),
             csrf: csrf::session_token(session),
-            flash: flash::take(jar),
+            flash: flash::take(jar, auth.config.secure_cookie()),
             rows,
             fresh,
             error,
@@ -204,7 +204,18 @@ fn failure(e: TokenError) -> Page {
 struct NewTokenFields {
     name: String,
     scopes: Vec<String>,
-    expires_in_days: Option<u32>,
+    /// Text, not a number: Rocket reads a malformed `Option<u32>` (`-1`, `99999999999`) as
+    /// missing, which would quietly give the default expiry instead of refusing it.
+    expires_in_days: Option<String>,
+}
+
+/// The expiry the form asks for: `Ok(None)` when it asks for none (the default), `Err` when it is
+/// not a number of days at all. The range is checked with the other token rules.
+fn chosen_days(field: Option<&str>) -> Result<Option<u32>, ()> {
+    match field.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(days) => days.parse().map(Some).map_err(|_| ()),
+    }
 }
 
 #[post("/tokens", data = "<form>")]
@@ -220,17 +231,29 @@ async fn create(
         scopes,
         expires_in_days,
     } = form.0;
-    let request = TokenRequest {
+    let days = chosen_days(expires_in_days.as_deref());
+    let draft = Draft {
         name: name.clone(),
         scopes: scopes.clone(),
-        expires_in_days,
+        days: days.ok().flatten(),
     };
-    let draft = Draft {
-        name,
-        scopes,
-        days: expires_in_days,
+    let created = match days {
+        Ok(expires_in_days) => {
+            let request = TokenRequest {
+                name,
+                scopes,
+                expires_in_days,
+            };
+            auth.create_token(&session, request, None, &client).await
+        }
+        // Refused as the rules refuse a number out of range, once sudo mode is checked (as they
+        // are: out of it, the form leads to the password check).
+        Err(()) => Err(match auth.check_sudo(&session).await {
+            Ok(()) => TokenError::Invalid("expires_in_days must be a number of days".into()),
+            Err(e) => TokenError::Refused(e),
+        }),
     };
-    let (status, error) = match auth.create_token(&session, request, None, &client).await {
+    let (status, error) = match created {
         Ok((token, created)) => {
             let fresh = Shown::Fresh(Fresh::new(&token, created.name, false));
             return PageOrRedirect::Page(render(auth, &session, jar, fresh).await);

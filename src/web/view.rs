@@ -90,7 +90,7 @@ impl DeviceRow {
 /// Which icon draws a session's device.
 fn icon(session: &SessionView) -> &'static str {
     match device::kind(session.user_agent.as_deref()) {
-        // Scripts and command-line tools behind an API token.
+        // Scripts and command-line tools signed in through the API.
         "other" if session.kind == Kind::Api => "terminal",
         kind => kind,
     }
