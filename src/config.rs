@@ -36,8 +36,8 @@ pub struct AuthConfig {
     pub login_failure_window: u64,
     /// Sessions kept in the in-process validation cache (0 = no cache).
     pub cache_capacity: u64,
-    /// Whether the site is served over HTTPS: the cookies' `Secure` flag and `__Host-` prefix,
-    /// and the scheme the pages' CSRF check expects; unset means "on in the release profile only".
+    /// Whether the site is served over HTTPS: the cookies' `Secure` flag and `__Host-` prefix;
+    /// unset means "on in the release profile only".
     pub secure_cookie: Option<bool>,
     /// Seconds between two runs of the expired-session sweep (0 = no sweep).
     pub sweep_interval: u64,

@@ -1,7 +1,7 @@
 //! The pages' cookies and the same-origin check, as the app is served: over HTTPS
-//! (`secure_cookie`, on in release) every cookie carries the `__Host-` prefix and a form's
-//! `Origin` must be `https://` this host; over plain HTTP (debug) the plain names serve and the
-//! origin is `http://`.
+//! (`secure_cookie`, on in release) every cookie carries the `__Host-` prefix; over plain HTTP
+//! (debug) the plain names serve. A form's `Origin` must be the request's own origin: `https://`
+//! this host where a TLS-terminating proxy says so (`X-Forwarded-Proto`), else `http://`.
 
 mod common;
 use common::web::*;
@@ -179,6 +179,7 @@ async fn over_https_the_origin_must_be_https_on_the_same_host_and_port() {
     app.signup("alice", PASSWORD).await;
     let csrf = csrf_of(&get_page(&app, "/login").await.text);
     let host = ("Host", "app.example");
+    let https = ("X-Forwarded-Proto", "https");
     for (origin, accepted) in [
         ("https://app.example", true),
         ("https://app.example:443", true),
@@ -187,7 +188,7 @@ async fn over_https_the_origin_must_be_https_on_the_same_host_and_port() {
         ("https://app.example:8443", false),
         ("https://evil.example", false),
     ] {
-        let status = sign_in_from(&app, &csrf, &[host, ("Origin", origin)]).await;
+        let status = sign_in_from(&app, &csrf, &[host, https, ("Origin", origin)]).await;
         let expected = if accepted {
             Status::SeeOther
         } else {
@@ -195,17 +196,24 @@ async fn over_https_the_origin_must_be_https_on_the_same_host_and_port() {
         };
         assert_eq!(status, expected, "{origin}");
     }
+    // Without the proxy's word the request came over plain HTTP, whatever the setting says.
+    let plain = [host, ("Origin", "https://app.example")];
+    assert_eq!(sign_in_from(&app, &csrf, &plain).await, Status::Forbidden);
+    let plain = [host, ("Origin", "http://app.example")];
+    assert_eq!(sign_in_from(&app, &csrf, &plain).await, Status::SeeOther);
     // Behind a TLS-terminating proxy that rewrites Host: the browser's host is in
     // X-Forwarded-Host, and the scheme is https all the same.
     let proxied = [
         ("Host", "127.0.0.1:8000"),
         ("X-Forwarded-Host", "app.example"),
+        ("X-Forwarded-Proto", "https"),
         ("Origin", "https://app.example"),
     ];
     assert_eq!(sign_in_from(&app, &csrf, &proxied).await, Status::SeeOther);
     let downgraded = [
         ("Host", "127.0.0.1:8000"),
         ("X-Forwarded-Host", "app.example"),
+        ("X-Forwarded-Proto", "https"),
         ("Origin", "http://app.example"),
     ];
     assert_eq!(

@@ -4,9 +4,10 @@
 //! Two checks, both needed to pass:
 //! 1. **Same origin.** A request whose `Sec-Fetch-Site` says it came from another site, or whose
 //!    `Origin` is not this site's (another scheme, host or port, or `null`), is refused outright.
-//!    This site's scheme is `https` when `secure_cookie` is on (behind a TLS-terminating proxy the
-//!    app speaks plain HTTP, but its browsers are on HTTPS), else `http`; its host and port are
-//!    the `Host` header's, or `X-Forwarded-Host`'s where a proxy rewrites `Host`.
+//!    This site's origin is the request's own: its scheme `https` when a TLS-terminating proxy
+//!    says so in `X-Forwarded-Proto`, else `http` (the app speaks plain HTTP itself); its host and
+//!    port the `Host` header's, or `X-Forwarded-Host`'s where a proxy rewrites `Host`. A
+//!    cross-site form can set none of these headers.
 //! 2. **A token in the form** (field `csrf`), compared in constant time with the expected one:
 //!    - signed in: SHA-256 over a fixed label and the session's token hash. Only someone who holds
 //!      the session cookie can know it; it needs no storage, survives many tabs, and dies with the
@@ -76,9 +77,8 @@ fn cookie_token(jar: &CookieJar<'_>, secure: bool) -> Option<String> {
     well_formed.then(|| value.to_string())
 }
 
-/// Whether the request says it was sent from a page of another site; `secure` says whether this
-/// site is served over HTTPS.
-fn is_cross_site(req: &Request<'_>, secure: bool) -> bool {
+/// Whether the request says it was sent from a page of another site.
+fn is_cross_site(req: &Request<'_>) -> bool {
     let headers = req.headers();
     // Sent by every current browser; "none" is a user's own action (a bookmark, the address bar).
     if let Some(site) = headers.get_one("Sec-Fetch-Site") {
@@ -89,7 +89,7 @@ fn is_cross_site(req: &Request<'_>, secure: bool) -> bool {
     let Some(origin) = headers.get_one("Origin") else {
         return false;
     };
-    let scheme = if secure { "https" } else { "http" };
+    let scheme = request_scheme(req);
     // "null" (sandboxed frames, cross-origin redirects), another scheme and anything unparsable
     // are refused too.
     let Some(origin) = origin
@@ -108,6 +108,16 @@ fn is_cross_site(req: &Request<'_>, secure: bool) -> bool {
         .flat_map(|value| value.split(','))
         .filter_map(|host| HostPort::parse(host.trim(), scheme))
         .any(|host| host == origin)
+}
+
+/// The scheme the browser used: `https` where a proxy that terminates TLS says so (the first
+/// value of `X-Forwarded-Proto`, as proxies that stack append theirs), else plain `http`.
+fn request_scheme(req: &Request<'_>) -> &'static str {
+    let forwarded = req.headers().get_one("X-Forwarded-Proto").unwrap_or("");
+    match forwarded.split(',').next().map(str::trim) {
+        Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
+        _ => "http",
+    }
 }
 
 /// A host and port as an origin compares them: the host in lower case, the port the scheme's
@@ -165,7 +175,7 @@ async fn check<'r>(
     expected: Expected,
 ) -> Result<String, (Status, CsrfError)> {
     let secure = is_secure(req);
-    if is_cross_site(req, secure) {
+    if is_cross_site(req) {
         return Err((Status::Forbidden, CsrfError::CrossSite));
     }
     if !req.content_type().is_some_and(|ct| ct.is_form()) {
