@@ -4,7 +4,9 @@ use super::openapi::{Busy, InvalidCredentials, ProblemDoc, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
 use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SignupOpen, Unscoped};
 use crate::scopes::{ProfileRead, SessionsWrite};
-use crate::store::sessions::Kind;
+use crate::problem::Problem;
+use crate::store::sessions::{Kind, MAX_NAME};
+use crate::text::label;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
@@ -30,9 +32,7 @@ struct LoginRequest {
     username: String,
     /// Not trimmed.
     password: String,
-    /// A name for the session, shown in the session list (cut to 100 bytes, control characters
-    /// dropped).
-    #[schema(example = "laptop")]
+    #[schema(schema_with = super::schemas::session_name)]
     name: Option<String>,
 }
 
@@ -109,6 +109,10 @@ async fn login(
         password,
         name,
     } = body.0;
+    if name.as_deref().is_some_and(|n| label(n, MAX_NAME).is_none()) {
+        let msg = "name must have a visible character (leave it out for none)";
+        return Err(Problem::unprocessable(msg));
+    }
     let (token, session) = auth
         .sign_in(&username, password, name.as_deref(), Kind::Api, &client)
         .await?;

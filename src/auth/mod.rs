@@ -21,7 +21,7 @@ mod tokens;
 
 pub use access::{Scoped, Sudo, Unscoped};
 pub use cache::{CachedSession, ENTRY_TTL};
-pub use client::{clean_text, is_bidi_control, ClientInfo};
+pub use client::ClientInfo;
 pub use errors::{SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};

@@ -1,7 +1,7 @@
 //! Signing up and in: the account rules, once for the API and the pages.
 //! Handlers stay thin; what they may and may not do lives here.
 
-use super::client::{clean_text, network};
+use super::client::network;
 use super::{Auth, ClientInfo, SignInError, SignUpError};
 use crate::events::{AuthEvent, EndReason};
 use crate::password::check_new_password;
@@ -9,6 +9,7 @@ use crate::store::activity::{Activity, ActivityKind, NewActivity};
 use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
 use crate::store::throttle;
 use crate::store::users::{CreateError, User};
+use crate::text::{drop_hidden, label};
 use crate::token::{new_public_id, Token};
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -44,7 +45,7 @@ impl Auth {
         kind: Kind,
         client: &ClientInfo,
     ) -> Result<(Token, Session), SignInError> {
-        let shown_name = clean_text(&crate::device::truncate(username.trim(), 64));
+        let shown_name = drop_hidden(&crate::device::truncate(username.trim(), 64));
         self.events.emit(AuthEvent::LoginAttempt {
             username: shown_name.clone(),
             ip: client.ip.clone(),
@@ -151,7 +152,7 @@ impl Auth {
         let new = NewSession {
             user_id: user.id,
             kind,
-            name: name.map(|n| clean_text(&crate::device::truncate(n, MAX_NAME))),
+            name: name.and_then(|n| label(n, MAX_NAME)),
             user_agent: client.user_agent.clone(),
             ip: client.ip.clone(),
             expires_at,

@@ -2,6 +2,7 @@
 //! never read or change another's note; to the API another user's note is simply not there.
 
 use crate::clock::at;
+use crate::text;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 use time::OffsetDateTime;
@@ -51,24 +52,12 @@ impl Note {
         }
     }
 
-    /// Why a title and body are refused, or `None` when they are acceptable. The title is
-    /// expected trimmed.
+    /// Why a title and body are refused, or `None` when they are acceptable: the title is a
+    /// name (trimmed, 1 to 200 characters, no hidden character), the body multi-line text
+    /// (see [`crate::text`]). The title is expected trimmed.
     pub fn check(title: &str, body: &str) -> Option<String> {
-        if title.is_empty() {
-            Some("title must not be empty".into())
-        } else if title.chars().count() > MAX_TITLE_CHARS {
-            Some(format!(
-                "title must be at most {MAX_TITLE_CHARS} characters"
-            ))
-        } else if title.chars().any(char::is_control) {
-            Some("title must not contain control characters".into())
-        } else if body.len() > MAX_BODY_BYTES {
-            Some(format!("body must be at most {MAX_BODY_BYTES} bytes"))
-        } else if body.contains('\0') {
-            Some("body must not contain NUL characters".into())
-        } else {
-            None
-        }
+        let title = text::check_name("title", title, MAX_TITLE_CHARS).err();
+        title.or_else(|| text::check_text("body", body, MAX_BODY_BYTES).err())
     }
 }
 
@@ -170,5 +159,9 @@ mod tests {
         assert!(Note::check("t", &"x".repeat(MAX_BODY_BYTES)).is_none());
         assert!(Note::check("t", &"x".repeat(MAX_BODY_BYTES + 1)).is_some());
         assert!(Note::check("t", "a\0b").is_some());
+        assert!(Note::check("a\u{202E}b", "").is_some());
+        assert!(Note::check("\u{200B}", "").is_some());
+        assert!(Note::check("t", "line one\nline two\u{200D}").is_none());
+        assert!(Note::check("t", "\u{1B}[2J").is_some());
     }
 }
