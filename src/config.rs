@@ -30,7 +30,8 @@ pub struct AuthConfig {
     pub signup: bool,
     /// Failed logins for one username within the window before 429.
     pub login_max_failures: u32,
-    /// Failed logins from one client IP within the window before 429.
+    /// Failed logins from one client (an IPv4 address, or an IPv6 /64) within the window before
+    /// 429.
     pub login_max_failures_per_ip: u32,
     /// Seconds that a failed login counts against its username and IP.
     pub login_failure_window: u64,
