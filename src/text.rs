@@ -13,7 +13,8 @@
 //! characters (and of modifiers at its start); then it must be non-empty, within its length and
 //! free of hidden characters, or it is refused with 422. Text that comes with a sign-in (the
 //! session's name, the user agent) has its hidden characters dropped instead, since refusing a
-//! sign-in over its label helps no one; a session name with nothing visible left is refused.
+//! sign-in over its label helps no one; a session name that only looks empty (not empty, but
+//! nothing visible) is refused.
 //!
 //! The OpenAPI document states the same rule as patterns, built from the tables below
 //! (src/api/schemas.rs); tests/text.rs checks that the two agree on every character.

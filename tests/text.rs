@@ -115,7 +115,7 @@ async fn token_names_with_hidden_characters_or_nothing_visible_are_refused() {
 }
 
 #[rocket::async_test]
-async fn session_names_lose_hidden_characters_and_need_something_visible() {
+async fn session_names_lose_hidden_characters_and_may_not_only_look_empty() {
     let app = TestApp::new().await;
     app.signup("alice", PASSWORD).await;
     let login = |name: serde_json::Value| {
@@ -129,20 +129,20 @@ async fn session_names_lose_hidden_characters_and_need_something_visible() {
     let listed = app.get("/api/sessions", Some(&token)).await.json();
     assert_eq!(listed[0]["name"], "worklaptop");
 
-    // A name with nothing visible is refused, before any password check: no session.
-    for name in INVISIBLE
-        .iter()
-        .chain(["", "\u{200B}\u{2028}\u{202E}"].iter())
-    {
+    // A name that only looks empty is refused, before any password check: no session.
+    for name in INVISIBLE.iter().chain(["\u{200B}\u{2028}\u{202E}"].iter()) {
         login(json!(name))
             .await
             .assert_problem(422, "invalid_input");
     }
     assert_eq!(app.session_count().await, 1);
-    // No name at all is fine.
+    // No name at all is fine, and so is a name left empty.
     let reply = login(serde_json::Value::Null).await;
     assert_eq!(reply.status.code, 200, "{}", reply.text);
     assert!(reply.json()["session"]["name"].is_null());
+    let reply = login(json!("")).await;
+    assert_eq!(reply.status.code, 200, "{}", reply.text);
+    assert_eq!(reply.json()["session"]["name"], "");
 }
 
 /// Strings to try every rule on: each character of the Basic Multilingual Plane alone, inside
@@ -204,7 +204,7 @@ async fn the_documented_patterns_accept_exactly_what_the_rule_accepts() {
             (
                 "LoginRequest.name",
                 &session_name,
-                text::label(&text, MAX_NAME).is_some(),
+                text.is_empty() || text::label(&text, MAX_NAME).is_some(),
             ),
         ];
         for (field, pattern, accepted) in checks {

@@ -1,6 +1,6 @@
 //! Accounts and sign-in: sign up, log in and out, change the password, the current user.
 
-use super::openapi::{Busy, InvalidCredentials, ProblemDoc, Throttled};
+use super::openapi::{Busy, InvalidCredentials, ProblemDoc, SignupThrottled, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
 use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SignupOpen, Unscoped};
 use crate::scopes::{ProfileRead, SessionsWrite};
@@ -69,6 +69,7 @@ pub struct UserView {
         )),
         (status = 404, description = "Signup is disabled", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "Username taken", body = ProblemDoc, content_type = "application/problem+json"),
+        SignupThrottled,
         Busy,
     )
 )]
@@ -76,10 +77,11 @@ pub struct UserView {
 async fn sign_up(
     auth: &State<Auth>,
     _open: SignupOpen,
+    client: ClientInfo,
     body: JsonBody<SignUpRequest>,
 ) -> ApiResult<(Status, Json<UserView>)> {
     let SignUpRequest { username, password } = body.0;
-    let user = auth.sign_up(&username, password).await?;
+    let user = auth.sign_up_from(&username, password, &client).await?;
     let view = UserView {
         id: user.id,
         username: user.username,
@@ -109,7 +111,8 @@ async fn login(
         password,
         name,
     } = body.0;
-    if name.as_deref().is_some_and(|n| label(n, MAX_NAME).is_none()) {
+    // An empty name is a name left empty; one that only looks empty is refused.
+    if name.as_deref().is_some_and(|n| !n.is_empty() && label(n, MAX_NAME).is_none()) {
         let msg = "name must have a visible character (leave it out for none)";
         return Err(Problem::unprocessable(msg));
     }

@@ -43,9 +43,10 @@ pub fn name_pattern(max: usize) -> String {
     )
 }
 
-/// A label that comes with a sign-in ([`crate::text::label`]): any text with a visible character.
+/// A session's name ([`crate::text::label`]): empty, or any text with a visible character.
 pub fn label_pattern() -> String {
-    format!("[^{}{}{}]", class(BLANK), class(MODIFIER), class(HIDDEN))
+    let (blank, modifier, hidden) = (class(BLANK), class(MODIFIER), class(HIDDEN));
+    format!("^$|[^{blank}{modifier}{hidden}]")
 }
 
 /// Multi-line text ([`crate::text::check_text`]): no control character but tab and line breaks.
@@ -69,14 +70,14 @@ pub fn token_name() -> Object {
     .build()
 }
 
-/// The name given at sign-in, optional: any text with a visible character; hidden characters
-/// are dropped, it is trimmed and cut to 100 bytes.
+/// The name given at sign-in, optional: empty, or any text with a visible character; hidden
+/// characters are dropped, it is trimmed and cut to 100 bytes.
 pub fn session_name() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .description(Some(format!(
-            "A name for the session, shown in the session list: it needs a visible character \
-             (leave it out for none); control, bidi, zero-width and line separator characters \
+            "A name for the session, shown in the session list: empty, or with a visible \
+             character; control, bidi, zero-width and line separator characters \
              are dropped, surrounding whitespace trimmed, and it is cut to {MAX_NAME} bytes."
         )))
         .pattern(Some(label_pattern()))
