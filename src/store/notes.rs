@@ -86,6 +86,11 @@ impl Note {
     }
 
     /// Adds a note, unless the user already has [`MAX_NOTES`] (then `None`).
+    ///
+    /// The count and the insert must not interleave with another create of the same user: on
+    /// SQLite the statement holds the single writer's lock throughout; on PostgreSQL, under READ
+    /// COMMITTED, two creates would each count 199 and both insert, so a transaction-scoped
+    /// advisory lock on the user's notes serializes them.
     pub async fn insert(
         conn: &mut AnyConnection,
         user_id: i64,
@@ -94,21 +99,31 @@ impl Note {
         body: &str,
         now: i64,
     ) -> sqlx::Result<Option<Note>> {
+        let postgres = conn.backend_name() == "PostgreSQL";
+        let mut tx = sqlx::Connection::begin(conn).await?;
+        if postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("notes:{user_id}"))
+                .execute(&mut *tx)
+                .await?;
+        }
         let sql = format!(
             "INSERT INTO notes ({COLUMNS}) \
              SELECT $1, $2, $3, $4, $5, $5 \
              WHERE (SELECT COUNT(*) FROM notes WHERE user_id = $2) < $6 \
              RETURNING {COLUMNS}"
         );
-        sqlx::query_as(&sql)
+        let note = sqlx::query_as(&sql)
             .bind(id)
             .bind(user_id)
             .bind(title)
             .bind(body)
             .bind(now)
             .bind(i64::from(MAX_NOTES))
-            .fetch_optional(conn)
-            .await
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(note)
     }
 
     /// Replaces a note's title and body; `None` when the user has no note of that id.
