@@ -203,6 +203,7 @@ async fn create_user(auth: &Auth, name: &str) -> Result<(), String> {
         Err(SignUpError::Taken) => Err(format!("the username '{}' is taken", name.trim())),
         Err(SignUpError::Invalid(msg)) => Err(msg.to_string()),
         Err(SignUpError::Busy) => Err("the password hashing threads did not answer".into()),
+        Err(SignUpError::Throttled(secs)) => Err(format!("too many sign-ups; retry in {secs} s")),
         Err(SignUpError::Db(e)) => Err(db_error(e)),
     }
 }

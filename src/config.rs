@@ -30,8 +30,12 @@ pub struct AuthConfig {
     pub signup: bool,
     /// Failed logins for one username within the window before 429.
     pub login_max_failures: u32,
-    /// Failed logins from one client IP within the window before 429.
+    /// Failed logins from one client (an IPv4 address, or an IPv6 /64) within the window before
+    /// 429.
     pub login_max_failures_per_ip: u32,
+    /// Sign-ups from one client (an IPv4 address, or an IPv6 /64) per hour before 429 (0 = no
+    /// bound).
+    pub signup_max_per_ip: u32,
     /// Seconds that a failed login counts against its username and IP.
     pub login_failure_window: u64,
     /// Sessions kept in the in-process validation cache (0 = no cache).
@@ -71,6 +75,7 @@ impl Default for AuthConfig {
             login_max_failures: 10,
             login_max_failures_per_ip: 100,
             login_failure_window: 900,
+            signup_max_per_ip: 100,
             cache_capacity: 100_000,
             secure_cookie: None,
             sweep_interval: 300,

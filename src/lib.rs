@@ -23,6 +23,7 @@ pub mod password;
 pub mod problem;
 pub mod scopes;
 pub mod store;
+pub mod text;
 pub mod token;
 pub mod web;
 

@@ -312,3 +312,27 @@ async fn the_note_body_rule_matches_the_store_on_ascii() {
         }
     }
 }
+
+#[rocket::async_test]
+async fn parallel_creates_never_get_past_the_cap() {
+    let app = TestApp::new().await;
+    let token = app.user_token("alice").await;
+    let extra = 30;
+    let creates = (0..MAX_NOTES + extra).map(|i| {
+        let body = json!({"title": format!("note {i}")});
+        app.post("/api/notes", Some(&token), body)
+    });
+    let replies = rocket::futures::future::join_all(creates).await;
+    let mut created = 0;
+    for reply in &replies {
+        match reply.status.code {
+            201 => created += 1,
+            _ => reply.assert_problem(409, "too_many_notes"),
+        }
+    }
+    assert_eq!(created, MAX_NOTES, "created past the cap");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM notes").await,
+        i64::from(MAX_NOTES)
+    );
+}

@@ -295,17 +295,43 @@ async fn usernames_that_cannot_exist_still_count_against_the_ip() {
 }
 
 #[rocket::async_test]
-async fn ipv6_clients_are_throttled_per_address() {
+async fn ipv6_clients_are_throttled_per_64_so_a_subnet_gives_no_fresh_keys() {
     let app = TestApp::with(json!({"login_max_failures_per_ip": 3})).await;
     app.signup("alice", PASSWORD).await;
-    for name in ["ghost1", "ghost2", "ghost3"] {
-        assert_invalid_credentials(&login_from(&app, name, WRONG, "[2001:db8::1]:4000").await);
+    // Three addresses of one /64, as one subscriber may use.
+    for (name, from) in [
+        ("ghost1", "[2001:db8:0:1::1]:4000"),
+        ("ghost2", "[2001:db8:0:1::2]:4000"),
+        ("ghost3", "[2001:db8:0:1:ffff:eeee:dddd:cccc]:4000"),
+    ] {
+        assert_invalid_credentials(&login_from(&app, name, WRONG, from).await);
     }
     assert_throttled(
-        &login_from(&app, "alice", PASSWORD, "[2001:db8::1]:4001").await,
+        &login_from(&app, "alice", PASSWORD, "[2001:db8:0:1::99]:4001").await,
         900,
     );
-    let reply = login_from(&app, "alice", PASSWORD, "[2001:db8::2]:4000").await;
+    assert_eq!(failures(&app, "ip:2001:db8:0:1::/64").await, 3);
+    // The next /64 is another client.
+    let reply = login_from(&app, "alice", PASSWORD, "[2001:db8:0:2::1]:4000").await;
+    assert_eq!(reply.status.code, 200, "{}", reply.text);
+}
+
+#[rocket::async_test]
+async fn an_ipv4_mapped_ipv6_client_is_its_ipv4_address() {
+    let app = TestApp::with(json!({"login_max_failures_per_ip": 3})).await;
+    app.signup("alice", PASSWORD).await;
+    for name in ["ghost1", "ghost2"] {
+        assert_invalid_credentials(&login_from(&app, name, WRONG, "10.1.2.3:4000").await);
+    }
+    let mapped = "[::ffff:10.1.2.3]:4000";
+    assert_invalid_credentials(&login_from(&app, "ghost3", WRONG, mapped).await);
+    assert_throttled(
+        &login_from(&app, "alice", PASSWORD, "10.1.2.3:4000").await,
+        900,
+    );
+    assert_eq!(failures(&app, "ip:10.1.2.3").await, 3);
+    // IPv4 clients stay keyed by their own address, not their network.
+    let reply = login_from(&app, "alice", PASSWORD, "10.1.2.4:4000").await;
     assert_eq!(reply.status.code, 200, "{}", reply.text);
 }
 

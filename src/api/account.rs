@@ -1,10 +1,12 @@
 //! Accounts and sign-in: sign up, log in and out, change the password, the current user.
 
-use super::openapi::{Busy, InvalidCredentials, ProblemDoc, Throttled};
+use super::openapi::{Busy, InvalidCredentials, ProblemDoc, SignupThrottled, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
 use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SignupOpen, Unscoped};
 use crate::scopes::{ProfileRead, SessionsWrite};
-use crate::store::sessions::Kind;
+use crate::problem::Problem;
+use crate::store::sessions::{Kind, MAX_NAME};
+use crate::text::label;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
@@ -30,9 +32,7 @@ struct LoginRequest {
     username: String,
     /// Not trimmed.
     password: String,
-    /// A name for the session, shown in the session list (cut to 100 bytes, control characters
-    /// dropped).
-    #[schema(example = "laptop")]
+    #[schema(schema_with = super::schemas::session_name)]
     name: Option<String>,
 }
 
@@ -69,6 +69,7 @@ pub struct UserView {
         )),
         (status = 404, description = "Signup is disabled", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "Username taken", body = ProblemDoc, content_type = "application/problem+json"),
+        SignupThrottled,
         Busy,
     )
 )]
@@ -76,10 +77,11 @@ pub struct UserView {
 async fn sign_up(
     auth: &State<Auth>,
     _open: SignupOpen,
+    client: ClientInfo,
     body: JsonBody<SignUpRequest>,
 ) -> ApiResult<(Status, Json<UserView>)> {
     let SignUpRequest { username, password } = body.0;
-    let user = auth.sign_up(&username, password).await?;
+    let user = auth.sign_up_from(&username, password, &client).await?;
     let view = UserView {
         id: user.id,
         username: user.username,
@@ -109,6 +111,11 @@ async fn login(
         password,
         name,
     } = body.0;
+    // An empty name is a name left empty; one that only looks empty is refused.
+    if name.as_deref().is_some_and(|n| !n.is_empty() && label(n, MAX_NAME).is_none()) {
+        let msg = "name must have a visible character (leave it out for none)";
+        return Err(Problem::unprocessable(msg));
+    }
     let (token, session) = auth
         .sign_in(&username, password, name.as_deref(), Kind::Api, &client)
         .await?;

@@ -7,7 +7,7 @@
 //! `security`, which is what the OpenAPI document says.
 
 use super::openapi::{NotFound, ProblemDoc};
-use super::schemas::{string, trimmed_line, CONTROL, NO_NUL};
+use super::schemas::{name_pattern, string, text_pattern, NAME_RULE};
 use super::{ApiResult, JsonBody};
 use crate::auth::Scoped;
 use crate::clock::Clock;
@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::problem::Problem;
 use crate::scopes::{NotesRead, NotesWrite};
 use crate::store::notes::{Note, NoteView, MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
+use crate::text;
 use crate::token::new_public_id;
 use rocket::http::Status;
 use rocket::response::status::Created;
@@ -37,26 +38,26 @@ struct NoteInput {
     body: String,
 }
 
-/// A note's title: trimmed, then 1 to 200 characters, none of them a control character.
+/// A note's title: a name of 1 to 200 characters (see [`crate::text`]).
 fn title_schema() -> Object {
     string(&format!(
-        "1 to {MAX_TITLE_CHARS} characters once surrounding whitespace is trimmed, no control \
-         characters."
+        "1 to {MAX_TITLE_CHARS} characters; {NAME_RULE}."
     ))
     .min_length(Some(1))
-    .pattern(Some(trimmed_line(MAX_TITLE_CHARS, CONTROL)))
+    .pattern(Some(name_pattern(MAX_TITLE_CHARS)))
     .examples(["Groceries"])
     .build()
 }
 
-/// A note's body: at most 8 KiB, no NUL; may be empty.
+/// A note's body: multi-line text of at most 8 KiB; may be empty.
 fn body_schema() -> Object {
     string(&format!(
-        "At most {MAX_BODY_BYTES} bytes of UTF-8, without NUL; may be empty. The length below \
-         counts characters, which are bytes for ASCII."
+        "At most {MAX_BODY_BYTES} bytes of UTF-8, without control characters other than tab, \
+         line feed and carriage return; may be empty. The length below counts characters, which \
+         are bytes for ASCII."
     ))
     .max_length(Some(MAX_BODY_BYTES))
-    .pattern(Some(NO_NUL))
+    .pattern(Some(text_pattern()))
     .examples(["Milk, eggs, bread"])
     .build()
 }
@@ -64,7 +65,7 @@ fn body_schema() -> Object {
 impl NoteInput {
     /// The trimmed title and the body, or 422 when they break the rules.
     fn checked(self) -> ApiResult<(String, String)> {
-        let title = self.title.trim().to_string();
+        let title = text::trim(&self.title).to_string();
         match Note::check(&title, &self.body) {
             Some(msg) => Err(Problem::unprocessable(msg)),
             None => Ok((title, self.body)),

@@ -9,7 +9,7 @@
 //! - `request_body = ...` on a route that takes a [`JsonBody`](super::JsonBody); [`Rules`] adds
 //!   what the body guard answers ([`BodyErrors`]).
 //! - its own answers, with the shared sets below where they fit: [`NotFound`], [`Throttled`],
-//!   [`Busy`], [`InvalidCredentials`].
+//!   [`SignupThrottled`], [`Busy`], [`InvalidCredentials`].
 //!
 //! tests/openapi*.rs check these rules against the running app.
 
@@ -181,6 +181,17 @@ pub struct Throttled;
 impl IntoResponses for Throttled {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         let what = "Too many failed logins for this username or address (throttled)";
+        responses([(429, problem(what, vec![retry_after(true)]))])
+    }
+}
+
+/// 429 from the bound on sign-ups per client.
+pub struct SignupThrottled;
+
+impl IntoResponses for SignupThrottled {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let what = "signup_max_per_ip sign-ups from this address (or IPv6 /64) within the hour \
+                    (throttled)";
         responses([(429, problem(what, vec![retry_after(true)]))])
     }
 }

@@ -10,9 +10,11 @@
 
 use crate::password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES};
 use crate::scopes::ALL;
+use crate::store::sessions::MAX_NAME;
 use crate::store::tokens::MAX_TOKEN_NAME;
 use crate::store::users::USERNAME_LEN;
-use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, Type};
+use crate::text::{BLANK, HIDDEN, MODIFIER, TEXT_CONTROL};
+use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 
 /// What `str::trim` removes (Unicode White_Space, `char::is_whitespace`), as a regex class body.
 pub const WHITESPACE: &str =
@@ -20,34 +22,67 @@ pub const WHITESPACE: &str =
 /// Any text without NUL.
 pub const NO_NUL: &str = r"^[^\u0000]*$";
 
-/// `char::is_control` (general category Cc), as a regex class body.
-pub const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+/// Characters as a regex class body (`\u0000-\u001F...`), from a table of [`crate::text`].
+fn class(ranges: &[(char, char)]) -> String {
+    let one = |c: char| format!("\\u{:04X}", u32::from(c));
+    let body = ranges.iter().map(|&(first, last)| match first == last {
+        true => one(first),
+        false => format!("{}-{}", one(first), one(last)),
+    });
+    body.collect()
+}
 
-/// The bidi controls (`is_bidi_control`), as a regex class body.
-pub const BIDI: &str = r"\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069";
-
-/// A one-line text that is trimmed, then 1 to `max` characters, none of them in the class body
-/// `banned` (e.g. [`CONTROL`]).
-pub fn trimmed_line(max: usize, banned: &str) -> String {
+/// A name a user picks ([`crate::text::check_name`]): trimmed of blank characters (and of modifiers at
+/// its start), then 1 to `max` characters, none of them hidden.
+pub fn name_pattern(max: usize) -> String {
+    let (blank, modifier, hidden) = (class(BLANK), class(MODIFIER), class(HIDDEN));
     let inner = max - 2;
     format!(
-        "^[{WHITESPACE}]*[^{WHITESPACE}{banned}](?:[^{banned}]{{0,{inner}}}[^{WHITESPACE}{banned}])?[{WHITESPACE}]*$"
+        "^[{blank}{modifier}]*[^{blank}{modifier}{hidden}]\
+         (?:[^{hidden}]{{0,{inner}}}[^{blank}{hidden}])?[{blank}]*$"
     )
 }
 
-/// A personal token's name: trimmed, then 1 to 100 characters, no control characters.
+/// A session's name ([`crate::text::label`]): empty, or any text with a visible character.
+pub fn label_pattern() -> String {
+    let (blank, modifier, hidden) = (class(BLANK), class(MODIFIER), class(HIDDEN));
+    format!("^$|[^{blank}{modifier}{hidden}]")
+}
+
+/// Multi-line text ([`crate::text::check_text`]): no control character but tab and line breaks.
+pub fn text_pattern() -> String {
+    format!("^[^{}]*$", class(TEXT_CONTROL))
+}
+
+/// What the description of a name says about its characters.
+pub const NAME_RULE: &str = "surrounding whitespace and invisible characters are trimmed; \
+     no control, bidi, zero-width or line separator characters";
+
+/// A personal token's name: trimmed, then 1 to 100 characters, none hidden.
 pub fn token_name() -> Object {
     string(&format!(
-        "What the token is for, shown in the session list: 1 to {MAX_TOKEN_NAME} characters once \
-         surrounding whitespace is trimmed, no control or bidi characters."
+        "What the token is for, shown in the session list: 1 to {MAX_TOKEN_NAME} characters; \
+         {NAME_RULE}."
     ))
     .min_length(Some(1))
-    .pattern(Some(trimmed_line(
-        MAX_TOKEN_NAME,
-        &format!("{CONTROL}{BIDI}"),
-    )))
+    .pattern(Some(name_pattern(MAX_TOKEN_NAME)))
     .examples(["CI deploy"])
     .build()
+}
+
+/// The name given at sign-in, optional: empty, or any text with a visible character; hidden
+/// characters are dropped, it is trimmed and cut to 100 bytes.
+pub fn session_name() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(format!(
+            "A name for the session, shown in the session list: empty, or with a visible \
+             character; control, bidi, zero-width and line separator characters \
+             are dropped, surrounding whitespace trimmed, and it is cut to {MAX_NAME} bytes."
+        )))
+        .pattern(Some(label_pattern()))
+        .examples(["laptop"])
+        .build()
 }
 
 /// A personal token's scopes: at least one, each a scope the app declares.

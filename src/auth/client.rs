@@ -1,5 +1,6 @@
 //! Where a request comes from, as the session rows record it.
 
+use crate::text::drop_hidden;
 use rocket::request::{FromRequest, Outcome};
 use rocket::Request;
 use std::net::{IpAddr, Ipv6Addr};
@@ -21,7 +22,7 @@ impl<'r> FromRequest<'r> for ClientInfo {
             user_agent: req
                 .headers()
                 .get_one("User-Agent")
-                .map(|ua| clean_text(&crate::device::truncate_user_agent(ua))),
+                .map(|ua| drop_hidden(&crate::device::truncate_user_agent(ua))),
         })
     }
 }
@@ -41,23 +42,6 @@ pub fn network(ip: &str) -> Option<String> {
             format!("{}/64", Ipv6Addr::from(prefix))
         }
     })
-}
-
-/// Drops control characters (NUL included, which PostgreSQL cannot store) and bidi controls
-/// from user text.
-pub fn clean_text(text: &str) -> String {
-    text.chars()
-        .filter(|&c| !c.is_control() && !is_bidi_control(c))
-        .collect()
-}
-
-/// The Unicode bidi controls: embeddings, overrides, isolates and marks. In a session name or a
-/// user agent, U+202E would make a row of the device page read reversed ("Trojan Source").
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
 }
 
 #[cfg(test)]
@@ -85,20 +69,6 @@ mod tests {
         assert_eq!(network("::1").as_deref(), Some("::/64"));
         for junk in ["", "localhost", "203.0.113", "203.0.113.5:80", "[::1]"] {
             assert_eq!(network(junk), None, "{junk:?}");
-        }
-    }
-
-    #[test]
-    fn control_and_bidi_characters_are_dropped_and_the_rest_kept() {
-        let ua = "Mozilla\u{202E}xuniL\u{202C} \u{2066}x\u{2069}\0\u{200F}\t café 東京";
-        assert_eq!(clean_text(ua), "MozillaxuniL x café 東京");
-        for c in [
-            '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}',
-        ] {
-            assert!(is_bidi_control(c), "{:?}", c);
-        }
-        for c in ['a', 'é', '\u{200D}', '\u{2070}', '\u{2029}'] {
-            assert!(!is_bidi_control(c), "{:?}", c);
         }
     }
 }

@@ -23,6 +23,9 @@ pub enum SignInError {
 pub enum SignUpError {
     Invalid(&'static str),
     Taken,
+    /// `signup_max_per_ip` sign-ups from this client within the hour; retry after this many
+    /// seconds.
+    Throttled(u64),
     /// The password hashing queue is full; try again shortly.
     Busy,
     Db(sqlx::Error),
@@ -69,6 +72,12 @@ impl From<sqlx::Error> for SignInError {
     }
 }
 
+impl From<sqlx::Error> for SignUpError {
+    fn from(e: sqlx::Error) -> Self {
+        SignUpError::Db(e)
+    }
+}
+
 impl From<SignInError> for Problem {
     fn from(e: SignInError) -> Problem {
         match e {
@@ -90,6 +99,15 @@ impl From<SignUpError> for Problem {
                 "username_taken",
                 "That username is already taken",
             ),
+            SignUpError::Throttled(secs) => {
+                let mut problem = Problem::new(
+                    Status::TooManyRequests,
+                    "throttled",
+                    "Too many sign-ups from this address; try again later",
+                );
+                problem.retry_after = Some(secs);
+                problem
+            }
             SignUpError::Busy => Problem::busy(),
             SignUpError::Db(e) => e.into(),
         }

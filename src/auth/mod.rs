@@ -17,11 +17,12 @@ mod poller;
 mod reauth;
 mod sessions;
 mod sign_in;
+mod signups;
 mod tokens;
 
 pub use access::{Scoped, Sudo, Unscoped};
 pub use cache::{CachedSession, ENTRY_TTL};
-pub use client::{clean_text, is_bidi_control, ClientInfo};
+pub use client::ClientInfo;
 pub use errors::{SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
@@ -222,8 +223,8 @@ impl Auth {
         self.cache.stats()
     }
 
-    /// Ends expired and idle sessions, and deletes history, activity and failed-login records
-    /// past their retention; returns how many sessions ended.
+    /// Ends expired and idle sessions, and deletes history, activity, failed-login and sign-up
+    /// records past their retention; returns how many sessions ended.
     pub async fn sweep(&self) -> sqlx::Result<usize> {
         // Uses not yet written would make sessions in use look idle.
         self.flush_touches().await?;
@@ -235,6 +236,7 @@ impl Auth {
         let ended = Session::delete_ended(&mut tx, expiry, history).await?;
         self.commit_revocation(tx, &ended).await?;
         throttle::prune(&mut conn, self.config.login_failure_window, now).await?;
+        crate::store::signups::prune(&mut conn, now).await?;
         // Past twice an entry's lifetime, no cache holds what the log could still evict.
         revocations::prune_log(&mut conn, now - 2 * ENTRY_TTL.as_secs() as i64).await?;
         EndedSession::prune(&mut conn, now - self.config.history_retention as i64).await?;

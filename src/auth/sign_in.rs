@@ -1,7 +1,7 @@
 //! Signing up and in: the account rules, once for the API and the pages.
 //! Handlers stay thin; what they may and may not do lives here.
 
-use super::client::{clean_text, network};
+use super::client::network;
 use super::{Auth, ClientInfo, SignInError, SignUpError};
 use crate::events::{AuthEvent, EndReason};
 use crate::password::check_new_password;
@@ -9,30 +9,67 @@ use crate::store::activity::{Activity, ActivityKind, NewActivity};
 use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
 use crate::store::throttle;
 use crate::store::users::{CreateError, User};
+use crate::text::{drop_hidden, label};
 use crate::token::{new_public_id, Token};
 use serde_json::json;
 use sqlx::AnyConnection;
 
 impl Auth {
-    /// Creates a user (`POST /api/users`, `/signup`, the command line); the caller checks that
-    /// signup is open where it must be.
+    /// Creates a user from the command line: an admin tool, never bounded per client.
     pub async fn sign_up(&self, username: &str, password: String) -> Result<User, SignUpError> {
+        self.create_user(username, password, None).await
+    }
+
+    /// Creates a user for a client of `POST /api/users` or `/signup` (the caller checks that
+    /// signup is open): at most `signup_max_per_ip` sign-ups per client an hour (see
+    /// [`Auth::count_sign_up`] for what counts).
+    pub async fn sign_up_from(
+        &self,
+        username: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<User, SignUpError> {
+        let max = self.config.signup_max_per_ip;
+        let key = client
+            .ip
+            .as_deref()
+            .filter(|_| max > 0)
+            .map(throttle::ip_key);
+        let limit = key.as_deref().map(|key| (key, max));
+        self.create_user(username, password, limit).await
+    }
+
+    async fn create_user(
+        &self,
+        username: &str,
+        password: String,
+        limit: Option<(&str, u32)>,
+    ) -> Result<User, SignUpError> {
         let username = username.trim();
         if let Some(msg) = User::check_username(username).or(check_new_password(&password)) {
             return Err(SignUpError::Invalid(msg));
         }
-        let hash = self
-            .hasher
-            .hash(password)
-            .await
-            .map_err(|_| SignUpError::Busy)?;
-        let mut conn = self.db.acquire().await.map_err(SignUpError::Db)?;
-        User::create(&mut conn, username, &hash, self.clock.now())
-            .await
-            .map_err(|e| match e {
-                CreateError::Taken => SignUpError::Taken,
-                CreateError::Db(e) => SignUpError::Db(e),
-            })
+        let counted = match limit {
+            Some((key, max)) => Some(self.count_sign_up(key, max).await?),
+            None => None,
+        };
+        let created = async {
+            let hash = self.hasher.hash(password).await;
+            let hash = hash.map_err(|_| SignUpError::Busy)?;
+            let mut conn = self.db.acquire().await?;
+            let now = self.clock.now();
+            User::create(&mut conn, username, &hash, now)
+                .await
+                .map_err(|e| match e {
+                    CreateError::Taken => SignUpError::Taken,
+                    CreateError::Db(e) => SignUpError::Db(e),
+                })
+        }
+        .await;
+        if let (Some(attempt), Err(SignUpError::Busy | SignUpError::Db(_))) = (counted, &created) {
+            self.uncount_sign_up(&attempt).await;
+        }
+        created
     }
 
     /// Checks a username and password and opens a new session of `kind`.
@@ -44,7 +81,7 @@ impl Auth {
         kind: Kind,
         client: &ClientInfo,
     ) -> Result<(Token, Session), SignInError> {
-        let shown_name = clean_text(&crate::device::truncate(username.trim(), 64));
+        let shown_name = drop_hidden(&crate::device::truncate(username.trim(), 64));
         self.events.emit(AuthEvent::LoginAttempt {
             username: shown_name.clone(),
             ip: client.ip.clone(),
@@ -151,7 +188,7 @@ impl Auth {
         let new = NewSession {
             user_id: user.id,
             kind,
-            name: name.map(|n| clean_text(&crate::device::truncate(n, MAX_NAME))),
+            name: name.map(|n| label(n, MAX_NAME).unwrap_or_default()),
             user_agent: client.user_agent.clone(),
             ip: client.ip.clone(),
             expires_at,

@@ -6,13 +6,14 @@
 //! password in the request itself. No personal token can mint, regenerate or widen a token.
 
 use super::reauth;
-use super::{is_bidi_control, Auth, AuthError, ClientInfo, CurrentSession, TokenError};
+use super::{Auth, AuthError, ClientInfo, CurrentSession, TokenError};
 use crate::events::{AuthEvent, Reauth};
 use crate::scopes::ScopeSet;
 use crate::store::activity::ActivityKind;
 use crate::store::sessions::{Kind, NewSession, Session};
 use crate::store::tokens::MAX_TOKEN_NAME;
 use crate::store::users::User;
+use crate::text::check_name;
 use crate::token::{is_public_id, new_public_id, Token};
 use serde_json::json;
 
@@ -21,7 +22,7 @@ const DAY: i64 = 86_400;
 /// What a new personal token is to be.
 #[derive(Debug)]
 pub struct TokenRequest {
-    /// 1 to 100 characters once trimmed, no control or bidi characters.
+    /// 1 to 100 characters once trimmed, none hidden (see [`crate::text`]).
     pub name: String,
     /// Scope names; at least one, each declared in [`crate::scopes`].
     pub scopes: Vec<String>,
@@ -39,14 +40,10 @@ struct Checked {
 impl Auth {
     fn check_token_request(&self, request: TokenRequest) -> Result<Checked, TokenError> {
         let invalid = |msg: String| Err(TokenError::Invalid(msg));
-        let name = request.name.trim();
-        let chars = name.chars().count();
-        if chars == 0 || chars > MAX_TOKEN_NAME {
-            return invalid(format!("name must be 1 to {MAX_TOKEN_NAME} characters"));
-        }
-        if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
-            return invalid("name must not contain control or bidi characters".into());
-        }
+        let name = match check_name("name", &request.name, MAX_TOKEN_NAME) {
+            Ok(name) => name,
+            Err(msg) => return invalid(msg),
+        };
         let scopes = match ScopeSet::from_names(&request.scopes) {
             Ok(scopes) if scopes.is_empty() => return invalid("scopes must not be empty".into()),
             Ok(scopes) => scopes,

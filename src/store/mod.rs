@@ -11,6 +11,7 @@ pub mod notes;
 pub mod revocations;
 mod session_view;
 pub mod sessions;
+pub mod signups;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

@@ -2,6 +2,7 @@
 //! never read or change another's note; to the API another user's note is simply not there.
 
 use crate::clock::at;
+use crate::text;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 use time::OffsetDateTime;
@@ -51,24 +52,12 @@ impl Note {
         }
     }
 
-    /// Why a title and body are refused, or `None` when they are acceptable. The title is
-    /// expected trimmed.
+    /// Why a title and body are refused, or `None` when they are acceptable: the title is a
+    /// name (trimmed, 1 to 200 characters, no hidden character), the body multi-line text
+    /// (see [`crate::text`]). The title is expected trimmed.
     pub fn check(title: &str, body: &str) -> Option<String> {
-        if title.is_empty() {
-            Some("title must not be empty".into())
-        } else if title.chars().count() > MAX_TITLE_CHARS {
-            Some(format!(
-                "title must be at most {MAX_TITLE_CHARS} characters"
-            ))
-        } else if title.chars().any(char::is_control) {
-            Some("title must not contain control characters".into())
-        } else if body.len() > MAX_BODY_BYTES {
-            Some(format!("body must be at most {MAX_BODY_BYTES} bytes"))
-        } else if body.contains('\0') {
-            Some("body must not contain NUL characters".into())
-        } else {
-            None
-        }
+        let title = text::check_name("title", title, MAX_TITLE_CHARS).err();
+        title.or_else(|| text::check_text("body", body, MAX_BODY_BYTES).err())
     }
 }
 
@@ -97,6 +86,11 @@ impl Note {
     }
 
     /// Adds a note, unless the user already has [`MAX_NOTES`] (then `None`).
+    ///
+    /// The count and the insert must not interleave with another create of the same user: on
+    /// SQLite the statement holds the single writer's lock throughout; on PostgreSQL, under READ
+    /// COMMITTED, two creates would each count 199 and both insert, so a transaction-scoped
+    /// advisory lock on the user's notes serializes them.
     pub async fn insert(
         conn: &mut AnyConnection,
         user_id: i64,
@@ -105,21 +99,31 @@ impl Note {
         body: &str,
         now: i64,
     ) -> sqlx::Result<Option<Note>> {
+        let postgres = conn.backend_name() == "PostgreSQL";
+        let mut tx = sqlx::Connection::begin(conn).await?;
+        if postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("notes:{user_id}"))
+                .execute(&mut *tx)
+                .await?;
+        }
         let sql = format!(
             "INSERT INTO notes ({COLUMNS}) \
              SELECT $1, $2, $3, $4, $5, $5 \
              WHERE (SELECT COUNT(*) FROM notes WHERE user_id = $2) < $6 \
              RETURNING {COLUMNS}"
         );
-        sqlx::query_as(&sql)
+        let note = sqlx::query_as(&sql)
             .bind(id)
             .bind(user_id)
             .bind(title)
             .bind(body)
             .bind(now)
             .bind(i64::from(MAX_NOTES))
-            .fetch_optional(conn)
-            .await
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(note)
     }
 
     /// Replaces a note's title and body; `None` when the user has no note of that id.
@@ -170,5 +174,9 @@ mod tests {
         assert!(Note::check("t", &"x".repeat(MAX_BODY_BYTES)).is_none());
         assert!(Note::check("t", &"x".repeat(MAX_BODY_BYTES + 1)).is_some());
         assert!(Note::check("t", "a\0b").is_some());
+        assert!(Note::check("a\u{202E}b", "").is_some());
+        assert!(Note::check("\u{200B}", "").is_some());
+        assert!(Note::check("t", "line one\nline two\u{200D}").is_none());
+        assert!(Note::check("t", "\u{1B}[2J").is_some());
     }
 }

@@ -2,14 +2,25 @@
 //! failures, and password checks in flight (marked with their attempt's id until settled).
 
 use sqlx::AnyConnection;
+use std::net::{IpAddr, Ipv6Addr};
 
-/// The throttle key of a username (already lower-cased) and of a client IP.
+/// The throttle key of a username (already lower-cased), and of a client IP (below).
 pub fn user_key(username_key: &str) -> String {
     format!("user:{username_key}")
 }
 
+/// An IPv4 address stands for itself; an IPv6 address for its /64, the block one subscriber is
+/// usually given whole (keyed one by one, its addresses would be endless fresh keys); an
+/// IPv4-mapped IPv6 address for its IPv4 one. Text that is no address is keyed as it is.
 pub fn ip_key(ip: &str) -> String {
-    format!("ip:{ip}")
+    match ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V4(v4)) => format!("ip:{v4}"),
+        Ok(IpAddr::V6(v6)) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("ip:{}/64", Ipv6Addr::from(prefix))
+        }
+        Err(_) => format!("ip:{ip}"),
+    }
 }
 
 /// Seconds after which a check still marked in flight counts as a failure: its process died
@@ -158,4 +169,24 @@ pub async fn prune(conn: &mut AnyConnection, window: u64, now: i64) -> sqlx::Res
         .execute(conn)
         .await?;
     Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv4_client_is_keyed_by_its_address_and_an_ipv6_one_by_its_64() {
+        assert_eq!(ip_key("203.0.113.5"), "ip:203.0.113.5");
+        assert_ne!(ip_key("203.0.113.5"), ip_key("203.0.113.6"));
+        assert_eq!(ip_key("::ffff:203.0.113.5"), "ip:203.0.113.5");
+        assert_eq!(ip_key("2001:db8:1:2::1"), "ip:2001:db8:1:2::/64");
+        assert_eq!(
+            ip_key("2001:DB8:1:2:ffff:eeee:dddd:cccc"),
+            ip_key("2001:db8:1:2::1")
+        );
+        assert_ne!(ip_key("2001:db8:1:3::1"), ip_key("2001:db8:1:2::1"));
+        assert_eq!(ip_key("::1"), "ip:::/64");
+        assert_eq!(ip_key("not an address"), "ip:not an address");
+    }
 }

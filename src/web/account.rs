@@ -158,19 +158,29 @@ async fn signup(
         confirm,
     } = form.0;
     end_held(auth, held, jar).await?;
+    let mut retry_after = None;
     let failure = if password != confirm {
         Some((
             Status::UnprocessableEntity,
             "The passwords do not match.".into(),
         ))
     } else {
-        match auth.sign_up(&username, password.clone()).await {
+        match auth
+            .sign_up_from(&username, password.clone(), &client)
+            .await
+        {
             Ok(_) => None,
             Err(SignUpError::Invalid(msg)) => Some((Status::UnprocessableEntity, sentence(msg))),
             Err(SignUpError::Taken) => Some((
                 Status::Conflict,
                 "That username is taken. Choose another one.".into(),
             )),
+            Err(SignUpError::Throttled(secs)) => {
+                retry_after = Some(secs);
+                let wait = view::duration(secs.div_ceil(60) as i64 * 60);
+                let msg = format!("Too many sign-ups from your address. Try again in {wait}.");
+                Some((Status::TooManyRequests, msg))
+            }
             Err(SignUpError::Busy) => return Err(Page::busy()),
             Err(SignUpError::Db(e)) => return Err(Page::from_db(e)),
         }
@@ -181,7 +191,9 @@ async fn signup(
             error: Some(error),
             ..FormView::new(auth, jar)
         };
-        return Err(Page::new(status, Template::render("signup", view)));
+        let mut page = Page::new(status, Template::render("signup", view));
+        page.retry_after = retry_after;
+        return Err(page);
     }
     // The new account is signed in at once, as a browser session like any other.
     let secure = auth.config.secure_cookie();
