@@ -20,6 +20,7 @@ mod sign_in;
 mod tokens;
 
 pub use access::{Scoped, Sudo, Unscoped};
+pub use attempts::PasswordChecks;
 pub use cache::{CachedSession, ENTRY_TTL};
 pub use client::{clean_text, is_bidi_control, ClientInfo};
 pub use errors::{SignInError, SignUpError, TokenError};
@@ -72,6 +73,8 @@ pub struct Machinery {
     listener_pid: AtomicI64,
     /// Wakes the sign-ins waiting for their turn (see `attempts`) when a password check ends.
     attempt_settled: tokio::sync::Notify,
+    /// Password checks answered, by outcome (read by the metrics).
+    checks: attempts::CheckCounts,
 }
 
 impl Deref for Auth {
@@ -98,6 +101,7 @@ impl Auth {
             touches: Mutex::new(HashMap::new()),
             listener_pid: AtomicI64::new(0),
             attempt_settled: tokio::sync::Notify::new(),
+            checks: attempts::CheckCounts::default(),
             config,
             db,
         })))

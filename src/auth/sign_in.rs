@@ -1,6 +1,7 @@
 //! Signing up and in: the account rules, once for the API and the pages.
 //! Handlers stay thin; what they may and may not do lives here.
 
+use super::attempts::CheckOutcome;
 use super::client::{clean_text, network};
 use super::{Auth, ClientInfo, SignInError, SignUpError};
 use crate::events::{AuthEvent, EndReason};
@@ -124,8 +125,6 @@ impl Auth {
             None => None,
         }; // The connection goes back to the pool before the slow hash.
 
-        // A failure is recorded for an account that exists, disabled or not.
-        let account = user.as_ref().map(|u| u.id);
         let enabled = user.filter(|u| !u.is_disabled());
         let verified = self
             .hasher
@@ -137,11 +136,14 @@ impl Auth {
         };
 
         let Some(user) = enabled.filter(|_| verified) else {
-            self.settle_failure(&attempt).await?;
-            if let Some(user_id) = account {
-                let mut conn = self.db.acquire().await?;
-                Activity::record(&mut conn, &failed_sign_in(user_id, client), now).await?;
-            }
+            let mut conn = self.db.acquire().await?;
+            self.settle_failed_sign_in(
+                &mut conn,
+                &attempt,
+                user_key.is_some().then_some(&*key),
+                client,
+            )
+            .await?;
             return Err(SignInError::InvalidCredentials);
         };
         let mut conn = self.db.acquire().await?;
@@ -168,8 +170,8 @@ impl Auth {
         // disabled while the hash was being checked: no session may outlive such a change.
         if !User::lock_unchanged(&mut tx, user.id, &user.password_hash).await? {
             drop(tx); // Rolled back before the connection's next statement.
-            throttle::settle_failure(&mut conn, &attempt).await?;
-            Activity::record(&mut conn, &failed_sign_in(user.id, client), now).await?;
+            self.settle_failed_sign_in(&mut conn, &attempt, Some(&key), client)
+                .await?;
             return Err(SignInError::InvalidCredentials);
         }
         throttle::release(&mut tx, &attempt).await?;
@@ -194,6 +196,7 @@ impl Auth {
         let entry = signed_in(&session, network, new_device);
         Activity::record(&mut tx, &entry, now).await?;
         self.commit_revocation(tx, &evicted).await?;
+        self.count_check(CheckOutcome::Succeeded);
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         if !evicted.is_empty() {
             self.events.emit(AuthEvent::SessionRevoked {
@@ -208,6 +211,30 @@ impl Auth {
             session,
             new_device,
         })
+    }
+
+    /// After a wrong password (or a disabled account): counts the attempt as a failed login and,
+    /// when `username_key` is an account's, records its `sign_in_failed` entry (where it came
+    /// from, never what was typed). One transaction with the same statements whether the account
+    /// exists or not: a failure takes as long for an unknown username as for a known one.
+    async fn settle_failed_sign_in(
+        &self,
+        conn: &mut AnyConnection,
+        attempt: &str,
+        username_key: Option<&str>,
+        client: &ClientInfo,
+    ) -> sqlx::Result<()> {
+        self.count_check(CheckOutcome::Failed);
+        let mut tx = sqlx::Connection::begin(conn).await?;
+        throttle::settle_failure(&mut tx, attempt).await?;
+        if let Some(key) = username_key {
+            let device = crate::device::label(client.user_agent.as_deref());
+            let (ip, now) = (client.ip.as_deref(), self.clock.now());
+            Activity::record_failed_sign_in(&mut tx, key, ip, &device, now).await?;
+        }
+        tx.commit().await?;
+        self.attempt_settled.notify_waiters(); // This check is over: the next may go.
+        Ok(())
     }
 
     /// A sign-in is from a new device when the user has signed in before, but not within
@@ -249,19 +276,5 @@ fn signed_in(session: &Session, network: Option<String>, new_device: bool) -> Ne
         session_id: Some(session.id.clone()),
         network,
         detail,
-    }
-}
-
-/// The `sign_in_failed` entry of a wrong password (or a disabled user) for an existing account:
-/// where it came from, never what was typed.
-fn failed_sign_in(user_id: i64, client: &ClientInfo) -> NewActivity {
-    NewActivity {
-        user_id,
-        kind: ActivityKind::SignInFailed,
-        ip: client.ip.clone(),
-        device: Some(crate::device::label(client.user_agent.as_deref())),
-        session_id: None,
-        network: None,
-        detail: json!({}),
     }
 }
