@@ -75,6 +75,8 @@ pub struct Machinery {
     attempt_settled: tokio::sync::Notify,
     /// Password checks answered, by outcome (read by the metrics).
     checks: attempts::CheckCounts,
+    /// Activity entries being written after their request's answer.
+    late: activity::LateEntries,
 }
 
 impl Deref for Auth {
@@ -102,6 +104,7 @@ impl Auth {
             listener_pid: AtomicI64::new(0),
             attempt_settled: tokio::sync::Notify::new(),
             checks: attempts::CheckCounts::default(),
+            late: activity::LateEntries::default(),
             config,
             db,
         })))

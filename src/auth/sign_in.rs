@@ -125,6 +125,8 @@ impl Auth {
             None => None,
         }; // The connection goes back to the pool before the slow hash.
 
+        // A failure is recorded for an account that exists, disabled or not.
+        let account = user.as_ref().map(|u| u.id);
         let enabled = user.filter(|u| !u.is_disabled());
         let verified = self
             .hasher
@@ -136,14 +138,7 @@ impl Auth {
         };
 
         let Some(user) = enabled.filter(|_| verified) else {
-            let mut conn = self.db.acquire().await?;
-            self.settle_failed_sign_in(
-                &mut conn,
-                &attempt,
-                user_key.is_some().then_some(&*key),
-                client,
-            )
-            .await?;
+            self.sign_in_failed(&attempt, account, client).await?;
             return Err(SignInError::InvalidCredentials);
         };
         let mut conn = self.db.acquire().await?;
@@ -165,13 +160,15 @@ impl Auth {
         let (token, token_hash) = Token::generate(&self.config.token_prefix);
         // Eviction picks the least recently used session: write pending uses first.
         self.flush_touches().await?;
+        // And a failed sign-in answered before this one is on record before it, in order.
+        self.entries_written().await;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         // Locks the user row, and refuses the login if the password changed or the user was
         // disabled while the hash was being checked: no session may outlive such a change.
         if !User::lock_unchanged(&mut tx, user.id, &user.password_hash).await? {
             drop(tx); // Rolled back before the connection's next statement.
-            self.settle_failed_sign_in(&mut conn, &attempt, Some(&key), client)
-                .await?;
+            drop(conn);
+            self.sign_in_failed(&attempt, Some(user.id), client).await?;
             return Err(SignInError::InvalidCredentials);
         }
         throttle::release(&mut tx, &attempt).await?;
@@ -213,27 +210,25 @@ impl Auth {
         })
     }
 
-    /// After a wrong password (or a disabled account): counts the attempt as a failed login and,
-    /// when `username_key` is an account's, records its `sign_in_failed` entry (where it came
-    /// from, never what was typed). One transaction with the same statements whether the account
-    /// exists or not: a failure takes as long for an unknown username as for a known one.
-    async fn settle_failed_sign_in(
+    /// After a wrong password (or a disabled account): the attempt counts as a failed login,
+    /// and the `sign_in_failed` entry of an account that exists is written after the answer
+    /// (see [`Auth::record_later`]). So the answer does the same work, and takes as long,
+    /// whether the account exists or not.
+    async fn sign_in_failed(
         &self,
-        conn: &mut AnyConnection,
         attempt: &str,
-        username_key: Option<&str>,
+        account: Option<i64>,
         client: &ClientInfo,
     ) -> sqlx::Result<()> {
         self.count_check(CheckOutcome::Failed);
-        let mut tx = sqlx::Connection::begin(conn).await?;
-        throttle::settle_failure(&mut tx, attempt).await?;
-        if let Some(key) = username_key {
-            let device = crate::device::label(client.user_agent.as_deref());
-            let (ip, now) = (client.ip.as_deref(), self.clock.now());
-            Activity::record_failed_sign_in(&mut tx, key, ip, &device, now).await?;
+        {
+            let mut conn = self.db.acquire().await?;
+            throttle::settle_failure(&mut conn, attempt).await?;
         }
-        tx.commit().await?;
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
+        if let Some(user_id) = account {
+            self.record_later(failed_sign_in(user_id, client));
+        }
         Ok(())
     }
 
@@ -276,5 +271,19 @@ fn signed_in(session: &Session, network: Option<String>, new_device: bool) -> Ne
         session_id: Some(session.id.clone()),
         network,
         detail,
+    }
+}
+
+/// The `sign_in_failed` entry of a wrong password (or a disabled user) for an existing account:
+/// where it came from, never what was typed.
+fn failed_sign_in(user_id: i64, client: &ClientInfo) -> NewActivity {
+    NewActivity {
+        user_id,
+        kind: ActivityKind::SignInFailed,
+        ip: client.ip.clone(),
+        device: Some(crate::device::label(client.user_agent.as_deref())),
+        session_id: None,
+        network: None,
+        detail: json!({}),
     }
 }

@@ -212,31 +212,6 @@ impl Activity {
         .map(drop)
     }
 
-    /// Writes the `sign_in_failed` entry of a failed sign-in for the account whose username key
-    /// is `username_key`, if there is one. One statement whether the account exists or not (it
-    /// then writes no row), so that a failure takes as long for an unknown username as for a
-    /// known one.
-    pub async fn record_failed_sign_in(
-        conn: &mut AnyConnection,
-        username_key: &str,
-        ip: Option<&str>,
-        device: &str,
-        at: i64,
-    ) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO activity (user_id, type, at, ip, device, network, session_id, detail) \
-             SELECT id, $2, $3, $4, $5, NULL, NULL, '{}' FROM users WHERE username_key = $1",
-        )
-        .bind(username_key)
-        .bind(ActivityKind::SignInFailed.as_str())
-        .bind(at)
-        .bind(ip)
-        .bind(device)
-        .execute(conn)
-        .await
-        .map(drop)
-    }
-
     /// Deletes the entries made at or before `cutoff`; returns how many.
     pub async fn prune(conn: &mut AnyConnection, cutoff: i64) -> sqlx::Result<u64> {
         let done = sqlx::query("DELETE FROM activity WHERE at <= $1")
