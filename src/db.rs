@@ -104,16 +104,16 @@ impl DbPool {
         &self.url
     }
 
-    /// A connection from the pool. Any failure to get one is an outage (see [`unreachable`]).
+    /// A connection from the pool. Any failure to get one is an outage (see [`connection_failed`]).
     pub async fn acquire(&self) -> sqlx::Result<PoolConnection<Any>> {
-        self.pool.acquire().await.map_err(unreachable)
+        self.pool.acquire().await.map_err(connection_failed)
     }
 
     /// A transaction on a connection from the pool. Any failure is an outage: the connection
     /// could not be had, or it failed at its first statement (`BEGIN`), which only a broken
     /// connection does.
     pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Any>> {
-        self.pool.begin().await.map_err(unreachable)
+        self.pool.begin().await.map_err(connection_failed)
     }
 }
 
@@ -122,7 +122,7 @@ impl DbPool {
 /// 3D000; the password refused, 28P01), or could not be reached at all. Such an answer carries a
 /// database error code that, from an open connection, would be a fault of the query; where it
 /// was raised tells them apart. The cause stays inside, for the log.
-fn unreachable(e: sqlx::Error) -> sqlx::Error {
+fn connection_failed(e: sqlx::Error) -> sqlx::Error {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => e,
         other => sqlx::Error::Io(std::io::Error::other(other)),
@@ -224,7 +224,7 @@ pub fn stage() -> AdHoc {
 
 #[cfg(test)]
 mod tests {
-    use super::unreachable;
+    use super::connection_failed;
     use crate::problem::{DbFault, Problem};
 
     #[test]
@@ -235,7 +235,7 @@ mod tests {
             sqlx::Error::PoolTimedOut,
             sqlx::Error::PoolClosed,
         ] {
-            let e = unreachable(e);
+            let e = connection_failed(e);
             assert_eq!(DbFault::of(&e), DbFault::Outage, "{e}");
             let problem = Problem::from(e);
             assert_eq!(
@@ -245,7 +245,7 @@ mod tests {
             assert!(problem.retry_after.is_some());
         }
         // The cause is kept, for the log.
-        let e = unreachable(sqlx::Error::Protocol("the server answered nonsense".into()));
+        let e = connection_failed(sqlx::Error::Protocol("the server answered nonsense".into()));
         assert!(
             e.to_string().contains("the server answered nonsense"),
             "{e}"

@@ -29,6 +29,18 @@ impl LateEntries {
     }
 }
 
+/// A late entry's ticket, given back when its task ends however it ends (written, failed, or
+/// dropped with the runtime), so that no reader waits for it forever.
+struct Ticket(Auth, u64);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let Ticket(auth, ticket) = self;
+        auth.late.tickets().pending.remove(ticket);
+        auth.late.written.notify_waiters();
+    }
+}
+
 impl ClientInfo {
     /// An entry for something this client did to `session_id` (its own session, or the one it
     /// made or changed).
@@ -61,10 +73,10 @@ impl Auth {
         Activity::record(conn, &entry, self.clock.now()).await
     }
 
-    /// Writes `entry`, dated now, on a task of its own once the caller has answered: for an entry
-    /// that must not make one answer slower than another (a failed sign-in of an existing
-    /// account, against that of an unknown username). A reader of the log waits for it with
-    /// [`Auth::entries_written`]; should the write fail, the log says so.
+    /// Writes `entry`, dated now, on a task of its own, so that the caller answers without
+    /// waiting for it: for an entry that must not make one answer slower than another (a failed
+    /// sign-in of an existing account, against that of an unknown username). A reader of the log
+    /// waits for it with [`Auth::entries_written`]; should the write fail, the log says so.
     pub(super) fn record_later(&self, entry: NewActivity) {
         let at = self.clock.now();
         let ticket = {
@@ -72,10 +84,10 @@ impl Auth {
             let ticket = tickets.next;
             tickets.next += 1;
             tickets.pending.insert(ticket);
-            ticket
+            Ticket(self.clone(), ticket)
         };
-        let auth = self.clone();
         rocket::tokio::spawn(async move {
+            let auth = &ticket.0;
             let written = async {
                 let mut conn = auth.db().acquire().await?;
                 Activity::record(&mut conn, &entry, at).await
@@ -87,8 +99,7 @@ impl Auth {
                     entry.user_id
                 );
             }
-            auth.late.tickets().pending.remove(&ticket);
-            auth.late.written.notify_waiters();
+            drop(ticket);
         });
     }
 

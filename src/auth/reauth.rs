@@ -63,7 +63,7 @@ impl Auth {
                 self.count_check(CheckOutcome::Failed);
                 self.settle_wrong_password(current, &attempt, found.map(|u| u.id), client)
                     .await?;
-                self.refused(current, client);
+                self.announce_failure(current, client);
                 Err(SignInError::InvalidCredentials)
             }
         }
@@ -81,7 +81,8 @@ impl Auth {
         client: &ClientInfo,
     ) -> sqlx::Result<()> {
         let mut tx = self.db().begin().await?;
-        // A write first, so that SQLite takes its write lock before the transaction reads.
+        // A write first, so that SQLite takes its write lock before the transaction reads
+        // (whether the user is still enabled does not matter here).
         User::lock(&mut tx, current.user_id()).await?;
         if Session::still_exists(&mut tx, current.id()).await? {
             throttle::settle_failure(&mut tx, attempt).await?;
@@ -99,7 +100,7 @@ impl Auth {
     }
 
     /// The `login_failed` event of a password check refused with 401.
-    fn refused(&self, current: &CurrentSession, client: &ClientInfo) {
+    fn announce_failure(&self, current: &CurrentSession, client: &ClientInfo) {
         self.events.emit(AuthEvent::LoginFailed {
             username: current.username().to_string(),
             ip: client.ip.clone(),
@@ -208,7 +209,7 @@ impl Auth {
                     || !Session::still_exists(&mut tx, current.id()).await?
                 {
                     self.count_check(CheckOutcome::Failed);
-                    self.refused(current, client);
+                    self.announce_failure(current, client);
                     return Err(SignInError::InvalidCredentials);
                 }
                 let via = Reauth::PasswordChange;

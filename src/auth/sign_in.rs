@@ -138,7 +138,9 @@ impl Auth {
         };
 
         let Some(user) = enabled.filter(|_| verified) else {
-            self.sign_in_failed(&attempt, account, client).await?;
+            let mut conn = self.db.acquire().await?;
+            self.sign_in_failed(&mut conn, &attempt, account, client)
+                .await?;
             return Err(SignInError::InvalidCredentials);
         };
         let mut conn = self.db.acquire().await?;
@@ -167,8 +169,8 @@ impl Auth {
         // disabled while the hash was being checked: no session may outlive such a change.
         if !User::lock_unchanged(&mut tx, user.id, &user.password_hash).await? {
             drop(tx); // Rolled back before the connection's next statement.
-            drop(conn);
-            self.sign_in_failed(&attempt, Some(user.id), client).await?;
+            self.sign_in_failed(&mut conn, &attempt, Some(user.id), client)
+                .await?;
             return Err(SignInError::InvalidCredentials);
         }
         throttle::release(&mut tx, &attempt).await?;
@@ -216,15 +218,13 @@ impl Auth {
     /// whether the account exists or not.
     async fn sign_in_failed(
         &self,
+        conn: &mut AnyConnection,
         attempt: &str,
         account: Option<i64>,
         client: &ClientInfo,
     ) -> sqlx::Result<()> {
         self.count_check(CheckOutcome::Failed);
-        {
-            let mut conn = self.db.acquire().await?;
-            throttle::settle_failure(&mut conn, attempt).await?;
-        }
+        throttle::settle_failure(conn, attempt).await?;
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         if let Some(user_id) = account {
             self.record_later(failed_sign_in(user_id, client));
