@@ -11,7 +11,7 @@ use rocket_db_pools::Database;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
@@ -103,6 +103,30 @@ impl DbPool {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// A connection from the pool. Any failure to get one is an outage (see [`connection_failed`]).
+    pub async fn acquire(&self) -> sqlx::Result<PoolConnection<Any>> {
+        self.pool.acquire().await.map_err(connection_failed)
+    }
+
+    /// A transaction on a connection from the pool. Any failure is an outage: the connection
+    /// could not be had, or it failed at its first statement (`BEGIN`), which only a broken
+    /// connection does.
+    pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Any>> {
+        self.pool.begin().await.map_err(connection_failed)
+    }
+}
+
+/// An error met while getting a connection, as the I/O failure it is for the request: the
+/// server refused the connection (not accepting connections, SQLSTATE 55000; the database gone,
+/// 3D000; the password refused, 28P01), or could not be reached at all. Such an answer carries a
+/// database error code that, from an open connection, would be a fault of the query; where it
+/// was raised tells them apart. The cause stays inside, for the log.
+fn connection_failed(e: sqlx::Error) -> sqlx::Error {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => e,
+        other => sqlx::Error::Io(std::io::Error::other(other)),
+    }
 }
 
 impl Deref for DbPool {
@@ -143,7 +167,7 @@ impl rocket_db_pools::Pool for DbPool {
     }
 
     async fn get(&self) -> Result<Self::Connection, Self::Error> {
-        self.pool.acquire().await.map_err(DbError::Sqlx)
+        self.acquire().await.map_err(DbError::Sqlx)
     }
 
     async fn close(&self) {
@@ -196,4 +220,38 @@ pub fn stage() -> AdHoc {
             .attach(Db::init())
             .attach(AdHoc::try_on_ignite("Database migrations", run_migrations))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_failed;
+    use crate::problem::{DbFault, Problem};
+
+    #[test]
+    fn any_error_met_while_getting_a_connection_is_an_outage() {
+        for e in [
+            sqlx::Error::Protocol("the server answered nonsense".into()),
+            sqlx::Error::Configuration("bad URL".into()),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+        ] {
+            let e = connection_failed(e);
+            assert_eq!(DbFault::of(&e), DbFault::Outage, "{e}");
+            let problem = Problem::from(e);
+            assert_eq!(
+                (problem.status.code, problem.code),
+                (503, "database_unavailable")
+            );
+            assert!(problem.retry_after.is_some());
+        }
+        // The cause is kept, for the log.
+        let e = connection_failed(sqlx::Error::Protocol("the server answered nonsense".into()));
+        assert!(
+            e.to_string().contains("the server answered nonsense"),
+            "{e}"
+        );
+        // The same error from an open connection stays a fault of the query.
+        let fault = sqlx::Error::Protocol("the server answered nonsense".into());
+        assert_eq!(DbFault::of(&fault), DbFault::Bug);
+    }
 }

@@ -7,11 +7,12 @@
 //!
 //! - `http_requests_total{method, route, status}` and `http_request_duration_seconds{route}`,
 //!   counted by a response fairing;
-//! - `logins_total{outcome}` (succeeded, failed, throttled), `sessions_started_total{kind}` and
-//!   `sessions_ended_total{reason}`, from the event bus;
-//! - `session_cache_hits_total`, `session_cache_misses_total`, `session_cache_trusted` (0 while
-//!   the PostgreSQL listener or the SQLite revocation poller is down) and `password_hash_queue`,
-//!   read from the auth machinery at each scrape (nothing on the request path).
+//! - `sessions_started_total{kind}` and `sessions_ended_total{reason}`, from the event bus;
+//! - `logins_total{outcome}` (succeeded, failed, throttled: every password check, wherever it
+//!   is made), `session_cache_hits_total`, `session_cache_misses_total`,
+//!   `session_cache_trusted` (0 while the PostgreSQL listener or the SQLite revocation poller is
+//!   down) and `password_hash_queue`, read from the auth machinery at each scrape (nothing on the
+//!   request path, and exact: no event can be missed).
 
 use crate::auth::Auth;
 use crate::events::{self, AuthEvent};
@@ -25,7 +26,7 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::response::status::Custom;
 use rocket::{Data, Request, Response, State};
 use serde::Deserialize;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The `[metrics]` table.
@@ -51,6 +52,9 @@ pub struct Metrics {
     cache_misses: IntCounter,
     cache_trusted: IntGauge,
     hash_queue: IntGauge,
+    /// Held while a scrape brings the counters read from the machinery up to date, so that two
+    /// scrapes at once never add the same difference twice.
+    catching_up: Mutex<()>,
 }
 
 fn counters(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -134,27 +138,20 @@ impl Metrics {
                 "password_hash_queue",
                 "Password hashing jobs queued or running",
             ),
+            catching_up: Mutex::new(()),
             registry,
             token,
         }
     }
 
-    /// Counts what an event says about logins and sessions.
+    /// Counts what an event says about sessions.
     fn observe(&self, event: &AuthEvent) {
         let ended = |reason: &str, n: usize| {
             self.ended.with_label_values(&[reason]).inc_by(n as u64);
         };
         match event {
             AuthEvent::LoginSucceeded { kind, .. } => {
-                self.logins.with_label_values(&["succeeded"]).inc();
                 self.started.with_label_values(&[kind.as_str()]).inc();
-            }
-            AuthEvent::LoginFailed { reason, .. } => {
-                let outcome = match *reason {
-                    "throttled" => "throttled",
-                    _ => "failed",
-                };
-                self.logins.with_label_values(&[outcome]).inc();
             }
             AuthEvent::TokenCreated { .. } => self.started.with_label_values(&["token"]).inc(),
             AuthEvent::LoggedOut {
@@ -176,12 +173,23 @@ impl Metrics {
 
     /// The text exposition, with the auth machinery's figures read now.
     fn render(&self, auth: &Auth) -> String {
+        let caught_up = self.catching_up.lock().unwrap_or_else(|e| e.into_inner());
         let (hits, misses) = auth.cache_stats();
         // Counters only go up: add what happened since the last scrape.
-        self.cache_hits
-            .inc_by(hits.saturating_sub(self.cache_hits.get()));
-        self.cache_misses
-            .inc_by(misses.saturating_sub(self.cache_misses.get()));
+        let catch_up = |counter: &IntCounter, total: u64| {
+            counter.inc_by(total.saturating_sub(counter.get()));
+        };
+        catch_up(&self.cache_hits, hits);
+        catch_up(&self.cache_misses, misses);
+        let checks = auth.password_checks();
+        for (outcome, total) in [
+            ("succeeded", checks.succeeded),
+            ("failed", checks.failed),
+            ("throttled", checks.throttled),
+        ] {
+            catch_up(&self.logins.with_label_values(&[outcome]), total);
+        }
+        drop(caught_up);
         self.cache_trusted.set(i64::from(auth.cache_is_trusted()));
         self.hash_queue.set(auth.hasher.queue_len() as i64);
         let mut text = Vec::new();

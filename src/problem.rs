@@ -11,6 +11,10 @@ use std::sync::Mutex;
 /// Realm named in `WWW-Authenticate` challenges: the app's name.
 pub const REALM: &str = crate::APP_NAME;
 
+/// `Retry-After` seconds of an answer while the database is unavailable (as long as a request
+/// waits for a pooled connection before giving up).
+pub const OUTAGE_RETRY_AFTER: u64 = 5;
+
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub status: Status,
@@ -62,6 +66,9 @@ impl Problem {
         if status == Status::Unauthorized {
             problem.www_authenticate = Some(format!("Bearer realm=\"{REALM}\""));
         }
+        if status == Status::ServiceUnavailable {
+            problem.retry_after = Some(OUTAGE_RETRY_AFTER);
+        }
         problem
     }
 
@@ -78,12 +85,16 @@ impl Problem {
         .detail(detail)
     }
 
+    /// The database cannot be reached or refuses connections: the same answer on every route
+    /// as from `GET /api/ready`.
     pub fn database_unavailable() -> Problem {
-        Problem::new(
+        let mut problem = Problem::new(
             Status::ServiceUnavailable,
             "database_unavailable",
             "The database is unavailable",
-        )
+        );
+        problem.retry_after = Some(OUTAGE_RETRY_AFTER);
+        problem
     }
 
     /// A fault of the server (a bug, not the client's mistake nor an outage): 500 with an opaque
@@ -206,15 +217,15 @@ impl DbFault {
 
 /// SQLite's busy, locked, I/O, full and cannot-open results (extended codes keep the primary one
 /// in their low byte); PostgreSQL's connection, resource and operator classes (08, 53, 57: e.g.
-/// the server shutting down).
+/// the server shutting down), and the answers of a server refusing a new connection: the
+/// database gone (3D000) and the login refused (class 28). (Any error met while getting a
+/// connection is an outage whatever its code: see `db::DbPool::acquire`.)
 fn is_outage_code(code: &str, sqlite: bool) -> bool {
     match sqlite {
         true => code
             .parse::<u32>()
             .is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 13 | 14)),
-        false => ["08", "53", "57"]
-            .iter()
-            .any(|class| code.starts_with(class)),
+        false => code == "3D000" || ["08", "28", "53", "57"].iter().any(|c| code.starts_with(c)),
     }
 }
 
@@ -279,6 +290,12 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
         assert_eq!(status(sqlx::Error::Io(io)), 503);
         assert_eq!(status(sqlx::Error::RowNotFound), 404);
+        // An outage says when to try again.
+        assert_eq!(
+            Problem::from(sqlx::Error::PoolTimedOut).retry_after,
+            Some(OUTAGE_RETRY_AFTER)
+        );
+        assert_eq!(Problem::from(sqlx::Error::RowNotFound).retry_after, None);
         assert_eq!(status(sqlx::Error::Protocol("unexpected".into())), 500);
         assert_eq!(status(sqlx::Error::ColumnNotFound("x".into())), 500);
     }
@@ -293,8 +310,14 @@ mod tests {
         for code in ["5", "6", "517", "266"] {
             assert!(is_outage_code(code, true), "{code}");
         }
-        // PostgreSQL: syntax error, undefined table, unique and check violations.
-        for code in ["42601", "42P01", "23505", "23514"] {
+        // PostgreSQL refusing a connection: the database missing, the password refused.
+        for code in ["3D000", "28P01", "28000"] {
+            assert!(is_outage_code(code, false), "{code}");
+        }
+        // PostgreSQL: syntax error, undefined table, unique and check violations; and 55000
+        // from a query (a sequence's currval not yet defined), a fault of the query. (The same
+        // code while connecting is an outage: `db` says so by where it was met.)
+        for code in ["42601", "42P01", "23505", "23514", "55000"] {
             assert!(!is_outage_code(code, false), "{code}");
         }
         // SQLite: SQLITE_ERROR (a wrong query), SQLITE_CONSTRAINT and its extended codes.

@@ -30,6 +30,13 @@ async fn a_closed_database_is_a_503_to_retry() {
     app.auth().db().close().await;
     let reply = app.get("/api/sessions", Some(&token)).await;
     reply.assert_problem(503, "database_unavailable");
+    // As /api/ready answers: when to try again.
+    assert_eq!(reply.header("Retry-After"), Some("5"));
+    let ready = app.get("/api/ready", None).await;
+    assert_eq!(
+        (ready.json(), ready.header("Retry-After")),
+        (reply.json(), Some("5"))
+    );
 }
 
 #[rocket::async_test]

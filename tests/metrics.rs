@@ -175,3 +175,163 @@ async fn the_trusted_gauge_falls_and_rises_with_the_postgresql_listener() {
         rocket::tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
+
+/// `logins_total` by outcome, read now: (succeeded, failed, throttled).
+async fn logins(app: &TestApp) -> (f64, f64, f64) {
+    let text = scrape(app, None).await.text;
+    let outcome = |o: &str| sample(&text, &format!("logins_total{{outcome=\"{o}\"}}"));
+    let read = |o: &str| outcome(o).unwrap_or_else(|| panic!("no {o} sample:\n{text}"));
+    (read("succeeded"), read("failed"), read("throttled"))
+}
+
+#[rocket::async_test]
+async fn thirty_wrong_sudo_passwords_are_ten_failures_and_twenty_throttled() {
+    let app = enabled(json!({"metrics.enabled": true})).await;
+    let user = app.user_token("alice").await;
+    assert_eq!(logins(&app).await, (1.0, 0.0, 0.0));
+    let mut answers = Vec::new();
+    for _ in 0..30 {
+        let body = json!({"password": "not the password"});
+        answers.push(
+            app.post("/api/auth/sudo", Some(&user), body)
+                .await
+                .status
+                .code,
+        );
+    }
+    assert_eq!(answers.iter().filter(|&&code| code == 401).count(), 10);
+    assert_eq!(answers.iter().filter(|&&code| code == 429).count(), 20);
+    // Read from the machinery at the scrape: exact at once, no waiting for events.
+    assert_eq!(logins(&app).await, (1.0, 10.0, 20.0));
+
+    // A right sudo password is a check that succeeded.
+    let bob = app.user_token("bob").await;
+    let reply = app
+        .post("/api/auth/sudo", Some(&bob), json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(reply.status.code, 204, "{}", reply.text);
+    assert_eq!(logins(&app).await, (3.0, 10.0, 20.0));
+}
+
+/// Asserts that `step` moved `logins_total` by exactly `by` (succeeded, failed, throttled).
+async fn assert_counted(
+    app: &TestApp,
+    before: &mut (f64, f64, f64),
+    by: (f64, f64, f64),
+    step: &str,
+) {
+    let now = logins(app).await;
+    let moved = (now.0 - before.0, now.1 - before.1, now.2 - before.2);
+    assert_eq!(moved, by, "{step}");
+    *before = now;
+}
+
+#[rocket::async_test]
+async fn every_password_check_is_counted_once_wherever_it_is_made() {
+    use common::web::*;
+    let app = enabled(json!({"metrics.enabled": true})).await;
+    let api = app.user_token("alice").await;
+    let mut seen = logins(&app).await;
+    const RIGHT: (f64, f64, f64) = (1.0, 0.0, 0.0);
+    const WRONG: (f64, f64, f64) = (0.0, 1.0, 0.0);
+
+    // Sign-in: the API and the form.
+    app.login("alice", PASSWORD).await;
+    assert_counted(&app, &mut seen, RIGHT, "API sign-in").await;
+    app.try_login("nobody", PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    assert_counted(&app, &mut seen, WRONG, "API sign-in, unknown user").await;
+    assert_redirect(&browser_sign_in(&app, "alice").await, "/sessions");
+    assert_counted(&app, &mut seen, RIGHT, "form sign-in").await;
+    let csrf = csrf_of(&get_page(&app, "/sudo").await.text);
+
+    // Sudo: the API and the form.
+    let sudo =
+        |password: &str| app.post("/api/auth/sudo", Some(&api), json!({"password": password}));
+    assert_eq!(sudo(PASSWORD).await.status.code, 204);
+    assert_counted(&app, &mut seen, RIGHT, "API sudo").await;
+    assert_eq!(sudo("wrong password").await.status.code, 401);
+    assert_counted(&app, &mut seen, WRONG, "API sudo, wrong").await;
+    let form = |password: &'static str| {
+        let csrf = csrf.clone();
+        let app = &app;
+        async move { submit(app, "/sudo", &[("csrf", &csrf), ("password", password)]).await }
+    };
+    assert_redirect(&form(PASSWORD).await, "/sessions");
+    assert_counted(&app, &mut seen, RIGHT, "form sudo").await;
+    assert_eq!(form("wrong password").await.status.code, 422);
+    assert_counted(&app, &mut seen, WRONG, "form sudo, wrong").await;
+
+    // A token created with the password in its body.
+    let create = |password: &str| {
+        let body = json!({"name": "ci", "scopes": ["profile:read"], "password": password});
+        app.post("/api/tokens", Some(&api), body)
+    };
+    assert_eq!(create(PASSWORD).await.status.code, 201);
+    assert_counted(&app, &mut seen, RIGHT, "token with a password").await;
+    assert_eq!(create("wrong password").await.status.code, 401);
+    assert_counted(&app, &mut seen, WRONG, "token with a wrong password").await;
+    // Without a password there is no check to count.
+    let body = json!({"name": "ci2", "scopes": ["profile:read"]});
+    assert_eq!(
+        app.post("/api/tokens", Some(&api), body).await.status.code,
+        201
+    );
+    assert_counted(&app, &mut seen, (0.0, 0.0, 0.0), "token in sudo mode").await;
+
+    // The password change: the form, then the API.
+    let change = |current: &'static str, new: &'static str| {
+        let csrf = csrf.clone();
+        let app = &app;
+        async move {
+            let fields = [
+                ("csrf", csrf.as_str()),
+                ("current", current),
+                ("password", new),
+                ("confirm", new),
+            ];
+            submit(app, "/password", &fields).await
+        }
+    };
+    assert_eq!(
+        change("wrong password", "first new password")
+            .await
+            .status
+            .code,
+        422
+    );
+    assert_counted(&app, &mut seen, WRONG, "form change, wrong").await;
+    assert_redirect(&change(PASSWORD, "first new password").await, "/sessions");
+    assert_counted(&app, &mut seen, RIGHT, "form change").await;
+    let api = app.login("alice", "first new password").await;
+    assert_counted(&app, &mut seen, RIGHT, "API sign-in").await;
+    let change = |current: &str| {
+        let body = json!({"current_password": current, "new_password": "second new password"});
+        app.post("/api/auth/password", Some(&api), body)
+    };
+    assert_eq!(change("wrong password").await.status.code, 401);
+    assert_counted(&app, &mut seen, WRONG, "API change, wrong").await;
+    assert_eq!(change("first new password").await.status.code, 204);
+    assert_counted(&app, &mut seen, RIGHT, "API change").await;
+
+    // Throttled, wherever: one count each.
+    let app = enabled(json!({"metrics.enabled": true, "auth.login_max_failures": 1})).await;
+    let api = app.user_token("carol").await;
+    app.try_login("carol", "wrong password")
+        .await
+        .assert_problem(401, "invalid_credentials");
+    let mut seen = logins(&app).await;
+    app.try_login("carol", PASSWORD)
+        .await
+        .assert_problem(429, "throttled");
+    let sudo = json!({"password": PASSWORD});
+    app.post("/api/auth/sudo", Some(&api), sudo)
+        .await
+        .assert_problem(429, "throttled");
+    let change = json!({"current_password": PASSWORD, "new_password": "a new password"});
+    app.post("/api/auth/password", Some(&api), change)
+        .await
+        .assert_problem(429, "throttled");
+    assert_counted(&app, &mut seen, (0.0, 0.0, 3.0), "throttled").await;
+}

@@ -3,9 +3,8 @@
 
 use super::openapi::ProblemDoc;
 use super::ApiResult;
-use crate::auth::Scoped;
+use crate::auth::{Auth, Scoped};
 use crate::clock::at;
-use crate::db::Db;
 use crate::problem::Problem;
 use crate::scopes::SessionsRead;
 use crate::store::activity::{parse_cursor, Activity, ActivityKind, ActivityPage, ActivityRow};
@@ -13,7 +12,7 @@ use crate::store::activity::{MAX_PAGE, PAGE_SIZE_API};
 use super::query::once;
 use rocket::form::{Errors, Strict};
 use rocket::serde::json::Json;
-use rocket_db_pools::Connection;
+use rocket::State;
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -97,7 +96,7 @@ fn page_size(limit: Option<&str>) -> ApiResult<i64> {
 #[get("/activity?<limit>&<before>")]
 async fn activity(
     session: Scoped<'_, SessionsRead>,
-    mut db: Connection<Db>,
+    auth: &State<Auth>,
     limit: Result<Strict<&str>, Errors<'_>>,
     before: Result<Strict<&str>, Errors<'_>>,
 ) -> ApiResult<Json<ActivityList>> {
@@ -108,6 +107,9 @@ async fn activity(
         ),
         None => None,
     };
+    // A failed sign-in that this instance has answered is on record before it is read.
+    auth.entries_written().await;
+    let mut db = auth.db().acquire().await?;
     // Always the session's own user: a cursor says where, never whose.
     let rows = Activity::page(&mut db, session.user_id(), before, limit).await?;
     let page = ActivityPage::new(rows, limit);

@@ -69,7 +69,8 @@ fn challenge(required: bool) -> (&'static str, Header) {
     ("WWW-Authenticate", header(schema, what, required))
 }
 
-/// `Retry-After` in seconds: on every 429, and on a 503 when the password hasher is busy.
+/// `Retry-After` in seconds: on every 429 and every 503 (a busy password hasher, or the database
+/// unavailable).
 fn retry_after(required: bool) -> (&'static str, Header) {
     let schema = ObjectBuilder::new()
         .schema_type(Type::Integer)
@@ -121,7 +122,10 @@ impl IntoResponses for AuthErrors {
                     vec![challenge(true)],
                 ),
             ),
-            (503, problem("The database is unavailable", vec![])),
+            (
+                503,
+                problem("The database is unavailable", vec![retry_after(true)]),
+            ),
         ])
     }
 }
@@ -201,9 +205,8 @@ pub struct Busy;
 
 impl IntoResponses for Busy {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        let what =
-            "Too many logins at once (busy, with Retry-After), or the database is unavailable";
-        responses([(503, problem(what, vec![retry_after(false)]))])
+        let what = "Too many logins at once (busy), or the database is unavailable";
+        responses([(503, problem(what, vec![retry_after(true)]))])
     }
 }
 

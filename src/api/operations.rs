@@ -33,7 +33,8 @@ fn health() -> Json<StatusView> {
     tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = StatusView),
-        (status = 503, description = "The database does not answer", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "The database does not answer", body = ProblemDoc, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[get("/ready")]

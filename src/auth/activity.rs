@@ -1,10 +1,45 @@
 //! Entries of the security activity log for what a client did. Each is written on the action's
-//! own transaction, so the entry and the action commit together or not at all.
+//! own transaction, so the entry and the action commit together or not at all; except the entry
+//! of a failed sign-in, written just after the answer (see [`Auth::record_later`]).
 
 use super::{Auth, ClientInfo};
 use crate::store::activity::{Activity, ActivityKind, NewActivity};
 use serde_json::Value;
 use sqlx::AnyConnection;
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+/// The entries being written after their request's answer, by ticket (in the order handed over).
+#[derive(Default)]
+pub(super) struct LateEntries {
+    tickets: Mutex<Tickets>,
+    /// Wakes the readers waiting in [`Auth::entries_written`] when an entry is done.
+    written: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct Tickets {
+    next: u64,
+    pending: BTreeSet<u64>,
+}
+
+impl LateEntries {
+    fn tickets(&self) -> std::sync::MutexGuard<'_, Tickets> {
+        self.tickets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A late entry's ticket, given back when its task ends however it ends (written, failed, or
+/// dropped with the runtime), so that no reader waits for it forever.
+struct Ticket(Auth, u64);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let Ticket(auth, ticket) = self;
+        auth.late.tickets().pending.remove(ticket);
+        auth.late.written.notify_waiters();
+    }
+}
 
 impl ClientInfo {
     /// An entry for something this client did to `session_id` (its own session, or the one it
@@ -36,5 +71,52 @@ impl Auth {
         entry: NewActivity,
     ) -> sqlx::Result<()> {
         Activity::record(conn, &entry, self.clock.now()).await
+    }
+
+    /// Writes `entry`, dated now, on a task of its own, so that the caller answers without
+    /// waiting for it: for an entry that must not make one answer slower than another (a failed
+    /// sign-in of an existing account, against that of an unknown username). A reader of the log
+    /// waits for it with [`Auth::entries_written`]; should the write fail, the log says so.
+    pub(super) fn record_later(&self, entry: NewActivity) {
+        let at = self.clock.now();
+        let ticket = {
+            let mut tickets = self.late.tickets();
+            let ticket = tickets.next;
+            tickets.next += 1;
+            tickets.pending.insert(ticket);
+            Ticket(self.clone(), ticket)
+        };
+        rocket::tokio::spawn(async move {
+            let auth = &ticket.0;
+            let written = async {
+                let mut conn = auth.db().acquire().await?;
+                Activity::record(&mut conn, &entry, at).await
+            };
+            if let Err(e) = written.await {
+                let kind = entry.kind.as_str();
+                rocket::warn!(
+                    "could not record the {kind} entry of user {}: {e}",
+                    entry.user_id
+                );
+            }
+            drop(ticket);
+        });
+    }
+
+    /// Waits until every entry handed to [`Auth::record_later`] before this call is written (or
+    /// given up): a reader of the activity log calls it first, so that what a client was
+    /// answered is on record when it looks. Entries handed over later are not waited for.
+    pub async fn entries_written(&self) {
+        let before = self.late.tickets().next;
+        loop {
+            let written = self.late.written.notified();
+            let mut written = std::pin::pin!(written);
+            written.as_mut().enable(); // From now on, no completion goes unnoticed.
+            let waiting = (self.late.tickets().pending.first()).is_some_and(|&t| t < before);
+            if !waiting {
+                return;
+            }
+            written.await;
+        }
     }
 }

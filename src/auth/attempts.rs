@@ -10,6 +10,7 @@
 use super::{Auth, SignInError};
 use crate::store::throttle::{self, Standing};
 use crate::token::{new_public_id, random_bytes};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// The longest an attempt waits for the checks ahead of it before it is answered "busy".
@@ -19,7 +20,7 @@ impl Auth {
     /// Reserves a password check against the username's and the IP's limits, waiting while the
     /// checks in flight ahead of it could reach them; refuses it when known failures alone do.
     /// Returns the attempt's id: [`Auth::withdraw`] it after a right password (or no check),
-    /// [`Auth::settle_failure`] it after a wrong one.
+    /// settle it as a failure (`throttle::settle_failure`) after a wrong one.
     pub(super) async fn reserve_attempt(
         &self,
         user_key: Option<&str>,
@@ -45,7 +46,10 @@ impl Auth {
             }; // No connection is held while waiting.
             match standing {
                 Standing::Go => return Ok(attempt),
-                Standing::Throttled(secs) => return Err(SignInError::Throttled(secs)),
+                Standing::Throttled(secs) => {
+                    self.count_check(CheckOutcome::Throttled);
+                    return Err(SignInError::Throttled(secs));
+                }
                 Standing::Wait if started.elapsed() >= MAX_WAIT => return Err(SignInError::Busy),
                 Standing::Wait => {
                     // Woken when a check of this instance settles; checks of other instances
@@ -69,12 +73,55 @@ impl Auth {
         }
         self.attempt_settled.notify_waiters();
     }
+}
 
-    /// Counts an attempt as a failure of its username and IP: the password was wrong.
-    pub(super) async fn settle_failure(&self, attempt: &str) -> sqlx::Result<()> {
-        let mut conn = self.db().acquire().await?;
-        throttle::settle_failure(&mut conn, attempt).await?;
-        self.attempt_settled.notify_waiters();
-        Ok(())
+/// How a password check was answered, as `logins_total` counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// The password was right and the request went through (a session opened, sudo granted).
+    Succeeded,
+    /// Refused with 401: a wrong password, an unknown or disabled account, or the password
+    /// changed (or the session ended) while it was being checked.
+    Failed,
+    /// Refused with 429 before any check.
+    Throttled,
+}
+
+/// Password checks answered so far, by outcome: counted where each answer is decided (sign-in,
+/// sudo, the password change, a token created with a password), once per check. A check cut
+/// short by a full hashing queue or by the database (503) has no outcome and is not counted.
+#[derive(Debug, Default)]
+pub struct CheckCounts {
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    throttled: AtomicU64,
+}
+
+/// A reading of [`CheckCounts`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PasswordChecks {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub throttled: u64,
+}
+
+impl Auth {
+    /// Counts one password check by how it was answered.
+    pub(super) fn count_check(&self, outcome: CheckOutcome) {
+        let counter = match outcome {
+            CheckOutcome::Succeeded => &self.checks.succeeded,
+            CheckOutcome::Failed => &self.checks.failed,
+            CheckOutcome::Throttled => &self.checks.throttled,
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// Password checks answered since start, by outcome.
+    pub fn password_checks(&self) -> PasswordChecks {
+        PasswordChecks {
+            succeeded: self.checks.succeeded.load(Relaxed),
+            failed: self.checks.failed.load(Relaxed),
+            throttled: self.checks.throttled.load(Relaxed),
+        }
     }
 }

@@ -89,6 +89,12 @@ impl Fairing for AuthFairing {
 
     async fn on_shutdown(&self, rocket: &Rocket<Orbit>) {
         if let Some(auth) = rocket.state::<Auth>() {
+            // The entries of failed sign-ins still being written after their answers.
+            let written =
+                rocket::tokio::time::timeout(Duration::from_secs(5), auth.entries_written());
+            if written.await.is_err() {
+                rocket::warn!("activity entries still unwritten at shutdown");
+            }
             if let Err(e) = auth.flush_touches().await {
                 rocket::warn!("could not write last-used times at shutdown: {e}");
             }

@@ -21,6 +21,7 @@ mod signups;
 mod tokens;
 
 pub use access::{Scoped, Sudo, Unscoped};
+pub use attempts::PasswordChecks;
 pub use cache::{CachedSession, ENTRY_TTL};
 pub use client::ClientInfo;
 pub use errors::{SignInError, SignUpError, TokenError};
@@ -73,6 +74,10 @@ pub struct Machinery {
     listener_pid: AtomicI64,
     /// Wakes the sign-ins waiting for their turn (see `attempts`) when a password check ends.
     attempt_settled: tokio::sync::Notify,
+    /// Password checks answered, by outcome (read by the metrics).
+    checks: attempts::CheckCounts,
+    /// Activity entries being written after their request's answer.
+    late: activity::LateEntries,
 }
 
 impl Deref for Auth {
@@ -99,6 +104,8 @@ impl Auth {
             touches: Mutex::new(HashMap::new()),
             listener_pid: AtomicI64::new(0),
             attempt_settled: tokio::sync::Notify::new(),
+            checks: attempts::CheckCounts::default(),
+            late: activity::LateEntries::default(),
             config,
             db,
         })))

@@ -4,6 +4,7 @@
 //! counts), so a stolen session cannot guess its way into more access. A right one puts the
 //! session in sudo mode for `sudo_window` seconds: the same session, no new row or token.
 
+use super::attempts::CheckOutcome;
 use super::{Auth, ClientInfo, CurrentSession, SignInError};
 use crate::events::{AuthEvent, EndReason, Reauth};
 use crate::password::check_new_password;
@@ -59,20 +60,52 @@ impl Auth {
                 client: client.clone(),
             }),
             found => {
-                self.settle_failure(&attempt).await?;
-                if let Some(user) = found {
-                    let kind = ActivityKind::SignInFailed;
-                    let entry = client.activity(user.id, kind, current.id(), json!({}));
-                    self.record(&mut *self.db().acquire().await?, entry).await?;
-                }
-                self.events.emit(AuthEvent::LoginFailed {
-                    username: current.username().to_string(),
-                    ip: client.ip.clone(),
-                    reason: "invalid_credentials",
-                });
+                self.count_check(CheckOutcome::Failed);
+                self.settle_wrong_password(current, &attempt, found.map(|u| u.id), client)
+                    .await?;
+                self.announce_failure(current, client);
                 Err(SignInError::InvalidCredentials)
             }
         }
+    }
+
+    /// After a wrong password: counts the attempt as a failed login and records it in the
+    /// user's activity log, in one transaction. Unless the session ended while its password was
+    /// being checked (the password changed from another session, say): that password may have
+    /// been right when it was sent, so the attempt is withdrawn and nothing is recorded.
+    async fn settle_wrong_password(
+        &self,
+        current: &CurrentSession,
+        attempt: &str,
+        user_id: Option<i64>,
+        client: &ClientInfo,
+    ) -> sqlx::Result<()> {
+        let mut tx = self.db().begin().await?;
+        // A write first, so that SQLite takes its write lock before the transaction reads
+        // (whether the user is still enabled does not matter here).
+        User::lock(&mut tx, current.user_id()).await?;
+        if Session::still_exists(&mut tx, current.id()).await? {
+            throttle::settle_failure(&mut tx, attempt).await?;
+            if let Some(user_id) = user_id {
+                let kind = ActivityKind::SignInFailed;
+                let entry = client.activity(user_id, kind, current.id(), json!({}));
+                self.record(&mut tx, entry).await?;
+            }
+        } else {
+            throttle::release(&mut tx, attempt).await?;
+        }
+        tx.commit().await?;
+        self.attempt_settled.notify_waiters(); // This check is over: the next may go.
+        Ok(())
+    }
+
+    /// The `login_failed` event of a password check refused with 401.
+    fn announce_failure(&self, current: &CurrentSession, client: &ClientInfo) {
+        self.events.emit(AuthEvent::LoginFailed {
+            username: current.username().to_string(),
+            ip: client.ip.clone(),
+            reason: "invalid_credentials",
+        });
     }
 
     /// In `tx`, after a right password: withdraws the attempt from the throttle, starts the
@@ -112,6 +145,8 @@ impl Auth {
     /// After the commit of [`Auth::elevate`]'s transaction.
     pub(super) fn sudo_granted(&self, current: &CurrentSession, elevated: Elevated) {
         let Elevated { until, via } = elevated;
+        // Every grant follows a right password, checked once: the check succeeded.
+        self.count_check(CheckOutcome::Succeeded);
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         current.note_sudo(until);
         self.events.emit(AuthEvent::SudoGranted {
@@ -166,6 +201,17 @@ impl Auth {
         let (elevated, ended) = self
             .after_check(Some(&checked), async {
                 let mut tx = self.db().begin().await?;
+                // With the user's row locked: a change that raced another (or a revocation of
+                // this session) must change nothing. The second of two changes finds the hash
+                // it checked gone, and its own session ended by the first.
+                if !User::lock_unchanged(&mut tx, checked.user.id, &checked.user.password_hash)
+                    .await?
+                    || !Session::still_exists(&mut tx, current.id()).await?
+                {
+                    self.count_check(CheckOutcome::Failed);
+                    self.announce_failure(current, client);
+                    return Err(SignInError::InvalidCredentials);
+                }
                 let via = Reauth::PasswordChange;
                 let elevated = self.elevate(&mut tx, current, &checked, via).await?;
                 User::set_password(&mut tx, checked.user.id, &new_hash).await?;

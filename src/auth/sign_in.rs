@@ -1,6 +1,7 @@
 //! Signing up and in: the account rules, once for the API and the pages.
 //! Handlers stay thin; what they may and may not do lives here.
 
+use super::attempts::CheckOutcome;
 use super::client::network;
 use super::{Auth, ClientInfo, SignInError, SignUpError};
 use crate::events::{AuthEvent, EndReason};
@@ -174,11 +175,9 @@ impl Auth {
         };
 
         let Some(user) = enabled.filter(|_| verified) else {
-            self.settle_failure(&attempt).await?;
-            if let Some(user_id) = account {
-                let mut conn = self.db.acquire().await?;
-                Activity::record(&mut conn, &failed_sign_in(user_id, client), now).await?;
-            }
+            let mut conn = self.db.acquire().await?;
+            self.sign_in_failed(&mut conn, &attempt, account, client)
+                .await?;
             return Err(SignInError::InvalidCredentials);
         };
         let mut conn = self.db.acquire().await?;
@@ -200,13 +199,15 @@ impl Auth {
         let (token, token_hash) = Token::generate(&self.config.token_prefix);
         // Eviction picks the least recently used session: write pending uses first.
         self.flush_touches().await?;
+        // And a failed sign-in answered before this one is on record before it, in order.
+        self.entries_written().await;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         // Locks the user row, and refuses the login if the password changed or the user was
         // disabled while the hash was being checked: no session may outlive such a change.
         if !User::lock_unchanged(&mut tx, user.id, &user.password_hash).await? {
             drop(tx); // Rolled back before the connection's next statement.
-            throttle::settle_failure(&mut conn, &attempt).await?;
-            Activity::record(&mut conn, &failed_sign_in(user.id, client), now).await?;
+            self.sign_in_failed(&mut conn, &attempt, Some(user.id), client)
+                .await?;
             return Err(SignInError::InvalidCredentials);
         }
         throttle::release(&mut tx, &attempt).await?;
@@ -231,6 +232,7 @@ impl Auth {
         let entry = signed_in(&session, network, new_device);
         Activity::record(&mut tx, &entry, now).await?;
         self.commit_revocation(tx, &evicted).await?;
+        self.count_check(CheckOutcome::Succeeded);
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         if !evicted.is_empty() {
             self.events.emit(AuthEvent::SessionRevoked {
@@ -245,6 +247,26 @@ impl Auth {
             session,
             new_device,
         })
+    }
+
+    /// After a wrong password (or a disabled account): the attempt counts as a failed login,
+    /// and the `sign_in_failed` entry of an account that exists is written after the answer
+    /// (see [`Auth::record_later`]). So the answer does the same work, and takes as long,
+    /// whether the account exists or not.
+    async fn sign_in_failed(
+        &self,
+        conn: &mut AnyConnection,
+        attempt: &str,
+        account: Option<i64>,
+        client: &ClientInfo,
+    ) -> sqlx::Result<()> {
+        self.count_check(CheckOutcome::Failed);
+        throttle::settle_failure(conn, attempt).await?;
+        self.attempt_settled.notify_waiters(); // This check is over: the next may go.
+        if let Some(user_id) = account {
+            self.record_later(failed_sign_in(user_id, client));
+        }
+        Ok(())
     }
 
     /// A sign-in is from a new device when the user has signed in before, but not within

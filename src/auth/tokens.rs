@@ -5,6 +5,7 @@
 //! Minting one widens access, so it takes a sign-in session (full access) in sudo mode, or the
 //! password in the request itself. No personal token can mint, regenerate or widen a token.
 
+use super::attempts::CheckOutcome;
 use super::reauth;
 use super::{Auth, AuthError, ClientInfo, CurrentSession, TokenError};
 use crate::events::{AuthEvent, Reauth};
@@ -118,13 +119,16 @@ impl Auth {
     ) -> Result<(Option<reauth::Elevated>, Option<(Token, Session)>), TokenError> {
         let now = self.clock.now();
         let mut tx = self.db().begin().await?;
-        if !User::lock(&mut tx, current.user_id()).await? {
-            return Err(TokenError::Refused(AuthError::InvalidToken));
-        }
-        // With the user locked: the creating session may have been ended while this request
-        // ran (a password change from another session, a revocation). A token minted now would
-        // outlive that change.
-        if !Session::still_exists(&mut tx, current.id()).await? {
+        // With the user locked: the user may have been disabled, or the creating session ended,
+        // while this request ran (a password change from another session, a revocation). A
+        // token minted now would outlive that change.
+        if !User::lock(&mut tx, current.user_id()).await?
+            || !Session::still_exists(&mut tx, current.id()).await?
+        {
+            if password_checked.is_some() {
+                // The password it carried was checked, and the request refused all the same.
+                self.count_check(CheckOutcome::Failed);
+            }
             return Err(TokenError::Refused(AuthError::InvalidToken));
         }
         // The password was right whatever follows: that re-authentication stands.

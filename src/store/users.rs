@@ -104,8 +104,8 @@ impl User {
     }
 
     /// Locks the user's row for the transaction, and says whether it still has this password
-    /// hash and is enabled: a sign-in whose hash was checked against an older password (or that
-    /// raced a disabling) must not open a session.
+    /// hash and is enabled: a sign-in or a password change whose hash was checked against an
+    /// older password (or that raced a disabling) must not go through.
     pub async fn lock_unchanged(
         conn: &mut AnyConnection,
         id: i64,

@@ -97,6 +97,8 @@ async fn activity_page(
         Some(Some(id)) => Some(id),
         None => None,
     };
+    // A failed sign-in that this instance has answered is on record before it is read.
+    auth.entries_written().await;
     let rows = match auth.db().acquire().await {
         Ok(mut conn) => Activity::page(&mut conn, session.user_id(), before, PAGE_SIZE).await,
         Err(e) => Err(e),

@@ -47,8 +47,8 @@ fn unauthorized(req: &Request<'_>) -> Hardened<Redirect> {
 
 /// Every other error on a page is an HTML page (the API registers its own JSON catchers).
 #[catch(default)]
-fn error_page(status: Status, _req: &Request<'_>) -> Hardened<(Status, Template)> {
-    Hardened((status, view::error_page(status, None)))
+fn error_page(status: Status, _req: &Request<'_>) -> Hardened<page::Page> {
+    Hardened(page::Page::error(status, None))
 }
 
 /// Where the stylesheet and icons are served from: `static_dir` in Rocket.toml, or `static/`.

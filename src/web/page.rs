@@ -36,13 +36,20 @@ impl Page {
         Page::new(Status::Ok, template)
     }
 
+    /// The page for an error. A 503 is worth a retry: it says when, as the API does.
     pub fn error(status: Status, message: Option<&str>) -> Page {
-        Page::new(status, view::error_page(status, message))
+        let mut page = Page::new(status, view::error_page(status, message));
+        if status == Status::ServiceUnavailable {
+            page.retry_after = Some(crate::problem::OUTAGE_RETRY_AFTER);
+        }
+        page
     }
 
-    /// The page for a full password queue.
+    /// The page for a full password queue: try again in a second.
     pub fn busy() -> Page {
-        Page::error(Status::ServiceUnavailable, None)
+        let mut page = Page::error(Status::ServiceUnavailable, None);
+        page.retry_after = Some(1);
+        page
     }
 
     /// The page for a database error: "try again" for an outage, "something went wrong" with

@@ -443,8 +443,10 @@ impl TestApp {
         (text, body["session"].clone())
     }
 
-    /// Runs a counting query on the app's own database.
+    /// Runs a counting query on the app's own database (once the activity entries written
+    /// after their answers are in).
     pub async fn count(&self, sql: &str) -> i64 {
+        self.auth().entries_written().await;
         let (n,): (i64,) = sqlx::query_as(sql)
             .fetch_one(&**self.auth().db())
             .await
