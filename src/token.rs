@@ -167,8 +167,72 @@ pub fn new_public_id() -> String {
 
 /// Whether `id` has the form of a public session id (so that junk never reaches a query).
 pub fn is_public_id(id: &str) -> bool {
-    id.len() == 22 && id.bytes().all(is_url_safe)
+    id.len() == PUBLIC_ID_LEN && id.bytes().all(is_url_safe)
 }
+
+/// Length of a public id: 16 bytes in unpadded base64url.
+const PUBLIC_ID_LEN: usize = 22;
+
+/// A public id taken from a path (`/api/sessions/<id>`): sessions, personal tokens and notes all
+/// use [`new_public_id`]'s form. As a route parameter, a malformed id never reaches the handler:
+/// Rocket forwards it, and the catchers answer 404 (see [`PublicId::malformed_in`]). Its OpenAPI
+/// schema states the pattern once: `params(("id" = inline(PublicId), Path, ...))`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicId(String);
+
+impl PublicId {
+    /// The id, if `text` has the form of one.
+    pub fn parse(text: &str) -> Option<PublicId> {
+        is_public_id(text).then(|| PublicId(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the route that last tried `req` takes a path parameter that failed to parse
+    /// here, which is why it forwarded: a 422 that a catcher answers as 404, since such a path
+    /// names nothing. (Every one-segment parameter of this app's routes is a public id.)
+    pub fn malformed_in(req: &rocket::Request<'_>) -> bool {
+        let Some(route) = req.route() else {
+            return false;
+        };
+        let given = req.uri().path();
+        let mut given = given.segments();
+        route.uri.origin.path().segments().any(|wanted| {
+            let segment = given.next().unwrap_or_default();
+            let is_param = wanted.starts_with('<') && !wanted.ends_with("..>");
+            is_param && !is_public_id(segment)
+        })
+    }
+}
+
+impl fmt::Display for PublicId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'a> rocket::request::FromParam<'a> for PublicId {
+    type Error = &'a str;
+
+    fn from_param(param: &'a str) -> Result<PublicId, &'a str> {
+        PublicId::parse(param).ok_or(param)
+    }
+}
+
+impl utoipa::PartialSchema for PublicId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let pattern = format!("^[A-Za-z0-9_-]{{{PUBLIC_ID_LEN}}}$");
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PublicId {}
 
 /// Bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
@@ -247,6 +311,20 @@ mod tests {
         assert!(is_public_id(&new_public_id()));
         assert!(!is_public_id("short"));
         assert!(!is_public_id(&"\0".repeat(22)));
+        let id = new_public_id();
+        assert_eq!(PublicId::parse(&id).map(|id| id.to_string()), Some(id));
+        for bad in ["short", "AAAAAAAAAAAAAAAAAAAAA=", "AAAAAAAAAAAAAAAAAAAAAAA"] {
+            assert!(PublicId::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_public_id_schema_states_the_pattern() {
+        let schema = serde_json::to_value(<PublicId as utoipa::PartialSchema>::schema()).unwrap();
+        let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+        assert_eq!(schema["type"], "string");
+        assert!(pattern.is_match(&new_public_id()));
+        assert!(!pattern.is_match("short"));
     }
 
     #[test]

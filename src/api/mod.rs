@@ -65,7 +65,7 @@ pub use json::JsonBody;
 use crate::auth::Auth;
 use crate::problem::Problem;
 use crate::store::sessions::{Session, SessionView};
-use crate::token::Token;
+use crate::token::{PublicId, Token};
 use crate::web::Hardened;
 use methods::MethodNotAllowed;
 use rocket::fairing::AdHoc;
@@ -125,7 +125,8 @@ impl<R> NoStore<R> {
 }
 
 /// Every /api error that no handler answered itself: a wrong method on a known path is 405
-/// (see [`methods`]), anything else the problem a guard stashed, or the generic one.
+/// (see [`methods`]), a malformed id in the path 404 (it names nothing), anything else the
+/// problem a guard stashed, or the generic one.
 #[catch(default)]
 fn problem_catcher(
     status: Status,
@@ -133,6 +134,9 @@ fn problem_catcher(
 ) -> Hardened<Either<MethodNotAllowed, Problem>> {
     Hardened(match methods::method_not_allowed(status, req) {
         Some(answer) => Either::Left(answer),
+        None if status == Status::UnprocessableEntity && PublicId::malformed_in(req) => {
+            Either::Right(Problem::not_found().detail("no such id"))
+        }
         None => Either::Right(Problem::for_catcher(status, req)),
     })
 }

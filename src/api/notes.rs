@@ -16,7 +16,7 @@ use crate::problem::Problem;
 use crate::scopes::{NotesRead, NotesWrite};
 use crate::store::notes::{Note, NoteView, MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
 use crate::text;
-use crate::token::new_public_id;
+use crate::token::{new_public_id, PublicId};
 use rocket::http::Status;
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
@@ -129,7 +129,7 @@ async fn create_note(
 /// One of the user's notes.
 #[utoipa::path(
     tag = "notes",
-    params(("id" = String, Path, description = "The note's id", pattern = "^[A-Za-z0-9_-]{22}$")),
+    params(("id" = inline(PublicId), Path, description = "The note's id")),
     responses((status = 200, description = "The note", body = NoteView), NotFound),
     security(("bearer" = ["notes:read"]))
 )]
@@ -137,16 +137,16 @@ async fn create_note(
 async fn get_note(
     session: Scoped<'_, NotesRead>,
     mut db: Connection<Db>,
-    id: &str,
+    id: PublicId,
 ) -> ApiResult<Json<NoteView>> {
-    let note = Note::find(&mut db, session.user_id(), id).await?;
+    let note = Note::find(&mut db, session.user_id(), id.as_str()).await?;
     note.map(|note| Json(note.view())).ok_or_else(no_such_note)
 }
 
 /// Replace a note's title and body.
 #[utoipa::path(
     tag = "notes",
-    params(("id" = String, Path, description = "The note's id", pattern = "^[A-Za-z0-9_-]{22}$")),
+    params(("id" = inline(PublicId), Path, description = "The note's id")),
     request_body = NoteInput,
     responses((status = 200, description = "The changed note", body = NoteView), NotFound),
     security(("bearer" = ["notes:write"]))
@@ -156,24 +156,29 @@ async fn update_note(
     session: Scoped<'_, NotesWrite>,
     mut db: Connection<Db>,
     clock: &State<Clock>,
-    id: &str,
+    id: PublicId,
     input: JsonBody<NoteInput>,
 ) -> ApiResult<Json<NoteView>> {
     let (title, body) = input.0.checked()?;
-    let note = Note::update(&mut db, session.user_id(), id, &title, &body, clock.now()).await?;
+    let user_id = session.user_id();
+    let note = Note::update(&mut db, user_id, id.as_str(), &title, &body, clock.now()).await?;
     note.map(|note| Json(note.view())).ok_or_else(no_such_note)
 }
 
 /// Delete a note.
 #[utoipa::path(
     tag = "notes",
-    params(("id" = String, Path, description = "The note's id", pattern = "^[A-Za-z0-9_-]{22}$")),
+    params(("id" = inline(PublicId), Path, description = "The note's id")),
     responses((status = 204, description = "Deleted"), NotFound),
     security(("bearer" = ["notes:write"]))
 )]
 #[delete("/notes/<id>")]
-async fn delete_note(session: Scoped<'_, NotesWrite>, mut db: Connection<Db>, id: &str) -> ApiResult<Status> {
-    match Note::delete(&mut db, session.user_id(), id).await? {
+async fn delete_note(
+    session: Scoped<'_, NotesWrite>,
+    mut db: Connection<Db>,
+    id: PublicId,
+) -> ApiResult<Status> {
+    match Note::delete(&mut db, session.user_id(), id.as_str()).await? {
         true => Ok(Status::NoContent),
         false => Err(no_such_note()),
     }

@@ -8,7 +8,7 @@ use crate::problem::Problem;
 use crate::scopes::{SessionsRead, SessionsWrite};
 use crate::store::history::MAX_LISTED;
 use crate::store::sessions::SessionView;
-use crate::token::is_public_id;
+use crate::token::PublicId;
 use rocket::form::{Errors, Strict};
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -47,7 +47,7 @@ async fn sessions(
 /// Revoke one of the user's sessions by its public id.
 #[utoipa::path(
     tag = "sessions",
-    params(("id" = String, Path, description = "The session's public id", pattern = "^[A-Za-z0-9_-]{22}$")),
+    params(("id" = inline(PublicId), Path, description = "The session's public id")),
     responses((status = 204, description = "Session ended"), NotFound),
     security(("bearer" = ["sessions:write"]))
 )]
@@ -55,10 +55,10 @@ async fn sessions(
 async fn revoke(
     auth: &State<Auth>,
     session: Scoped<'_, SessionsWrite>,
-    id: &str,
+    id: PublicId,
 ) -> ApiResult<Status> {
     // Another user's id is the same 404 as one that never existed: no hint that it does.
-    if is_public_id(id) && auth.end_session(session.user_id(), id).await? {
+    if auth.end_session(session.user_id(), id.as_str()).await? {
         Ok(Status::NoContent)
     } else {
         Err(Problem::not_found().detail("no such session"))

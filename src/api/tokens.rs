@@ -3,10 +3,11 @@
 
 use super::openapi::{Busy, InvalidCredentials, NotFound, ProblemDoc, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
-use crate::auth::{Auth, ClientInfo, CurrentSession, Sudo, TokenRequest};
+use crate::auth::{Auth, CarriesPassword, ClientInfo, Sudo, SudoOrPassword, TokenRequest};
 use crate::config::AuthConfig;
 use crate::problem::Problem;
 use crate::scopes::{ScopeInfo, ALL};
+use crate::token::PublicId;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
@@ -29,6 +30,12 @@ struct CreateTokenRequest {
     /// The account password, when the session is not in sudo mode: checked like a login (a
     /// wrong one counts as a failed login) and, when right, puts the session in sudo mode.
     password: Option<String>,
+}
+
+impl CarriesPassword for JsonBody<CreateTokenRequest> {
+    fn take_password(&mut self) -> Option<String> {
+        self.0.password.take()
+    }
 }
 
 /// Writes this server's settings into the document where a bound is a setting, not a constant:
@@ -79,24 +86,16 @@ fn scopes() -> Json<&'static [ScopeInfo]> {
 #[post("/tokens", data = "<body>")]
 async fn create_token(
     auth: &State<Auth>,
-    session: &CurrentSession,
     client: ClientInfo,
-    body: JsonBody<CreateTokenRequest>,
+    body: SudoOrPassword<'_, JsonBody<CreateTokenRequest>>,
 ) -> ApiResult<(Status, NoStore<Json<IssuedToken>>)> {
-    let CreateTokenRequest {
-        name,
-        scopes,
-        expires_in_days,
-        password,
-    } = body.0;
+    let (JsonBody(body), proof) = body.into_parts();
     let request = TokenRequest {
-        name,
-        scopes,
-        expires_in_days: expires_in_days.map(whole_days).transpose()?,
+        name: body.name,
+        scopes: body.scopes,
+        expires_in_days: body.expires_in_days.map(whole_days).transpose()?,
     };
-    let (token, created) = auth
-        .create_token(session, request, password, &client)
-        .await?;
+    let (token, created) = auth.create_token(proof, request, &client).await?;
     let answer = IssuedToken::answer(auth, token, &created, false);
     Ok((Status::Created, answer))
 }
@@ -105,7 +104,7 @@ async fn create_token(
 /// same length. The old secret is refused at once, on every instance. Needs sudo mode.
 #[utoipa::path(
     tag = "tokens",
-    params(("id" = String, Path, description = "The token's public id", pattern = "^[A-Za-z0-9_-]{22}$")),
+    params(("id" = inline(PublicId), Path, description = "The token's public id")),
     responses(
         (status = 200, description = "The new secret (shown this once) and the entry", body = IssuedToken),
         (status = 403, description = "Not in sudo mode (sudo_required)", body = ProblemDoc, content_type = "application/problem+json"),
@@ -118,9 +117,9 @@ async fn regenerate_token(
     auth: &State<Auth>,
     session: Sudo<'_>,
     client: ClientInfo,
-    id: &str,
+    id: PublicId,
 ) -> ApiResult<NoStore<Json<IssuedToken>>> {
-    match auth.regenerate_token(&session, id, &client).await? {
+    match auth.regenerate_token(&session, &id, &client).await? {
         Some((token, regenerated)) => Ok(IssuedToken::answer(auth, token, &regenerated, false)),
         // Another user's token, a sign-in session, or no such id: one answer for all.
         None => Err(Problem::not_found().detail("no such personal token")),

@@ -6,14 +6,18 @@
 //! | `&CurrentSession` | a sign-in session (full access) | 403 `insufficient_scope` |
 //! | `Scoped<'_, NotesRead>` | a sign-in, or a personal token holding `notes:read` | 403 `insufficient_scope`, `scope="notes:read"` |
 //! | `Sudo<'_>` | a sign-in in sudo mode (a password check within `sudo_window`) | 403 `sudo_required` |
+//! | `SudoOrPassword<'_, B>` (the body) | a sign-in in sudo mode, or whose body `B` carries a `password` | 403 `sudo_required` |
 //! | `Unscoped<'_>` | any valid token, whatever its scopes (only for acting on the token itself) | |
 //!
-//! Each derefs to [`CurrentSession`]; all share the one validation of the request.
+//! Each derefs to [`CurrentSession`]; all share the one validation of the request. What needs
+//! sudo takes a [`SudoProof`], which only the two sudo guards give: the service never checks
+//! sudo mode again.
 
 use super::guard::{authenticated, outcome};
 use super::{Auth, AuthError, CurrentSession};
 use crate::scopes::Scope;
 use crate::store::sessions::Session;
+use rocket::data::{self, Data, FromData};
 use rocket::request::{FromRequest, Outcome};
 use rocket::{Request, Sentinel};
 use std::marker::PhantomData;
@@ -28,6 +32,59 @@ pub struct Unscoped<'r>(&'r CurrentSession);
 
 /// A sign-in session in sudo mode: a password check on this session within `sudo_window`.
 pub struct Sudo<'r>(&'r CurrentSession);
+
+/// The body guard of a route that needs sudo mode but, where the product allows it, takes the
+/// account password in its own body instead (`POST /api/tokens`): a sign-in session, the body
+/// `B` read by its own guard, then sudo mode unless the body carries a password. That password
+/// is the action's re-authentication: the action checks it like a login (throttled, counted,
+/// after the request's own rules, so that a bad request costs no attempt) and, when right,
+/// puts the session in sudo mode in the same transaction as what it does.
+pub struct SudoOrPassword<'r, B> {
+    session: &'r CurrentSession,
+    body: B,
+    password: Option<String>,
+}
+
+/// A body that may carry the account password, for [`SudoOrPassword`].
+pub trait CarriesPassword {
+    /// The password, taken out of the body (so that it is not kept twice).
+    fn take_password(&mut self) -> Option<String>;
+}
+
+/// What lets an action that needs sudo mode run: the session, in sudo mode (checked by the
+/// guard), or with a password for the action to check. Only the sudo guards make one.
+pub struct SudoProof<'r> {
+    pub(super) session: &'r CurrentSession,
+    /// `None`: the session is in sudo mode.
+    pub(super) password: Option<String>,
+}
+
+impl<'r> Sudo<'r> {
+    /// Checks sudo mode where a guard cannot: a page form checks its CSRF token first, and out
+    /// of sudo mode leads to the password form rather than answering 403.
+    pub async fn check(auth: &Auth, session: &'r CurrentSession) -> Result<Sudo<'r>, AuthError> {
+        auth.check_sudo(session).await.map(|()| Sudo(session))
+    }
+
+    /// The proof for an action that needs sudo mode.
+    pub fn proof(&self) -> SudoProof<'r> {
+        SudoProof {
+            session: self.0,
+            password: None,
+        }
+    }
+}
+
+impl<'r, B> SudoOrPassword<'r, B> {
+    /// The body, and the proof for the action.
+    pub fn into_parts(self) -> (B, SudoProof<'r>) {
+        let proof = SudoProof {
+            session: self.session,
+            password: self.password,
+        };
+        (self.body, proof)
+    }
+}
 
 macro_rules! derefs_to_session {
     ($($guard:ident $(<$scope:ident>)?),+) => {$(
@@ -49,6 +106,20 @@ macro_rules! derefs_to_session {
 }
 
 derefs_to_session!(Scoped<S>, Unscoped, Sudo);
+
+impl<B> Deref for SudoOrPassword<'_, B> {
+    type Target = CurrentSession;
+
+    fn deref(&self) -> &CurrentSession {
+        self.session
+    }
+}
+
+impl<B> Sentinel for SudoOrPassword<'_, B> {
+    fn abort(rocket: &rocket::Rocket<rocket::Ignite>) -> bool {
+        rocket.state::<Auth>().is_none()
+    }
+}
 
 #[rocket::async_trait]
 impl<'r, S: Scope> FromRequest<'r> for Scoped<'r, S> {
@@ -82,12 +153,49 @@ impl<'r> FromRequest<'r> for Sudo<'r> {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AuthError> {
         let result = match authenticated(req).await {
             Ok(session) => match req.rocket().state::<Auth>() {
-                Some(auth) => auth.check_sudo(session).await.map(|()| Sudo(session)),
+                Some(auth) => Sudo::check(auth, session).await,
                 None => Err(AuthError::Unavailable),
             },
             Err(e) => Err(e),
         };
         outcome(req, result)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, B: FromData<'r> + CarriesPassword + Send> FromData<'r> for SudoOrPassword<'r, B> {
+    type Error = Option<AuthError>;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        // In the order of a route with a session guard and a body guard: the session first.
+        let session = match req.guard::<&CurrentSession>().await {
+            Outcome::Success(session) => session,
+            Outcome::Error((status, e)) => return data::Outcome::Error((status, Some(e))),
+            Outcome::Forward(status) => return data::Outcome::Forward((data, status)),
+        };
+        let mut body = match B::from_data(req, data).await {
+            data::Outcome::Success(body) => body,
+            data::Outcome::Error((status, _)) => return data::Outcome::Error((status, None)),
+            data::Outcome::Forward(forward) => return data::Outcome::Forward(forward),
+        };
+        let password = body.take_password();
+        if password.is_none() {
+            let checked = match req.rocket().state::<Auth>() {
+                Some(auth) => auth.check_sudo(session).await,
+                None => Err(AuthError::Unavailable),
+            };
+            if let Err(e) = checked {
+                let problem = e.problem();
+                let status = problem.status;
+                problem.stash(req);
+                return data::Outcome::Error((status, Some(e)));
+            }
+        }
+        data::Outcome::Success(SudoOrPassword {
+            session,
+            body,
+            password,
+        })
     }
 }
 

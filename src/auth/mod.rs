@@ -20,7 +20,7 @@ mod sign_in;
 mod signups;
 mod tokens;
 
-pub use access::{Scoped, Sudo, Unscoped};
+pub use access::{CarriesPassword, Scoped, Sudo, SudoOrPassword, SudoProof, Unscoped};
 pub use attempts::PasswordChecks;
 pub use cache::{CachedSession, ENTRY_TTL};
 pub use client::ClientInfo;

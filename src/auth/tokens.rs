@@ -3,11 +3,13 @@
 //! (kind `token`), so they are listed and revoked like any session; what only they have is here.
 //!
 //! Minting one widens access, so it takes a sign-in session (full access) in sudo mode, or the
-//! password in the request itself. No personal token can mint, regenerate or widen a token.
+//! password in the request itself: a [`SudoProof`], which only the sudo guards give, so these
+//! services never check sudo mode themselves. No personal token can mint, regenerate or widen a
+//! token.
 
 use super::attempts::CheckOutcome;
 use super::reauth;
-use super::{Auth, AuthError, ClientInfo, CurrentSession, TokenError};
+use super::{Auth, AuthError, ClientInfo, CurrentSession, Sudo, SudoProof, TokenError};
 use crate::events::{AuthEvent, Reauth};
 use crate::scopes::ScopeSet;
 use crate::store::activity::ActivityKind;
@@ -15,7 +17,7 @@ use crate::store::sessions::{Kind, NewSession, Session};
 use crate::store::tokens::MAX_TOKEN_NAME;
 use crate::store::users::User;
 use crate::text::check_name;
-use crate::token::{is_public_id, new_public_id, Token};
+use crate::token::{new_public_id, PublicId, Token};
 use serde_json::json;
 
 const DAY: i64 = 86_400;
@@ -64,24 +66,19 @@ impl Auth {
         })
     }
 
-    /// Creates a personal token for the session's user. With `password`, the password is checked
-    /// (counting against the login throttle) and puts the session in sudo mode; without it, the
-    /// session must be in sudo mode already.
+    /// Creates a personal token for the session's user. When the proof carries a password, it is
+    /// checked once the request passes the rules (counting against the login throttle) and puts
+    /// the session in sudo mode, in the transaction that stores the token.
     pub async fn create_token(
         &self,
-        current: &CurrentSession,
+        proof: SudoProof<'_>,
         request: TokenRequest,
-        password: Option<String>,
         client: &ClientInfo,
     ) -> Result<(Token, Session), TokenError> {
-        if !current.access().is_full() {
-            return Err(TokenError::Refused(AuthError::InsufficientScope(None)));
-        }
-        if password.is_none() {
-            self.check_sudo(current)
-                .await
-                .map_err(TokenError::Refused)?;
-        }
+        let SudoProof {
+            session: current,
+            password,
+        } = proof;
         let checked = self.check_token_request(request)?;
         let password_checked = match password {
             Some(password) => Some(
@@ -175,16 +172,11 @@ impl Auth {
     /// instance. `None` when the user has no live token with that id. Needs sudo mode.
     pub async fn regenerate_token(
         &self,
-        current: &CurrentSession,
-        id: &str,
+        current: &Sudo<'_>,
+        id: &PublicId,
         client: &ClientInfo,
     ) -> Result<Option<(Token, Session)>, TokenError> {
-        self.check_sudo(current)
-            .await
-            .map_err(TokenError::Refused)?;
-        if !is_public_id(id) {
-            return Ok(None);
-        }
+        let id = id.as_str();
         let (token, hash) = Token::generate(&self.config.token_prefix);
         let now = self.clock.now();
         let mut tx = self.db().begin().await?;

@@ -7,6 +7,7 @@ use super::page::{login_uri, Page, HOME};
 use super::view::{DeviceRow, EndedRow};
 use crate::auth::Auth;
 use crate::store::sessions::{Kind, SessionView};
+use crate::token::PublicId;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::State;
@@ -80,17 +81,15 @@ async fn sign_out(
 }
 
 /// Ends the user's session `id` if `pick` accepts it, and returns it as it was listed (to name it
-/// in the message). `None` when the id is malformed, unknown, another user's (no hint that it
-/// exists), refused by `pick`, or ended meanwhile.
+/// in the message). `None` when the id is unknown, another user's (no hint that it exists),
+/// refused by `pick`, or ended meanwhile.
 pub(super) async fn end_listed(
     auth: &Auth,
     session: &CookieSession<'_>,
-    id: &str,
+    id: &PublicId,
     pick: impl Fn(&SessionView) -> bool,
 ) -> Result<Option<SessionView>, Page> {
-    if !crate::token::is_public_id(id) {
-        return Ok(None);
-    }
+    let id = id.as_str();
     let sessions = auth.sessions_of(session).await.map_err(Page::from_db)?;
     let Some(target) = sessions.into_iter().find(|s| s.id == id && pick(s)) else {
         return Ok(None);
@@ -107,14 +106,14 @@ async fn revoke(
     auth: &State<Auth>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
-    id: &str,
+    id: PublicId,
     _csrf: CsrfChecked,
 ) -> Result<Redirect, Page> {
-    if id == session.id() {
+    if id.as_str() == session.id() {
         sign_out(auth, &session, jar).await?;
         return Ok(Redirect::to(login_uri(None)));
     }
-    let Some(ended) = end_listed(auth, &session, id, |_| true).await? else {
+    let Some(ended) = end_listed(auth, &session, &id, |_| true).await? else {
         return Err(Page::error(
             Status::NotFound,
             Some("That session does not exist or has already ended."),

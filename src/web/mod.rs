@@ -22,6 +22,7 @@ pub use cookie::{CookieSession, SESSION_COOKIE};
 pub use csrf::{CheckedForm, CsrfChecked, SignedOutForm, CSRF_COOKIE};
 pub use headers::{Hardened, SecurityHeaders};
 
+use crate::token::PublicId;
 use rocket::fairing::AdHoc;
 use rocket::figment::value::magic::RelativePathBuf;
 use rocket::fs::FileServer;
@@ -45,9 +46,15 @@ fn unauthorized(req: &Request<'_>) -> Hardened<Redirect> {
     Hardened(Redirect::to(page::login_uri(next.as_deref())))
 }
 
-/// Every other error on a page is an HTML page (the API registers its own JSON catchers).
+/// Every other error on a page is an HTML page (the API registers its own JSON catchers). A
+/// malformed id in the path names nothing: 404, not Rocket's 422 for a parameter it could not
+/// parse.
 #[catch(default)]
-fn error_page(status: Status, _req: &Request<'_>) -> Hardened<page::Page> {
+fn error_page(status: Status, req: &Request<'_>) -> Hardened<page::Page> {
+    let status = match status == Status::UnprocessableEntity && PublicId::malformed_in(req) {
+        true => Status::NotFound,
+        false => status,
+    };
     Hardened(page::Page::error(status, None))
 }
 

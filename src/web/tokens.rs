@@ -12,10 +12,10 @@ use super::flash;
 use super::page::{sentence, sudo_uri, Page, PageOrRedirect};
 use super::view::TokenRow;
 use crate::auth::ClientInfo;
-use crate::auth::{Auth, AuthError, SignInError, TokenError, TokenRequest};
+use crate::auth::{Auth, AuthError, SignInError, Sudo, TokenError, TokenRequest};
 use crate::scopes;
 use crate::store::sessions::{Kind, SessionView};
-use crate::token::Token;
+use crate::token::{PublicId, Token};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::State;
@@ -237,21 +237,22 @@ async fn create(
         scopes: scopes.clone(),
         days: days.ok().flatten(),
     };
-    let created = match days {
-        Ok(expires_in_days) => {
+    // Sudo mode first, as the API's guard checks it (the form carries no password): out of it,
+    // the form leads to the password check. Checked here, after the form's CSRF token.
+    let created = match (Sudo::check(auth, &session).await, days) {
+        (Err(e), _) => Err(TokenError::Refused(e)),
+        (Ok(sudo), Ok(expires_in_days)) => {
             let request = TokenRequest {
                 name,
                 scopes,
                 expires_in_days,
             };
-            auth.create_token(&session, request, None, &client).await
+            auth.create_token(sudo.proof(), request, &client).await
         }
-        // Refused as the rules refuse a number out of range, once sudo mode is checked (as they
-        // are: out of it, the form leads to the password check).
-        Err(()) => Err(match auth.check_sudo(&session).await {
-            Ok(()) => TokenError::Invalid("expires_in_days must be a number of days".into()),
-            Err(e) => TokenError::Refused(e),
-        }),
+        // Refused as the rules refuse a number out of range.
+        (Ok(_), Err(())) => Err(TokenError::Invalid(
+            "expires_in_days must be a number of days".into(),
+        )),
     };
     let (status, error) = match created {
         Ok((token, created)) => {
@@ -280,16 +281,20 @@ async fn regenerate(
     session: CookieSession<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
-    id: &str,
+    id: PublicId,
     _csrf: CsrfChecked,
 ) -> PageOrRedirect {
-    match auth.regenerate_token(&session, id, &client).await {
+    let sudo = match Sudo::check(auth, &session).await {
+        Ok(sudo) => sudo,
+        Err(AuthError::SudoRequired) => return to_sudo(auth, jar),
+        Err(e) => return PageOrRedirect::Page(failure(TokenError::Refused(e))),
+    };
+    match auth.regenerate_token(&sudo, &id, &client).await {
         Ok(Some((token, regenerated))) => {
             let fresh = Shown::Fresh(Fresh::new(&token, regenerated.name, true));
             PageOrRedirect::Page(render(auth, &session, jar, fresh).await)
         }
         Ok(None) => PageOrRedirect::Page(gone()),
-        Err(TokenError::Refused(AuthError::SudoRequired)) => to_sudo(auth, jar),
         Err(e) => PageOrRedirect::Page(failure(e)),
     }
 }
@@ -306,11 +311,11 @@ async fn revoke(
     auth: &State<Auth>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
-    id: &str,
+    id: PublicId,
     _csrf: CsrfChecked,
 ) -> Result<Redirect, Page> {
     // Only a token of this user: another user's id, or a sign-in session, is 404 here.
-    let Some(ended) = end_listed(auth, &session, id, |s| s.kind == Kind::Token).await? else {
+    let Some(ended) = end_listed(auth, &session, &id, |s| s.kind == Kind::Token).await? else {
         return Err(gone());
     };
     let name = ended.name.unwrap_or_default();
