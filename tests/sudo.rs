@@ -354,3 +354,40 @@ async fn sudo_works_with_the_cache_off() {
         .await
         .assert_problem(403, "sudo_required");
 }
+
+#[rocket::async_test]
+async fn a_password_in_a_request_that_breaks_the_rules_is_never_checked() {
+    // The request's own rules come first: a bad request costs no login attempt, whether its
+    // password is right (the session stays out of sudo) or wrong (no failure counted).
+    let app = TestApp::with(json!({"login_max_failures": 2, "sudo_window": 60})).await;
+    let user = app.user_token("alice").await;
+    app.advance(61);
+    for password in [PASSWORD, "wrong", "wrong", "wrong"] {
+        let body = json!({"name": "", "scopes": ["profile:read"], "password": password});
+        let reply = app.post("/api/tokens", Some(&user), body).await;
+        reply.assert_problem(422, "invalid_input");
+    }
+    assert_out_of_sudo(&app, &user).await;
+    assert_eq!(app.try_login("alice", PASSWORD).await.status, Status::Ok);
+    assert_eq!(token_rows(&app).await, 0);
+}
+
+#[rocket::async_test]
+async fn regenerating_needs_sudo_and_a_password_in_the_body_does_not_stand_in() {
+    let app = TestApp::with(json!({"sudo_window": 60})).await;
+    let user = app.user_token("alice").await;
+    let (_, entry) = app.personal_token(&user, "ci", &["profile:read"]).await;
+    let id = entry["id"].as_str().unwrap().to_string();
+    app.advance(61);
+    let path = format!("/api/tokens/{id}/regenerate");
+    let reply = app
+        .post(&path, Some(&user), json!({"password": PASSWORD}))
+        .await;
+    reply.assert_problem(403, "sudo_required");
+    app.regenerate(&user, &id)
+        .await
+        .assert_problem(403, "sudo_required");
+    app.post("/api/auth/sudo", Some(&user), json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(app.regenerate(&user, &id).await.status, Status::Ok);
+}

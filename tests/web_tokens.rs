@@ -661,3 +661,22 @@ async fn a_throttled_password_change_is_429() {
         "unchanged"
     );
 }
+
+#[rocket::async_test]
+async fn a_malformed_id_in_a_form_path_is_the_not_found_page() {
+    let app = TestApp::new().await;
+    let csrf = signed_in(&app, "alice").await;
+    created_token(&app, &csrf, "ci", &["profile:read"]).await;
+    for path in [
+        "/tokens/nope/regenerate",
+        "/tokens/nope/revoke",
+        "/sessions/nope/revoke",
+        "/tokens/AAAAAAAAAAAAAAAAAAAAAAA/regenerate",
+    ] {
+        let reply = submit(&app, path, &[("csrf", &csrf)]).await;
+        assert_eq!(reply.status, Status::NotFound, "{path}: {}", reply.text);
+        assert!(reply.text.contains("<html"), "{path}: {}", reply.text);
+    }
+    assert_eq!(token_rows(&app).await, 1);
+    assert_eq!(get_page(&app, "/tokens").await.status, Status::Ok);
+}
