@@ -20,7 +20,6 @@ use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-#[path = "openapi_security.rs"]
 mod security;
 
 use security::BearerScheme;
