@@ -42,7 +42,7 @@ fn unauthorized(req: &Request<'_>) -> Hardened<Redirect> {
     let next = (req.method() == rocket::http::Method::Get)
         .then(|| req.uri().to_string())
         .filter(|path| page::is_local_path(path) && path != "/sessions");
-    Hardened(Redirect::to(page::login_uri(next.as_deref())))
+    Hardened(Redirect::to(account::login_uri(next.as_deref())))
 }
 
 /// Every other error on a page is an HTML page (the API registers its own JSON catchers).
