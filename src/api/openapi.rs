@@ -318,7 +318,7 @@ pub fn document(features: &[super::Feature]) -> utoipa::openapi::OpenApi {
         api.merge((feature.openapi)());
     }
     let mut doc = ApiDoc::openapi().nest("/api", api);
-    doc.info.title = crate::APP_NAME.to_string();
+    doc.info.title = crate::site::NAME.to_string();
     Rules.modify(&mut doc);
     doc
 }

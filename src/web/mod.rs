@@ -18,8 +18,9 @@ mod sudo;
 mod tokens;
 mod view;
 
-pub use cookie::{CookieSession, SESSION_COOKIE};
-pub use csrf::{CheckedForm, CsrfChecked, SignedOutForm, CSRF_COOKIE};
+pub use crate::site::{CSRF_COOKIE, SESSION_COOKIE};
+pub use cookie::CookieSession;
+pub use csrf::{CheckedForm, CsrfChecked, SignedOutForm};
 pub use headers::{Hardened, SecurityHeaders};
 
 use rocket::fairing::AdHoc;
@@ -68,7 +69,7 @@ pub fn stage() -> AdHoc {
         let files = FileServer::new(static_dir(&rocket), options);
         // Every template may name the app: `{{ app_name }}`.
         let templates = Template::custom(|engines| {
-            engines.minijinja.add_global("app_name", crate::APP_NAME);
+            engines.minijinja.add_global("app_name", crate::site::NAME);
         });
         rocket
             .attach(templates)
