@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod password;
 pub mod problem;
 pub mod scopes;
+pub mod site;
 pub mod store;
 pub mod text;
 pub mod token;
@@ -29,9 +30,6 @@ pub mod web;
 
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
-
-/// The app's name, from Cargo.toml: page titles, the `WWW-Authenticate` realm, cookie names.
-pub const APP_NAME: &str = env!("CARGO_PKG_NAME");
 
 /// The application on a given configuration (tests pass their own figment).
 pub fn build(figment: Figment) -> Rocket<Build> {
@@ -69,10 +67,7 @@ pub fn figment() -> Figment {
     Figment::from(rocket::Config::default())
         .merge(("ident", false))
         .merge(("ip_header", false))
-        .merge((
-            "databases.db.url",
-            concat!("sqlite://data/", env!("CARGO_PKG_NAME"), ".sqlite3"),
-        ))
+        .merge(("databases.db.url", site::DEFAULT_DATABASE_URL))
         .merge((
             "template_dir",
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),

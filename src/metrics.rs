@@ -272,7 +272,7 @@ impl<'r> FromRequest<'r> for Authorization {
 #[get("/metrics")]
 fn scrape(metrics: &State<Arc<Metrics>>, auth: &State<Auth>, presented: Authorization) -> Scrape {
     if !metrics.admits(presented.0.as_deref()) {
-        let challenge = format!("Bearer realm=\"{}\"", crate::APP_NAME);
+        let challenge = format!("Bearer realm=\"{}\"", crate::site::REALM);
         return Scrape::Refused(
             Custom(Status::Unauthorized, "a scrape needs the metrics token\n"),
             rocket::http::Header::new("WWW-Authenticate", challenge),

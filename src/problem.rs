@@ -9,7 +9,7 @@ use std::io::Cursor;
 use std::sync::Mutex;
 
 /// Realm named in `WWW-Authenticate` challenges: the app's name.
-pub const REALM: &str = crate::APP_NAME;
+pub use crate::site::REALM;
 
 /// `Retry-After` seconds of an answer while the database is unavailable (as long as a request
 /// waits for a pooled connection before giving up).

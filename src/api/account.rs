@@ -3,8 +3,8 @@
 use super::openapi::{Busy, InvalidCredentials, ProblemDoc, SignupThrottled, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
 use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SignupOpen, Unscoped};
-use crate::scopes::{ProfileRead, SessionsWrite};
 use crate::problem::Problem;
+use crate::scopes::{ProfileRead, SessionsWrite};
 use crate::store::sessions::{Kind, MAX_NAME};
 use crate::text::label;
 use rocket::http::Status;
@@ -13,7 +13,15 @@ use rocket::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-api_routes![sign_up, login, logout, logout_all, change_password, sudo, me];
+api_routes![
+    sign_up,
+    login,
+    logout,
+    logout_all,
+    change_password,
+    sudo,
+    me
+];
 
 /// A new account.
 #[derive(Deserialize, ToSchema)]
@@ -112,7 +120,10 @@ async fn login(
         name,
     } = body.0;
     // An empty name is a name left empty; one that only looks empty is refused.
-    if name.as_deref().is_some_and(|n| !n.is_empty() && label(n, MAX_NAME).is_none()) {
+    if name
+        .as_deref()
+        .is_some_and(|n| !n.is_empty() && label(n, MAX_NAME).is_none())
+    {
         let msg = "name must have a visible character (leave it out for none)";
         return Err(Problem::unprocessable(msg));
     }

@@ -2,6 +2,7 @@
 //! revocations, password changes, tokens and sudo, newest first, a page at a time.
 
 use super::openapi::ProblemDoc;
+use super::query::once;
 use super::ApiResult;
 use crate::auth::{Auth, Scoped};
 use crate::clock::at;
@@ -9,7 +10,6 @@ use crate::problem::Problem;
 use crate::scopes::SessionsRead;
 use crate::store::activity::{parse_cursor, Activity, ActivityKind, ActivityPage, ActivityRow};
 use crate::store::activity::{MAX_PAGE, PAGE_SIZE_API};
-use super::query::once;
 use rocket::form::{Errors, Strict};
 use rocket::serde::json::Json;
 use rocket::State;
@@ -102,9 +102,9 @@ async fn activity(
 ) -> ApiResult<Json<ActivityList>> {
     let limit = page_size(once("limit", limit)?)?;
     let before = match once("before", before)? {
-        Some(cursor) => Some(
-            parse_cursor(cursor).ok_or_else(|| Problem::unprocessable("malformed cursor"))?,
-        ),
+        Some(cursor) => {
+            Some(parse_cursor(cursor).ok_or_else(|| Problem::unprocessable("malformed cursor"))?)
+        }
         None => None,
     };
     // A failed sign-in that this instance has answered is on record before it is read.

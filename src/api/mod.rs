@@ -2,13 +2,13 @@
 //! an HTML error page.
 //!
 //! Each feature module declares its routes once, with [`api_routes!`]: that one list is both what
-//! Rocket mounts and what the OpenAPI document describes. The modules are listed in [`features!`]
-//! below, one line each.
+//! Rocket mounts and what the OpenAPI document describes. A feature is its `mod` line below and
+//! its entry in [`FEATURES`].
 
 /// Declares a feature module's routes, once: `api_routes![list_notes, create_note];` gives the
-/// module `routes()`, which Rocket mounts at /api, and `openapi()`, its part of the OpenAPI
+/// module `routes()`, which Rocket mounts at /api, `openapi()`, its part of the OpenAPI
 /// document, read from each handler's `#[utoipa::path(...)]` (a handler without one does not
-/// compile: "cannot find `__path_<name>`").
+/// compile: "cannot find `__path_<name>`"), and `FEATURE`, the two together for [`FEATURES`].
 macro_rules! api_routes {
     ($($route:ident),+ $(,)?) => {
         /// This module's routes, mounted at /api.
@@ -23,36 +23,36 @@ macro_rules! api_routes {
             struct Paths;
             <Paths as utoipa::OpenApi>::openapi()
         }
+
+        /// This module as a feature of the API: its routes and its part of the document.
+        pub const FEATURE: $crate::api::Feature = $crate::api::Feature { routes, openapi };
     };
 }
 
-/// Declares the feature modules and lists them for [`stage`] and the OpenAPI document.
-macro_rules! features {
-    ($($(#[$doc:meta])* $module:ident),+ $(,)?) => {
-        $($(#[$doc])* mod $module;)+
+/// Sign up, log in and out, change the password, the current user.
+mod account;
+/// The account's security activity log.
+mod activity;
+/// The example resource, each user's notes. To remove it, delete this line, its entry in
+/// [`FEATURES`] and the files the README's "Removing the example" names.
+mod notes;
+/// Health, readiness and the OpenAPI document.
+mod operations;
+/// The user's sessions: list and revoke.
+mod sessions;
+/// Personal access tokens and the scopes they may hold.
+mod tokens;
 
-        const FEATURES: &[Feature] = &[$(Feature {
-            routes: $module::routes,
-            openapi: $module::openapi,
-        }),+];
-    };
-}
-
-features! {
-    /// Sign up, log in and out, change the password, the current user.
-    account,
-    /// The user's sessions: list and revoke.
-    sessions,
-    /// The account's security activity log.
-    activity,
-    /// Personal access tokens and the scopes they may hold.
-    tokens,
-    /// The example resource, each user's notes. To remove it, delete this line and the files the
-    /// README's "Removing the example" names.
-    notes,
-    /// Health, readiness and the OpenAPI document.
-    operations,
-}
+/// The API's features, one line each: mounted at /api and described in the OpenAPI document in
+/// this order.
+const FEATURES: &[Feature] = &[
+    account::FEATURE,
+    sessions::FEATURE,
+    activity::FEATURE,
+    tokens::FEATURE,
+    notes::FEATURE,
+    operations::FEATURE,
+];
 
 mod json;
 mod methods;

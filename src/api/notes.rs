@@ -40,13 +40,11 @@ struct NoteInput {
 
 /// A note's title: a name of 1 to 200 characters (see [`crate::text`]).
 fn title_schema() -> Object {
-    string(&format!(
-        "1 to {MAX_TITLE_CHARS} characters; {NAME_RULE}."
-    ))
-    .min_length(Some(1))
-    .pattern(Some(name_pattern(MAX_TITLE_CHARS)))
-    .examples(["Groceries"])
-    .build()
+    string(&format!("1 to {MAX_TITLE_CHARS} characters; {NAME_RULE}."))
+        .min_length(Some(1))
+        .pattern(Some(name_pattern(MAX_TITLE_CHARS)))
+        .examples(["Groceries"])
+        .build()
 }
 
 /// A note's body: multi-line text of at most 8 KiB; may be empty.

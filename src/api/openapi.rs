@@ -20,7 +20,6 @@ use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-#[path = "openapi_security.rs"]
 mod security;
 
 use security::BearerScheme;
@@ -319,7 +318,7 @@ pub fn document(features: &[super::Feature]) -> utoipa::openapi::OpenApi {
         api.merge((feature.openapi)());
     }
     let mut doc = ApiDoc::openapi().nest("/api", api);
-    doc.info.title = crate::APP_NAME.to_string();
+    doc.info.title = crate::site::NAME.to_string();
     Rules.modify(&mut doc);
     doc
 }

@@ -5,7 +5,7 @@
 //! never authenticate, and a million ended ones cost token validation nothing.
 
 use super::activity::{Activity, ActivityKind, NewActivity};
-use super::sessions::{Expiry, Kind, Session};
+use super::session_row::{Expiry, Kind, Session};
 use crate::token::TokenHash;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};

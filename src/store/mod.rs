@@ -9,6 +9,7 @@ pub mod activity;
 pub mod history;
 pub mod notes;
 pub mod revocations;
+mod session_row;
 mod session_view;
 pub mod sessions;
 pub mod signups;

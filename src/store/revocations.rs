@@ -6,7 +6,7 @@ use crate::token::TokenHash;
 use sqlx::AnyConnection;
 
 /// The channel on which revoked token hashes are announced to every instance.
-pub const CHANNEL: &str = concat!(env!("CARGO_CRATE_NAME"), "_revoked");
+pub const CHANNEL: &str = crate::site::REVOKED_CHANNEL;
 
 /// Hashes per notification, well under PostgreSQL's 8000-byte payload limit.
 const PER_MESSAGE: usize = 100;

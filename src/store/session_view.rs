@@ -1,49 +1,11 @@
-//! How a session is shown: its kind, and its entry in the API's lists.
+//! How a session is shown: its entry in the API's lists.
 
 use super::history::{EndReason, EndedSession};
-use super::sessions::Session;
+use super::session_row::{Kind, Session};
 use crate::clock::at;
 use crate::scopes::Access;
 use serde::Serialize;
 use time::OffsetDateTime;
-
-/// How a session was opened: by the JSON API's login, by the browser sign-in form, or on purpose
-/// as a personal access token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// `POST /api/auth/login`.
-    Api,
-    /// The sign-in form of the HTML pages.
-    Browser,
-    /// A personal access token (`POST /api/tokens`): its own scopes and expiry, untouched by
-    /// the idle timeout and `max_sessions`.
-    Token,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Api => "api",
-            Kind::Browser => "browser",
-            Kind::Token => "token",
-        }
-    }
-}
-
-impl TryFrom<String> for Kind {
-    type Error = String;
-
-    /// From the `kind` column (its CHECK constraint allows exactly these).
-    fn try_from(text: String) -> Result<Kind, String> {
-        match text.as_str() {
-            "api" => Ok(Kind::Api),
-            "browser" => Ok(Kind::Browser),
-            "token" => Ok(Kind::Token),
-            _ => Err(format!("unknown session kind {text:?}")),
-        }
-    }
-}
 
 /// A session as the API shows it (`GET /api/sessions`). Times are RFC 3339 UTC.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

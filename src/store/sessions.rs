@@ -9,31 +9,11 @@ use crate::scopes::ScopeSet;
 use crate::token::TokenHash;
 use sqlx::{AnyConnection, FromRow};
 
-pub use super::session_view::{Kind, SessionView};
+pub use super::session_row::{Expiry, Kind, Session};
+pub use super::session_view::SessionView;
 
 /// Longest session name kept.
 pub const MAX_NAME: usize = 100;
-
-#[derive(Debug, Clone, FromRow)]
-pub struct Session {
-    pub id: String,
-    pub user_id: i64,
-    #[sqlx(try_from = "String")]
-    pub kind: Kind,
-    pub name: Option<String>,
-    pub user_agent: Option<String>,
-    pub device: String,
-    pub ip: Option<String>,
-    pub created_at: i64,
-    pub last_used_at: i64,
-    pub expires_at: Option<i64>,
-    /// A personal token's scopes, space-separated; `None` for full access (a sign-in).
-    pub scopes: Option<String>,
-    /// A personal token's lifetime in days.
-    pub token_days: Option<i64>,
-    pub sudo_until: Option<i64>,
-    pub last_ip: Option<String>,
-}
 
 /// What a new session is made of, besides its token.
 #[derive(Debug, Clone)]
@@ -63,32 +43,6 @@ pub struct AuthRow {
     pub expires_at: Option<i64>,
     pub scopes: Option<String>,
     pub sudo_until: Option<i64>,
-}
-
-/// When sessions end: the absolute lifetime and the idle timeout, as cut-offs at a given time.
-#[derive(Debug, Clone, Copy)]
-pub struct Expiry {
-    /// Sessions whose `expires_at` is at or before this have ended.
-    pub now: i64,
-    /// Sessions last used at or before this have ended (i64::MIN when there is no idle timeout).
-    pub idle_cutoff: i64,
-}
-
-impl Expiry {
-    pub fn at(now: i64, idle_timeout: u64) -> Expiry {
-        let idle_cutoff = if idle_timeout == 0 {
-            i64::MIN
-        } else {
-            now - idle_timeout as i64
-        };
-        Expiry { now, idle_cutoff }
-    }
-
-    /// Personal tokens end only at their `expires_at`; sign-ins also after the idle timeout.
-    pub fn has_ended(&self, kind: Kind, last_used_at: i64, expires_at: Option<i64>) -> bool {
-        expires_at.is_some_and(|e| e <= self.now)
-            || (kind != Kind::Token && last_used_at <= self.idle_cutoff)
-    }
 }
 
 pub(super) const COLUMNS: &str = "id, user_id, kind, name, user_agent, device, ip, created_at, \

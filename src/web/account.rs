@@ -4,13 +4,10 @@
 //! form left open in another tab, or on purpose as someone else) ends its session first, as the
 //! Sign out button does (reason `logout`), so the old cookie opens nothing afterwards.
 
-use super::cookie::{self, CookieSession};
+use super::cookie::{self, CookieSession, SESSION};
 use super::csrf::SignedOutForm;
-use super::devices::end_own_session;
 use super::flash;
-use super::page::{
-    is_local_path, landing, login_uri, sentence, FormView, Page, PageOrRedirect, HOME,
-};
+use super::page::{is_local_path, landing, sentence, FormView, Page, PageOrRedirect, HOME};
 use super::view;
 use crate::auth::{Auth, ClientInfo, SignInError, SignUpError, SignupOpen};
 use crate::store::sessions::Kind;
@@ -18,6 +15,23 @@ use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::State;
 use rocket_dyn_templates::Template;
+
+/// The sign-in page, with a return path when there is one.
+pub fn login_uri(next: Option<&str>) -> String {
+    uri!(login_page(next = next)).to_string()
+}
+
+/// Ends the browser's own session and clears its cookie (also before the browser signs in or up
+/// as someone: one browser, one session).
+pub(super) async fn end_own_session(
+    auth: &Auth,
+    session: &CookieSession<'_>,
+    jar: &CookieJar<'_>,
+) -> Result<(), Page> {
+    auth.logout(session).await.map_err(Page::from_db)?;
+    jar.remove(SESSION.removal(auth.config.secure_cookie()));
+    Ok(())
+}
 
 #[get("/")]
 fn index(session: Option<CookieSession<'_>>) -> Redirect {

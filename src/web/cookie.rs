@@ -3,6 +3,7 @@
 
 use crate::auth::{Auth, AuthError, CurrentSession};
 use crate::config::AuthConfig;
+use crate::site;
 use crate::token::Token;
 use rocket::http::{Cookie, SameSite, Status};
 use rocket::request::{FromRequest, Outcome};
@@ -10,14 +11,11 @@ use rocket::time::Duration;
 use rocket::{Request, Sentinel};
 use std::ops::Deref;
 
-/// Name of the cookie that holds a browser session's token (`<app>_session`), over plain HTTP;
-/// `__Host-<app>_session` when the cookie is Secure (see [`CookieName`]).
-pub const SESSION_COOKIE: &str = concat!(env!("CARGO_CRATE_NAME"), "_session");
-
-/// The session cookie's names.
+/// The session cookie's names: `<app>_session` over plain HTTP, `__Host-<app>_session` when the
+/// cookie is Secure (see [`CookieName`]).
 pub const SESSION: CookieName = CookieName {
-    plain: SESSION_COOKIE,
-    host_only: concat!("__Host-", env!("CARGO_CRATE_NAME"), "_session"),
+    plain: site::SESSION_COOKIE,
+    host_only: site::SESSION_COOKIE_HOST_ONLY,
 };
 
 /// The two names of one of the app's cookies. A Secure cookie (`secure_cookie`, on in release)

@@ -25,6 +25,7 @@
 
 use super::cookie::{is_secure, CookieName, CookieSession};
 use crate::auth::CurrentSession;
+use crate::site;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rocket::data::{self, Data, FromData, ToByteUnit};
@@ -35,12 +36,11 @@ use rocket::Request;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The cookie that holds the signed-out forms' token (`<app>_csrf`), over plain HTTP.
-pub const CSRF_COOKIE: &str = concat!(env!("CARGO_CRATE_NAME"), "_csrf");
-/// Its names: `__Host-<app>_csrf` when Secure.
+/// The names of the cookie that holds the signed-out forms' token: `<app>_csrf` over plain HTTP,
+/// `__Host-<app>_csrf` when Secure.
 const CSRF: CookieName = CookieName {
-    plain: CSRF_COOKIE,
-    host_only: concat!("__Host-", env!("CARGO_CRATE_NAME"), "_csrf"),
+    plain: site::CSRF_COOKIE,
+    host_only: site::CSRF_COOKIE_HOST_ONLY,
 };
 /// Length of a signed-out token: 32 random bytes in unpadded base64url.
 const COOKIE_TOKEN_LEN: usize = 43;

@@ -1,9 +1,10 @@
 //! The device page: every live session of the account, and the forms that end them.
 
-use super::cookie::{CookieSession, SESSION};
+use super::account::{end_own_session, login_uri};
+use super::cookie::CookieSession;
 use super::csrf::{self, CsrfChecked};
 use super::flash;
-use super::page::{login_uri, Page, HOME};
+use super::page::{Page, HOME};
 use super::view::{DeviceRow, EndedRow};
 use crate::auth::Auth;
 use crate::store::sessions::{Kind, SessionView};
@@ -51,18 +52,6 @@ async fn sessions_page(
             tokens: tokens.len(),
         },
     ))
-}
-
-/// Ends the browser's own session and clears its cookie (also before the browser signs in or up
-/// as someone: one browser, one session).
-pub(super) async fn end_own_session(
-    auth: &Auth,
-    session: &CookieSession<'_>,
-    jar: &CookieJar<'_>,
-) -> Result<(), Page> {
-    auth.logout(session).await.map_err(Page::from_db)?;
-    jar.remove(SESSION.removal(auth.config.secure_cookie()));
-    Ok(())
 }
 
 /// Signs the browser out, with a message for the sign-in page.

@@ -3,6 +3,7 @@
 //! and so a `ROCKET_SECRET_KEY` in release. Its text is only ever rendered escaped.
 
 use super::cookie::CookieName;
+use crate::site;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rocket::http::{CookieJar, SameSite};
@@ -10,8 +11,8 @@ use rocket::time::Duration;
 
 /// `<app>_flash`, or `__Host-<app>_flash` when Secure: no other host plants a message.
 const FLASH: CookieName = CookieName {
-    plain: concat!(env!("CARGO_CRATE_NAME"), "_flash"),
-    host_only: concat!("__Host-", env!("CARGO_CRATE_NAME"), "_flash"),
+    plain: site::FLASH_COOKIE,
+    host_only: site::FLASH_COOKIE_HOST_ONLY,
 };
 /// Longest message kept; anything longer did not come from this app.
 const MAX_LEN: usize = 300;

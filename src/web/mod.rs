@@ -18,8 +18,9 @@ mod sudo;
 mod tokens;
 mod view;
 
-pub use cookie::{CookieSession, SESSION_COOKIE};
-pub use csrf::{CheckedForm, CsrfChecked, SignedOutForm, CSRF_COOKIE};
+pub use crate::site::{CSRF_COOKIE, SESSION_COOKIE};
+pub use cookie::CookieSession;
+pub use csrf::{CheckedForm, CsrfChecked, SignedOutForm};
 pub use headers::{Hardened, SecurityHeaders};
 
 use crate::token::PublicId;
@@ -43,7 +44,7 @@ fn unauthorized(req: &Request<'_>) -> Hardened<Redirect> {
     let next = (req.method() == rocket::http::Method::Get)
         .then(|| req.uri().to_string())
         .filter(|path| page::is_local_path(path) && path != "/sessions");
-    Hardened(Redirect::to(page::login_uri(next.as_deref())))
+    Hardened(Redirect::to(account::login_uri(next.as_deref())))
 }
 
 /// Every other error on a page is an HTML page (the API registers its own JSON catchers). A
@@ -75,7 +76,7 @@ pub fn stage() -> AdHoc {
         let files = FileServer::new(static_dir(&rocket), options);
         // Every template may name the app: `{{ app_name }}`.
         let templates = Template::custom(|engines| {
-            engines.minijinja.add_global("app_name", crate::APP_NAME);
+            engines.minijinja.add_global("app_name", crate::site::NAME);
         });
         rocket
             .attach(templates)

@@ -111,16 +111,6 @@ pub fn is_local_path(path: &str) -> bool {
         && Origin::parse(path).is_ok()
 }
 
-/// The sign-in page, with a return path when there is one.
-pub fn login_uri(next: Option<&str>) -> String {
-    uri!(super::account::login_page(next = next)).to_string()
-}
-
-/// The password form that puts the session in sudo mode, then returns to `next`.
-pub fn sudo_uri(next: &str) -> String {
-    uri!(super::sudo::sudo_page(next = Some(next))).to_string()
-}
-
 /// "Try again in 14 minutes.": how long a throttled password check must wait, rounded up (a
 /// wait of 14.5 minutes said as 14 would be refused again).
 pub fn wait_message(secs: u64) -> String {

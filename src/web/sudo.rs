@@ -84,6 +84,11 @@ fn form_page(
     page
 }
 
+/// The password form that puts the session in sudo mode, then returns to `next`.
+pub fn sudo_uri(next: &str) -> String {
+    uri!(sudo_page(next = Some(next))).to_string()
+}
+
 #[get("/sudo?<next>")]
 pub fn sudo_page(
     auth: &State<Auth>,
