@@ -200,7 +200,10 @@ impl Fairing for RequestLog {
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
-        req.local_cache(|| Arrived(Instant::now()));
+        // At `critical` (the release default) requests are not logged: nothing to time.
+        if log::log_enabled!(Level::Info) {
+            req.local_cache(|| Arrived(Instant::now()));
+        }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
