@@ -200,6 +200,7 @@ async fn sudo(
     Ok(Status::NoContent)
 }
 
+// readme: me-handler
 /// The user of the presented token.
 #[utoipa::path(
     tag = "users",
@@ -213,3 +214,4 @@ fn me(session: Scoped<'_, ProfileRead>) -> Json<UserView> {
         username: session.username().to_string(),
     })
 }
+// readme: end

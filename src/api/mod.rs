@@ -47,9 +47,11 @@ features! {
     activity,
     /// Personal access tokens and the scopes they may hold.
     tokens,
-    /// The example resource, each user's notes. To remove it, delete this line and the files the
-    /// README's "Removing the example" names.
+    // readme: notes-feature
+    /// The example resource, each user's notes: the README's "Removing the example" lists all
+    /// of it.
     notes,
+    // readme: end
     /// Health, readiness and the OpenAPI document.
     operations,
 }

@@ -26,7 +26,9 @@ use serde::Deserialize;
 use utoipa::openapi::schema::Object;
 use utoipa::ToSchema;
 
+// readme: notes-routes
 api_routes![list_notes, create_note, get_note, update_note, delete_note];
+// readme: end
 
 /// A note's content, to create or replace it.
 #[derive(Deserialize, ToSchema)]
@@ -126,6 +128,7 @@ async fn create_note(
     Ok(Created::new(format!("/api/notes/{id}")).body(Json(note.view())))
 }
 
+// readme: notes-handler
 /// One of the user's notes.
 #[utoipa::path(
     tag = "notes",
@@ -142,6 +145,7 @@ async fn get_note(
     let note = Note::find(&mut db, session.user_id(), id).await?;
     note.map(|note| Json(note.view())).ok_or_else(no_such_note)
 }
+// readme: end
 
 /// Replace a note's title and body.
 #[utoipa::path(
