@@ -72,7 +72,7 @@ step "what still mentions the example (comments and docs may; code must not need
 step "the app without the example: cargo test (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-its own target/})"
 cd "$app"
 start=$SECONDS
-cargo test --locked
+cargo test --locked --no-fail-fast
 echo "cargo test in $((SECONDS - start)) s"
 
 step "the app without the example: cargo clippy --all-targets -- -D warnings"

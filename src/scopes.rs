@@ -20,9 +20,9 @@ pub trait Scope: Send + Sync + 'static {
 /// A scope as `GET /api/scopes` lists it.
 #[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
 pub struct ScopeInfo {
-    #[schema(example = "notes:read")]
+    #[schema(example = "profile:read")]
     pub name: &'static str,
-    #[schema(example = "Read your notes")]
+    #[schema(example = "Read your username and account id")]
     pub description: &'static str,
     #[serde(skip)]
     pub bit: u64,
