@@ -88,7 +88,7 @@ async fn allow_lists_exactly_the_mounted_methods_of_every_api_path() {
         // Every route the request's path matches answers for it: `/api/notes/count` next to
         // `/api/notes/<id>` takes the methods of both.
         let mut allowed = BTreeSet::new();
-        for (route, method) in routes.iter().filter(|(r, _)| route_matches(r, &concrete)) {
+        for (_, method) in routes.iter().filter(|(r, _)| route_matches(r, &concrete)) {
             allowed.insert(method.as_str());
             if *method == Method::Get {
                 allowed.insert("HEAD");

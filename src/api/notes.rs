@@ -26,9 +26,7 @@ use serde::Deserialize;
 use utoipa::openapi::schema::Object;
 use utoipa::ToSchema;
 
-// readme: notes-routes
 api_routes![list_notes, create_note, get_note, update_note, delete_note];
-// readme: end
 
 /// A note's content, to create or replace it.
 #[derive(Deserialize, ToSchema)]
