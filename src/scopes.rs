@@ -20,9 +20,9 @@ pub trait Scope: Send + Sync + 'static {
 /// A scope as `GET /api/scopes` lists it.
 #[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
 pub struct ScopeInfo {
-    #[schema(example = "notes:read")]
+    #[schema(example = "profile:read")]
     pub name: &'static str,
-    #[schema(example = "Read your notes")]
+    #[schema(example = "Read your username and account id")]
     pub description: &'static str,
     #[serde(skip)]
     pub bit: u64,
@@ -63,10 +63,12 @@ scopes! {
     SessionsRead = "sessions:read", "List your sessions, devices and tokens";
     /// `DELETE /api/sessions/{id}` and `POST /api/auth/logout-all`.
     SessionsWrite = "sessions:write", "Revoke your sessions and sign out everywhere";
+    // readme: notes-scopes
     /// Listing and reading notes.
     NotesRead = "notes:read", "Read your notes";
     /// Creating, changing and deleting notes.
     NotesWrite = "notes:write", "Create, change and delete your notes";
+    // readme: end
 }
 
 /// How full access is written where scope names are listed.
@@ -171,16 +173,16 @@ mod tests {
 
     #[test]
     fn names_round_trip_through_the_column() {
-        let set = ScopeSet::from_names(&["notes:write", "profile:read"]).unwrap();
-        assert_eq!(set.to_column(), "profile:read notes:write");
+        let set = ScopeSet::from_names(&["sessions:write", "profile:read"]).unwrap();
+        assert_eq!(set.to_column(), "profile:read sessions:write");
         assert_eq!(ScopeSet::from_column(&set.to_column()), set);
-        assert!(set.contains(NotesWrite::BIT) && !set.contains(NotesRead::BIT));
+        assert!(set.contains(SessionsWrite::BIT) && !set.contains(SessionsRead::BIT));
     }
 
     #[test]
     fn unknown_names_are_refused_from_clients_and_grant_nothing_from_the_column() {
         assert_eq!(
-            ScopeSet::from_names(&["notes:read", "admin"]),
+            ScopeSet::from_names(&["sessions:read", "admin"]),
             Err("admin".into())
         );
         assert_eq!(ScopeSet::from_names(&["*"]), Err("*".into()));

@@ -375,8 +375,10 @@ async fn a_user_never_sees_another_user_s_entries_even_with_their_cursor() {
 async fn listing_activity_needs_the_sessions_read_scope() {
     let app = TestApp::new().await;
     let user = app.user_token("alice").await;
-    let (notes, _) = app.personal_token(&user, "notes", &["notes:read"]).await;
-    let reply = app.get("/api/activity", Some(&notes)).await;
+    let (profile, _) = app
+        .personal_token(&user, "profile", &["profile:read"])
+        .await;
+    let reply = app.get("/api/activity", Some(&profile)).await;
     reply.assert_problem(403, "insufficient_scope");
     assert!(reply
         .header("WWW-Authenticate")

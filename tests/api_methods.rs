@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use rocket::http::{Header, Method, Status};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -54,30 +54,59 @@ async fn a_wrong_method_on_a_known_path_is_405_with_the_methods_it_takes() {
     assert_eq!(reply.header("Allow"), Some("POST"));
 }
 
+/// Whether a route path (`/api/sessions/<id>`) matches a request path's segments, as Rocket's
+/// router compares them: a static segment exactly, a dynamic one any single segment.
+fn route_matches(route: &str, path: &str) -> bool {
+    let route: Vec<&str> = route.trim_matches('/').split('/').collect();
+    let path: Vec<&str> = path.trim_matches('/').split('/').collect();
+    route.len() == path.len()
+        && route
+            .iter()
+            .zip(&path)
+            .all(|(r, p)| r == p || (r.starts_with('<') && r.ends_with('>')))
+}
+
 #[rocket::async_test]
 async fn allow_lists_exactly_the_mounted_methods_of_every_api_path() {
     let app = TestApp::new().await;
-    let mut mounted: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    for route in app
+    let routes: Vec<(String, Method)> = app
         .client
         .rocket()
         .routes()
         .filter(|r| r.uri.base() == "/api")
-    {
-        let methods = mounted.entry(route.uri.path().to_string()).or_default();
-        methods.insert(route.method.as_str());
-        if route.method == Method::Get {
-            methods.insert("HEAD");
-        }
-    }
-    assert!(mounted.len() >= 10, "{mounted:?}");
-    for (path, methods) in mounted {
+        .map(|r| (r.uri.path().to_string(), r.method))
+        .collect();
+    assert!(routes.len() >= 10, "{routes:?}");
+    let paths: BTreeSet<&str> = routes.iter().map(|(path, _)| path.as_str()).collect();
+    for path in paths {
         // No API route takes PATCH; a dynamic segment takes any value.
-        let concrete = path.replace("<id>", "x");
-        let allow = methods.into_iter().collect::<Vec<_>>().join(", ");
+        let concrete = path
+            .split('/')
+            .map(|seg| if seg.starts_with('<') { "x" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        // Every route the request's path matches answers for it: `/api/notes/count` next to
+        // `/api/notes/<id>` takes the methods of both.
+        let mut allowed = BTreeSet::new();
+        for (_, method) in routes.iter().filter(|(r, _)| route_matches(r, &concrete)) {
+            allowed.insert(method.as_str());
+            if *method == Method::Get {
+                allowed.insert("HEAD");
+            }
+        }
+        let allow = allowed.into_iter().collect::<Vec<_>>().join(", ");
         let reply = send(&app, Method::Patch, &concrete, None).await;
         assert_405(&reply, &allow, &format!("PATCH {concrete}"));
     }
+}
+
+#[test]
+fn a_static_path_also_matches_the_dynamic_routes_beside_it() {
+    assert!(route_matches("/api/notes/<id>", "/api/notes/count"));
+    assert!(route_matches("/api/notes/count", "/api/notes/count"));
+    assert!(!route_matches("/api/notes/<id>", "/api/notes"));
+    assert!(!route_matches("/api/notes/<id>", "/api/notes/x/y"));
+    assert!(!route_matches("/api/me", "/api/sessions"));
 }
 
 #[rocket::async_test]

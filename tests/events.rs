@@ -158,7 +158,7 @@ async fn token_creation_regeneration_and_sudo_emit_their_events_without_secrets(
 
     // A fresh sign-in is in sudo: the creation needs no re-authentication.
     let (first, entry) = app
-        .personal_token(&user, "CI deploy", &["notes:read", "profile:read"])
+        .personal_token(&user, "CI deploy", &["sessions:read", "profile:read"])
         .await;
     let id = entry["id"].as_str().unwrap().to_string();
     let seen = drain(&mut events);
@@ -174,7 +174,7 @@ async fn token_creation_regeneration_and_sudo_emit_their_events_without_secrets(
         } => {
             assert_eq!(session_id, &id);
             assert_eq!(name, "CI deploy");
-            assert_eq!(scopes, &["profile:read", "notes:read"]);
+            assert_eq!(scopes, &["profile:read", "sessions:read"]);
             assert!(expires_at.is_some());
         }
         other => panic!("{other:?}"),
@@ -212,7 +212,7 @@ async fn token_creation_regeneration_and_sudo_emit_their_events_without_secrets(
     ));
 
     app.advance(61);
-    let body = json!({"name": "other", "scopes": ["notes:write"], "password": PASSWORD});
+    let body = json!({"name": "other", "scopes": ["sessions:write"], "password": PASSWORD});
     let reply = app.post("/api/tokens", Some(&user), body).await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     let third = reply.json()["token"].as_str().unwrap().to_string();
@@ -227,11 +227,11 @@ async fn token_creation_regeneration_and_sudo_emit_their_events_without_secrets(
 
     // Refusals emit none of these.
     app.advance(61);
-    app.try_personal_token(&user, "x", &["notes:read"]).await;
+    app.try_personal_token(&user, "x", &["sessions:read"]).await;
     app.post(
         "/api/tokens",
         Some(&third),
-        json!({"name": "x", "scopes": ["notes:read"]}),
+        json!({"name": "x", "scopes": ["sessions:read"]}),
     )
     .await;
     assert!(drain(&mut events).is_empty());
@@ -271,7 +271,7 @@ async fn a_wrong_sudo_password_emits_login_failed_and_no_sudo_granted() {
         )
         .await;
     reply.assert_problem(401, "invalid_credentials");
-    let body = json!({"name": "x", "scopes": ["notes:read"], "password": "a wrong secret"});
+    let body = json!({"name": "x", "scopes": ["sessions:read"], "password": "a wrong secret"});
     app.post("/api/tokens", Some(&user), body).await;
     let seen = drain(&mut events);
     assert_eq!(names(&seen), ["login_failed", "login_failed"]);

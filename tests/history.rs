@@ -305,8 +305,10 @@ async fn an_unknown_state_is_422_and_the_ended_list_needs_sessions_read() {
     }
     let reply = app.get("/api/sessions?state=live", Some(&user)).await;
     assert_eq!(reply.status, Status::Ok);
-    let (notes, _) = app.personal_token(&user, "notes", &["notes:read"]).await;
-    app.get("/api/sessions?state=ended", Some(&notes))
+    let (profile, _) = app
+        .personal_token(&user, "profile", &["profile:read"])
+        .await;
+    app.get("/api/sessions?state=ended", Some(&profile))
         .await
         .assert_problem(403, "insufficient_scope");
     let (reader, _) = app

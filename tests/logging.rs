@@ -16,7 +16,7 @@ const BIN: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 fn hostile_requests(token: &str) -> Vec<String> {
     [
         "GET /api/nope HTTP/1.1".to_string(),
-        format!("GET /api/notes/x/y?access_token={token} HTTP/1.1"),
+        format!("GET /api/sessions/x/y?access_token={token} HTTP/1.1"),
         format!("PATCH /api/me?access_token={token} HTTP/1.1"),
         format!("GET /api/me?access_token={token} HTTP/1.1"),
         format!("GET /api/sessions?state=ended&t={token} HTTP/1.1"),
@@ -57,7 +57,7 @@ async fn a_hostile_session_leaves_no_token_and_one_line_per_request() {
         request_lines.join("\n")
     );
     assert!(
-        request_lines.contains(&"GET /api/notes/x/y?access_token=… 404"),
+        request_lines.contains(&"GET /api/sessions/x/y?access_token=… 404"),
         "{log}"
     );
     assert!(!log.contains("Refusing to overwrite"), "{log}");

@@ -94,11 +94,16 @@ async fn the_values_move_with_traffic_and_name_no_one() {
 async fn a_route_with_an_id_is_counted_under_its_template() {
     let app = enabled(json!({"metrics.enabled": true})).await;
     let token = app.user_token("alice").await;
-    app.get("/api/notes/AAAAAAAAAAAAAAAAAAAAAA", Some(&token))
-        .await;
+    app.call(
+        "DELETE",
+        "/api/sessions/AAAAAAAAAAAAAAAAAAAAAA",
+        Some(&token),
+        None,
+    )
+    .await;
     app.get("/nowhere/at/all", None).await;
     let text = scrape(&app, None).await.text;
-    let series = r#"http_requests_total{method="GET",route="/api/notes/<id>",status="404"}"#;
+    let series = r#"http_requests_total{method="DELETE",route="/api/sessions/<id>",status="404"}"#;
     assert_eq!(sample(&text, series), Some(1.0), "{text}");
     assert!(!text.contains("AAAAAAAAAAAAAAAAAAAAAA") && !text.contains("nowhere"));
     assert!(text.contains(r#"route="unmatched""#), "{text}");

@@ -1,11 +1,13 @@
 //! The example resource, /api/notes: each user's own notes behind the session guard.
 
+// readme: notes-test-head
 mod common;
+use common::*;
+// readme: end
+
 use common::openapi::document;
 use common::schemas::*;
-use common::*;
 use multitoken::store::notes::{Note, MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
-use serde_json::json;
 
 /// Creates a note and returns its id.
 async fn create(app: &TestApp, token: &str, title: &str) -> String {
@@ -20,15 +22,20 @@ async fn create(app: &TestApp, token: &str, title: &str) -> String {
     reply.json()["id"].as_str().expect("an id").to_string()
 }
 
+// readme: notes-test
 #[rocket::async_test]
 async fn a_note_is_read_back_by_its_owner() {
     let app = TestApp::new().await;
     let token = app.user_token("alice").await;
-    let id = create(&app, &token, "Groceries").await;
+    let note = json!({"title": "Groceries", "body": "milk"});
+    let created = app.post("/api/notes", Some(&token), note).await;
+    assert_eq!(created.status.code, 201, "{}", created.text);
+    let id = created.json()["id"].as_str().unwrap().to_string();
     let reply = app.get(&format!("/api/notes/{id}"), Some(&token)).await;
     assert_eq!(reply.status.code, 200, "{}", reply.text);
     assert_eq!(reply.json()["title"], "Groceries");
 }
+// readme: end
 
 #[rocket::async_test]
 async fn notes_are_created_listed_changed_and_deleted() {

@@ -286,5 +286,7 @@ async fn operations_that_name_a_scope_document_the_403_and_name_only_declared_sc
             "{label}: its 403 documents no WWW-Authenticate"
         );
     }
-    assert!(named >= 10, "only {named} operations name a scope");
+    // At least the machinery's own: the current user, listing and revoking sessions, signing
+    // out everywhere, the activity log (features add theirs).
+    assert!(named >= 5, "only {named} operations name a scope");
 }

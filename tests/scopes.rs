@@ -61,13 +61,7 @@ async fn the_scope_list_is_public_and_is_exactly_the_declared_scopes() {
         .collect();
     assert_eq!(reply.json(), Value::Array(expected));
     let names: Vec<&str> = multitoken::scopes::ALL.iter().map(|s| s.name).collect();
-    for name in [
-        "profile:read",
-        "sessions:read",
-        "sessions:write",
-        "notes:read",
-        "notes:write",
-    ] {
+    for name in ["profile:read", "sessions:read", "sessions:write"] {
         assert!(names.contains(&name), "{name} is not declared");
     }
     assert!(multitoken::scopes::ALL
@@ -187,31 +181,33 @@ async fn operations_that_need_full_access_refuse_a_token_with_every_scope() {
 }
 
 #[rocket::async_test]
-async fn a_notes_read_token_lists_notes_but_cannot_write_them() {
+async fn a_sessions_read_token_lists_sessions_but_cannot_revoke_them() {
     let app = TestApp::new().await;
     let user = app.user_token("alice").await;
-    let note = json!({"title": "groceries", "body": "milk"});
-    let reply = app.post("/api/notes", Some(&user), note.clone()).await;
-    assert_eq!(reply.status, Status::Created, "{}", reply.text);
-    let id = reply.json()["id"].as_str().unwrap().to_string();
+    app.login("alice", PASSWORD).await;
+    let other = app.other_session_id(&user).await;
 
-    let (token, _) = app.personal_token(&user, "reader", &["notes:read"]).await;
-    let reply = app.get("/api/notes", Some(&token)).await;
+    let (token, _) = app
+        .personal_token(&user, "reader", &["sessions:read"])
+        .await;
+    let reply = app.get("/api/sessions", Some(&token)).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
-    assert_eq!(reply.json()[0]["id"], id.as_str());
-    let reply = app.get(&format!("/api/notes/{id}"), Some(&token)).await;
-    assert_eq!(reply.status, Status::Ok, "{}", reply.text);
+    assert!(reply
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == other.as_str()));
 
-    let reply = app.post("/api/notes", Some(&token), note.clone()).await;
-    assert_insufficient(&reply, "notes:write", "POST /api/notes");
-    let path = format!("/api/notes/{id}");
-    let reply = app.call("PUT", &path, Some(&token), Some(note)).await;
-    assert_insufficient(&reply, "notes:write", "PUT /api/notes/{id}");
+    let path = format!("/api/sessions/{other}");
     let reply = app.call("DELETE", &path, Some(&token), None).await;
-    assert_insufficient(&reply, "notes:write", "DELETE /api/notes/{id}");
-    // Nothing was written.
-    let reply = app.get("/api/notes", Some(&user)).await;
-    assert_eq!(reply.json().as_array().unwrap().len(), 1, "{}", reply.text);
+    assert_insufficient(&reply, "sessions:write", "DELETE /api/sessions/{id}");
+    let reply = app
+        .call("POST", "/api/auth/logout-all", Some(&token), None)
+        .await;
+    assert_insufficient(&reply, "sessions:write", "POST /api/auth/logout-all");
+    // Nothing was revoked.
+    assert!(app.listed_ids(&user).await.contains(&other));
     // Nor may it read what it holds no scope for.
     let reply = app.get("/api/me", Some(&token)).await;
     assert_insufficient(&reply, "profile:read", "GET /api/me");
@@ -229,7 +225,7 @@ async fn a_sign_in_has_full_access_and_a_token_exactly_its_scopes() {
     let user = login.json()["token"].as_str().unwrap().to_string();
 
     let (token, entry) = app
-        .personal_token(&user, "CI deploy", &["notes:write", "profile:read"])
+        .personal_token(&user, "CI deploy", &["sessions:write", "profile:read"])
         .await;
     assert_eq!(entry["kind"], "token", "{entry}");
     assert_eq!(entry["name"], "CI deploy");
@@ -241,7 +237,7 @@ async fn a_sign_in_has_full_access_and_a_token_exactly_its_scopes() {
         .iter()
         .map(|s| s.as_str().unwrap())
         .collect();
-    assert_eq!(scopes, BTreeSet::from(["notes:write", "profile:read"]));
+    assert_eq!(scopes, BTreeSet::from(["sessions:write", "profile:read"]));
     assert_eq!(entry["scopes"].as_array().unwrap().len(), 2);
 
     // Used from another address, past the touch interval: the list shows it there.

@@ -54,7 +54,7 @@ async fn a_personal_token_cannot_mint_regenerate_sudo_or_change_the_password() {
     let app = TestApp::new().await;
     let user = app.user_token("alice").await;
     let (token, entry) = app.personal_token(&user, "all", &all_scopes()).await;
-    let (_, other) = app.personal_token(&user, "other", &["notes:read"]).await;
+    let (_, other) = app.personal_token(&user, "other", &["sessions:read"]).await;
     let before = token_rows(&app).await;
 
     let create = json!({"name": "wider", "scopes": ["profile:read"], "password": PASSWORD});
@@ -99,18 +99,18 @@ async fn a_request_that_breaks_the_rules_is_refused_with_422() {
     let long = "x".repeat(101);
     let bad = [
         json!({"name": "ci", "scopes": ["admin"]}),
-        json!({"name": "ci", "scopes": ["notes:read", "admin"]}),
+        json!({"name": "ci", "scopes": ["sessions:read", "admin"]}),
         json!({"name": "ci", "scopes": ["*"]}),
-        json!({"name": "ci", "scopes": ["Notes:Read"]}),
+        json!({"name": "ci", "scopes": ["Sessions:Read"]}),
         json!({"name": "ci", "scopes": []}),
-        json!({"name": "", "scopes": ["notes:read"]}),
-        json!({"name": "   ", "scopes": ["notes:read"]}),
-        json!({"name": long, "scopes": ["notes:read"]}),
-        json!({"name": "c\u{7}i", "scopes": ["notes:read"]}),
-        json!({"name": "two\nlines", "scopes": ["notes:read"]}),
-        json!({"name": "nul\u{0}", "scopes": ["notes:read"]}),
-        json!({"name": "ci", "scopes": ["notes:read"], "expires_in_days": 0}),
-        json!({"name": "ci", "scopes": ["notes:read"], "expires_in_days": 366}),
+        json!({"name": "", "scopes": ["sessions:read"]}),
+        json!({"name": "   ", "scopes": ["sessions:read"]}),
+        json!({"name": long, "scopes": ["sessions:read"]}),
+        json!({"name": "c\u{7}i", "scopes": ["sessions:read"]}),
+        json!({"name": "two\nlines", "scopes": ["sessions:read"]}),
+        json!({"name": "nul\u{0}", "scopes": ["sessions:read"]}),
+        json!({"name": "ci", "scopes": ["sessions:read"], "expires_in_days": 0}),
+        json!({"name": "ci", "scopes": ["sessions:read"], "expires_in_days": 366}),
         // A right password does not excuse a bad request.
         json!({"name": "ci", "scopes": ["admin"], "password": PASSWORD}),
     ];
@@ -123,8 +123,8 @@ async fn a_request_that_breaks_the_rules_is_refused_with_422() {
 
     // The edges themselves are allowed: 1 and 100 characters (not bytes), 1 and 365 days.
     let good = [
-        json!({"name": "x", "scopes": ["notes:read"], "expires_in_days": 1}),
-        json!({"name": "é".repeat(100), "scopes": ["notes:read"], "expires_in_days": 365}),
+        json!({"name": "x", "scopes": ["sessions:read"], "expires_in_days": 1}),
+        json!({"name": "é".repeat(100), "scopes": ["sessions:read"], "expires_in_days": 365}),
         json!({"name": format!("  {}  ", "y".repeat(100)), "scopes": all_scopes()}),
     ];
     for body in good {
@@ -138,16 +138,16 @@ async fn a_request_that_breaks_the_rules_is_refused_with_422() {
 async fn the_longest_expiry_follows_token_max_days() {
     let app = TestApp::with(json!({"token_max_days": 10})).await;
     let user = app.user_token("alice").await;
-    let body = json!({"name": "ci", "scopes": ["notes:read"], "expires_in_days": 11});
+    let body = json!({"name": "ci", "scopes": ["sessions:read"], "expires_in_days": 11});
     let reply = app.post("/api/tokens", Some(&user), body).await;
     reply.assert_problem(422, "invalid_input");
-    let body = json!({"name": "ci", "scopes": ["notes:read"], "expires_in_days": 10});
+    let body = json!({"name": "ci", "scopes": ["sessions:read"], "expires_in_days": 10});
     let reply = app.post("/api/tokens", Some(&user), body).await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     let now = app.clock().now();
     assert_eq!(unix(&reply.json()["session"]["expires_at"]), now + 10 * DAY);
     // The default of 30 days is cut to the maximum.
-    let body = json!({"name": "default", "scopes": ["notes:read"]});
+    let body = json!({"name": "default", "scopes": ["sessions:read"]});
     let reply = app.post("/api/tokens", Some(&user), body).await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     assert_eq!(unix(&reply.json()["session"]["expires_at"]), now + 10 * DAY);
@@ -158,7 +158,9 @@ async fn a_token_expires_in_30_days_unless_it_asks_otherwise() {
     let app = TestApp::new().await;
     let user = app.user_token("alice").await;
     let now = app.clock().now();
-    let reply = app.try_personal_token(&user, "ci", &["notes:read"]).await;
+    let reply = app
+        .try_personal_token(&user, "ci", &["sessions:read"])
+        .await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     assert_eq!(reply.header("Cache-Control"), Some("no-store"));
     let body = reply.json();
@@ -169,7 +171,7 @@ async fn a_token_expires_in_30_days_unless_it_asks_otherwise() {
     assert_eq!(unix(&session["created_at"]), now, "{session}");
 
     app.advance(100);
-    let body = json!({"name": "week", "scopes": ["notes:read"], "expires_in_days": 7});
+    let body = json!({"name": "week", "scopes": ["sessions:read"], "expires_in_days": 7});
     let reply = app.post("/api/tokens", Some(&user), body).await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     let session = &reply.json()["session"];
@@ -378,13 +380,13 @@ async fn logout_all_ends_the_tokens_too_and_a_token_may_do_it() {
 async fn a_token_is_revoked_by_id_like_any_session_and_may_log_itself_out() {
     let app = TestApp::new().await;
     let user = app.user_token("alice").await;
-    let (token, entry) = app.personal_token(&user, "one", &["notes:read"]).await;
+    let (token, entry) = app.personal_token(&user, "one", &["sessions:read"]).await;
     let reply = app
         .call("POST", "/api/auth/logout", Some(&token), None)
         .await;
     assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
     assert_eq!(
-        app.get("/api/notes", Some(&token)).await.status,
+        app.get("/api/sessions", Some(&token)).await.status,
         Status::Unauthorized
     );
     assert!(!app.listed_ids(&user).await.contains(&id_of(&entry)));
@@ -411,8 +413,7 @@ async fn a_token_is_revoked_by_id_like_any_session_and_may_log_itself_out() {
 async fn regenerating_keeps_id_name_and_scopes_and_refuses_the_old_secret_at_once() {
     let app = TestApp::new().await;
     let user = app.user_token("alice").await;
-    let body =
-        json!({"name": "deploy", "scopes": ["profile:read", "notes:read"], "expires_in_days": 10});
+    let body = json!({"name": "deploy", "scopes": ["profile:read", "sessions:read"], "expires_in_days": 10});
     let reply = app.post("/api/tokens", Some(&user), body).await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     let created = reply.json();
@@ -620,7 +621,7 @@ async fn odd_values_are_422_and_names_are_trimmed_and_scopes_deduplicated() {
         json!(4_294_967_296u64),
         json!(null),
     ] {
-        let body = json!({"name": "ci", "scopes": ["notes:read"], "expires_in_days": days});
+        let body = json!({"name": "ci", "scopes": ["sessions:read"], "expires_in_days": days});
         let reply = app.post("/api/tokens", Some(&user), body).await;
         if days.is_null() {
             // Left out, as far as JSON goes: the default.
@@ -630,10 +631,10 @@ async fn odd_values_are_422_and_names_are_trimmed_and_scopes_deduplicated() {
         }
     }
     for body in [
-        json!({"name": 7, "scopes": ["notes:read"]}),
-        json!({"name": "ci", "scopes": "notes:read"}),
+        json!({"name": 7, "scopes": ["sessions:read"]}),
+        json!({"name": "ci", "scopes": "sessions:read"}),
         json!({"name": "ci"}),
-        json!({"scopes": ["notes:read"]}),
+        json!({"scopes": ["sessions:read"]}),
     ] {
         let reply = app.post("/api/tokens", Some(&user), body.clone()).await;
         assert!(
@@ -644,8 +645,7 @@ async fn odd_values_are_422_and_names_are_trimmed_and_scopes_deduplicated() {
     }
     assert_eq!(token_rows(&app).await, 1);
 
-    let body =
-        json!({"name": "  deploy bot\t", "scopes": ["notes:read", "notes:read", "profile:read"]});
+    let body = json!({"name": "  deploy bot\t", "scopes": ["sessions:read", "sessions:read", "profile:read"]});
     let reply = app.post("/api/tokens", Some(&user), body).await;
     assert_eq!(reply.status, Status::Created, "{}", reply.text);
     let entry = &reply.json()["session"];

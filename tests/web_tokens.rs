@@ -78,7 +78,7 @@ async fn the_tokens_page_lists_personal_tokens_and_the_device_page_links_to_it()
     let app = TestApp::new().await;
     signed_in(&app, "alice").await;
     let api = app.login("alice", PASSWORD).await;
-    app.personal_token(&api, "deploy <ci>", &["profile:read", "notes:write"])
+    app.personal_token(&api, "deploy <ci>", &["profile:read", "sessions:write"])
         .await;
 
     let page = get_page(&app, "/tokens").await;
@@ -87,7 +87,7 @@ async fn the_tokens_page_lists_personal_tokens_and_the_device_page_links_to_it()
     assert_eq!(count(html, r#"<li class="session token""#), 1, "{html}");
     assert!(html.contains("deploy &lt;ci&gt;"), "the name, escaped");
     assert!(!html.contains("deploy <ci>"));
-    for scope in ["profile:read", "notes:write"] {
+    for scope in ["profile:read", "sessions:write"] {
         assert!(html.contains(&format!(r#"<span class="badge scope">{scope}</span>"#)));
     }
     assert!(html.contains(">in 1 month</time>"), "the expiry, relative");
@@ -206,17 +206,17 @@ async fn a_refused_token_form_is_shown_again_with_the_reason_and_the_name_kept()
     );
 
     let long = "n".repeat(101);
-    let reply = create_token(&app, &csrf, &long, &["notes:read"]).await;
+    let reply = create_token(&app, &csrf, &long, &["sessions:read"]).await;
     assert_eq!(reply.status, Status::UnprocessableEntity);
     assert!(reply.text.contains("Name must be 1 to 100 characters."));
     assert!(
-        reply.text.contains(r#"value="notes:read" checked"#),
+        reply.text.contains(r#"value="sessions:read" checked"#),
         "the scopes are kept"
     );
     assert_eq!(token_rows(&app).await, 0);
 
-    created_token(&app, &csrf, "first", &["notes:read"]).await;
-    let reply = create_token(&app, &csrf, "second", &["notes:read"]).await;
+    created_token(&app, &csrf, "first", &["sessions:read"]).await;
+    let reply = create_token(&app, &csrf, "second", &["sessions:read"]).await;
     assert_eq!(reply.status, Status::Conflict);
     assert!(reply.text.contains("as many as allowed"), "{}", reply.text);
     assert!(!reply.text.contains("id=\"new-token\""));
@@ -232,7 +232,7 @@ async fn an_expiry_that_is_not_a_choice_is_refused_as_the_api_refuses_it() {
         let fields = [
             ("csrf", csrf.as_str()),
             ("name", "deploy"),
-            ("scopes", "notes:read"),
+            ("scopes", "sessions:read"),
             ("expires_in_days", days),
         ];
         let reply = submit(&app, "/tokens", &fields).await;
@@ -246,7 +246,7 @@ async fn an_expiry_that_is_not_a_choice_is_refused_as_the_api_refuses_it() {
         assert!(!reply.text.contains("id=\"new-token\""), "{days}");
         // The API refuses the same values.
         let body =
-            format!(r#"{{"name":"deploy","scopes":["notes:read"],"expires_in_days":{days}}}"#);
+            format!(r#"{{"name":"deploy","scopes":["sessions:read"],"expires_in_days":{days}}}"#);
         let days_json: Result<serde_json::Value, _> = serde_json::from_str(&body);
         if let Ok(body) = days_json {
             let reply = app.post("/api/tokens", Some(&api), body).await;
@@ -258,7 +258,7 @@ async fn an_expiry_that_is_not_a_choice_is_refused_as_the_api_refuses_it() {
     let fields = [
         ("csrf", csrf.as_str()),
         ("name", "deploy"),
-        ("scopes", "notes:read"),
+        ("scopes", "sessions:read"),
     ];
     assert_eq!(submit(&app, "/tokens", &fields).await.status, Status::Ok);
     assert_eq!(token_rows(&app).await, 1);

@@ -211,6 +211,7 @@ async fn sudo(
     Ok(Status::NoContent)
 }
 
+// readme: me-handler
 /// The user of the presented token.
 #[utoipa::path(
     tag = "users",
@@ -224,3 +225,4 @@ fn me(session: Scoped<'_, ProfileRead>) -> Json<UserView> {
         username: session.username().to_string(),
     })
 }
+// readme: end

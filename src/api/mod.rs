@@ -33,9 +33,11 @@ macro_rules! api_routes {
 mod account;
 /// The account's security activity log.
 mod activity;
-/// The example resource, each user's notes. To remove it, delete this line, its entry in
-/// [`FEATURES`] and the files the README's "Removing the example" names.
+// readme: notes-mod
+/// The example resource, each user's notes: the README's "Removing the example" lists all of
+/// it.
 mod notes;
+// readme: end
 /// Health, readiness and the OpenAPI document.
 mod operations;
 /// The user's sessions: list and revoke.
@@ -50,7 +52,9 @@ const FEATURES: &[Feature] = &[
     sessions::FEATURE,
     activity::FEATURE,
     tokens::FEATURE,
+    // readme: notes-feature
     notes::FEATURE,
+    // readme: end
     operations::FEATURE,
 ];
 

@@ -124,6 +124,7 @@ async fn create_note(
     Ok(Created::new(format!("/api/notes/{id}")).body(Json(note.view())))
 }
 
+// readme: notes-handler
 /// One of the user's notes.
 #[utoipa::path(
     tag = "notes",
@@ -140,6 +141,7 @@ async fn get_note(
     let note = Note::find(&mut db, session.user_id(), id.as_str()).await?;
     note.map(|note| Json(note.view())).ok_or_else(no_such_note)
 }
+// readme: end
 
 /// Replace a note's title and body.
 #[utoipa::path(

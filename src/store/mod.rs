@@ -7,7 +7,9 @@
 
 pub mod activity;
 pub mod history;
+// readme: notes-store
 pub mod notes;
+// readme: end
 pub mod revocations;
 mod session_row;
 mod session_view;

@@ -10,9 +10,10 @@ use multitoken::clock::Clock;
 use multitoken::events::EventBus;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
-use serde_json::{json, Value};
 use std::net::SocketAddr;
 
+/// Strings with hidden characters, for the text rules' tests.
+pub mod hidden;
 /// The OpenAPI document's operations, for tests/openapi*.rs.
 pub mod openapi;
 /// Values checked against the document's schemas.
@@ -24,6 +25,7 @@ pub mod web;
 
 pub use multitoken::token::DEFAULT_PREFIX;
 pub use multitoken::web::{CSRF_COOKIE, SESSION_COOKIE};
+pub use serde_json::{json, Value};
 
 pub const PASSWORD: &str = "correct horse battery";
 
