@@ -880,29 +880,19 @@ async fn signup_disabled_is_404_even_with_a_bad_body() {
 async fn malformed_ids_are_404_on_every_id_route_before_the_body_is_read() {
     let app = TestApp::new().await;
     let token = app.user_token("alice").await;
-    let note = json!({"title": "t"});
     for junk in [
         "nope",
         "AAAAAAAAAAAAAAAAAAAAA%3D",
         "AAAAAAAAAAAAAAAAAAAAAAA",
     ] {
-        for (method, path, body) in [
-            ("DELETE", format!("/api/sessions/{junk}"), None),
-            ("POST", format!("/api/tokens/{junk}/regenerate"), None),
-            ("GET", format!("/api/notes/{junk}"), None),
-            ("PUT", format!("/api/notes/{junk}"), Some(note.clone())),
-            // Not even a body that breaks the rules is looked at.
-            (
-                "PUT",
-                format!("/api/notes/{junk}"),
-                Some(json!({"title": ""})),
-            ),
-            ("DELETE", format!("/api/notes/{junk}"), None),
+        for (method, path) in [
+            ("DELETE", format!("/api/sessions/{junk}")),
+            ("POST", format!("/api/tokens/{junk}/regenerate")),
         ] {
-            let reply = app.call(method, &path, Some(&token), body.clone()).await;
+            let reply = app.call(method, &path, Some(&token), None).await;
             assert_clean_problem(&reply, 404, "not_found");
             // The session is checked first: without one, the same path is 401.
-            let reply = app.call(method, &path, None, body).await;
+            let reply = app.call(method, &path, None, None).await;
             assert_clean_problem(&reply, 401, "not_authenticated");
         }
     }
