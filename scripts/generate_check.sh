@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that `cargo generate` turns this checkout into a working app under another name: generates
 # acme-notes with --path (from this folder) and with --git (from a clone of its last commit),
-# checks the new names and what must not be copied, then runs the new app's tests (plus one test
+# checks the new names, what must not be copied and what a failed run leaves (nothing), then runs the new app's tests (plus one test
 # of its names, added here). Exits non-zero on any failure.
 #
 # CARGO_TARGET_DIR, when set, is used for the new app too: with the dependencies already built
@@ -10,6 +10,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 version=0.23.7
 name=acme-notes crate=acme_notes prefix=acme_notes_
+# The template's own name and version, which the new app's Cargo.toml names.
+template_name="$(sed -n 's/^name = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n1)"
+template_version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n1)"
 
 step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -44,8 +47,22 @@ check_names() (
   grep -q "^pub const DEFAULT_PREFIX: &str = \"$prefix\";" src/token.rs || fail "src/token.rs prefix"
   grep -qx "token_prefix = \"$prefix\"" Rocket.toml || fail "Rocket.toml: token_prefix"
   grep -q "^use $crate::" src/main.rs || fail "src/main.rs does not use the $crate crate"
-  # The old names, anywhere (the reference to django-rest-multitokenauth is no name of ours).
-  if grep -rIn 'multitoken' . | grep -v 'multitokenauth'; then fail "multitoken left in $app"; fi
+  # Where it came from: the template's name and version, in [package.metadata.template].
+  local meta
+  meta="$(grep -A3 -x '\[package.metadata.template\]' Cargo.toml)" || fail "$app: no template named"
+  grep -qx "package = \"$template_name\"" <<<"$meta" || fail "$app/Cargo.toml: template's name"
+  grep -qx "version = \"$template_version\"" <<<"$meta" || fail "$app/Cargo.toml: template's version"
+  # The old names, anywhere but there (nor django-rest-multitokenauth, no name of ours).
+  if grep -rIn 'multitoken' . | grep -v 'multitokenauth' |
+    grep -vx "./Cargo.toml:[0-9]*:package = \"$template_name\""; then
+    fail "multitoken left in $app"
+  fi
+  # The README is the app's own: no making of a new app, no check of the template's, no marker.
+  for text in 'template-only' 'cargo generate' 'cargo-generate' 'generate_check' 'Start your own app'; do
+    if grep -n "$text" README.md; then fail "$app/README.md still says \"$text\""; fi
+  done
+  grep -qx '## Two commands' README.md && grep -qx '## A walk through the API' README.md ||
+    fail "$app/README.md lost more than the template's parts"
   if grep -rInE '(^|[^[:alnum:]_])mt_' .; then fail "the old token prefix mt_ left in $app"; fi
   # What a new app must not carry: build output, the database, git metadata, the template itself.
   for path in target data .git cargo-generate.toml .cargo-generate scripts/generate_check.sh; do
@@ -68,6 +85,29 @@ mkdir "$template/target" "$template/data"
 echo "stand-in" >"$template/target/stand-in"
 echo "stand-in" >"$template/data/$name.sqlite3"
 echo "gitdir: /nonexistent" >"$template/.git"
+
+# A failed run leaves no folder behind, so a second run into the same place just works. perl is
+# faked in front of PATH: missing altogether, then failing only at the renaming (after
+# cargo-generate made the app's folder); and without --allow-commands where it cannot ask (--silent).
+real_perl="$(command -v perl)"
+mkdir -p "$work/no-perl" "$work/late-perl"
+printf '#!/bin/sh\necho "perl: not here" >&2\nexit 127\n' >"$work/no-perl/perl"
+printf '#!/bin/sh\n[ "$1" = -c ] && exec %s "$@"\necho "perl: renaming fails" >&2\nexit 1\n' \
+  "$real_perl" >"$work/late-perl/perl"
+chmod +x "$work/no-perl/perl" "$work/late-perl/perl"
+mkdir -p "$work/path"
+for failure in no-perl late-perl silent; do
+  case $failure in
+    silent) how=(--silent) path="$PATH" ;;
+    *) how=(--allow-commands) path="$work/$failure:$PATH" ;;
+  esac
+  if PATH="$path" cargo generate --path "$template" --name "$name" --destination "$work/path" \
+    --vcs none "${how[@]}" >"$work/$failure.log" 2>&1; then
+    cat "$work/$failure.log"; fail "cargo generate succeeded with $failure"
+  fi
+  [ ! -e "$work/path/$name" ] || { cat "$work/$failure.log"; fail "$failure left $work/path/$name"; }
+  echo "failed with $failure, leaving nothing: $(grep -m1 -oE 'perl: [a-z ]+|Cannot prompt' "$work/$failure.log")"
+done
 generate "$work/path" --path "$template"
 app="$work/path/$name"
 check_names "$app"

@@ -199,3 +199,29 @@ fn markers_and_the_removal_list_are_read_as_documented() {
 fn an_unclosed_marker_is_refused() {
     marked_items("x.rs", "// readme: one\nitem,\n");
 }
+
+/// The parts of the README only the template needs, which `cargo generate`'s hook
+/// (.cargo-generate/rename.pl) deletes from a new app's copy: each `<!-- template-only` opens a
+/// region that one `<!-- /template-only -->` closes, never nested, never a quoted excerpt inside
+/// (the new app's README keeps every excerpt this file compares). A generated app has none.
+#[test]
+fn template_only_regions_are_closed_and_quote_no_excerpt() {
+    let readme = fs::read_to_string("README.md").expect("README.md");
+    let mut rest = readme.as_str();
+    while let Some(start) = rest.find("<!-- template-only") {
+        let region = &rest[start + 1..];
+        let end = region
+            .find("<!-- /template-only -->")
+            .expect("a `<!-- template-only` region of the README has no `<!-- /template-only -->`");
+        let inside = &region[..end];
+        assert!(
+            !inside.contains("<!-- template-only") && !inside.contains("```rust,ignore"),
+            "README: a template-only region holds another one or an excerpt:\n{inside}"
+        );
+        rest = &region[end + 1..];
+    }
+    assert!(
+        !rest.contains("<!-- /template-only -->"),
+        "README: a `<!-- /template-only -->` closes no region"
+    );
+}
