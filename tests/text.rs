@@ -72,14 +72,7 @@ async fn the_documented_patterns_accept_exactly_what_the_rule_accepts() {
     let (_app, doc) = document().await;
     let (_, token_name) = rule(&doc, "CreateTokenRequest", "name");
     let (_, session_name) = rule(&doc, "LoginRequest", "name");
-    let mut lengths: Vec<String> = [0, 1, 2, 99, 100, 101, 199, 200, 201]
-        .map(|n| "é".repeat(n))
-        .to_vec();
-    lengths.extend([
-        format!("\u{3164}{}\u{2800}", "x".repeat(200)),
-        format!("\u{FE0F}{}\u{FE0F}", "x".repeat(199)),
-    ]);
-    for text in tried().into_iter().chain(lengths) {
+    for text in tried() {
         let checks = [
             (
                 "CreateTokenRequest.name",

@@ -47,5 +47,16 @@ pub fn tried() -> Vec<String> {
         ]);
     }
     tried.extend(["x\u{FE0F}".into(), "\u{2764}\u{FE0F}".into()]);
+    // Lengths around the bounds (100 and 200 characters), and long ones that only trimming
+    // brings within them.
+    tried.extend(
+        [0, 1, 2, 99, 100, 101, 199, 200, 201]
+            .map(|n| "é".repeat(n))
+            .into_iter()
+            .chain([
+                format!("\u{3164}{}\u{2800}", "x".repeat(200)),
+                format!("\u{FE0F}{}\u{FE0F}", "x".repeat(199)),
+            ]),
+    );
     tried
 }

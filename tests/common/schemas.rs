@@ -107,12 +107,8 @@ pub fn sample_chars() -> impl Iterator<Item = char> {
 pub fn keeps(property: &Value, pattern: &Regex, text: &str) -> bool {
     let len = text.len() as u64;
     pattern.is_match(text)
-        && property["minLength"]
-            .as_u64()
-            .map_or(true, |min| len >= min)
-        && property["maxLength"]
-            .as_u64()
-            .map_or(true, |max| len <= max)
+        && property["minLength"].as_u64().is_none_or(|min| len >= min)
+        && property["maxLength"].as_u64().is_none_or(|max| len <= max)
 }
 
 /// Asserts that each reply has its status and that its body conforms to the schema documented
