@@ -99,14 +99,8 @@ impl Note {
         body: &str,
         now: i64,
     ) -> sqlx::Result<Option<Note>> {
-        let postgres = conn.backend_name() == "PostgreSQL";
         let mut tx = sqlx::Connection::begin(conn).await?;
-        if postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind(format!("notes:{user_id}"))
-                .execute(&mut *tx)
-                .await?;
-        }
+        super::lock_key(&mut tx, &format!("notes:{user_id}")).await?;
         let sql = format!(
             "INSERT INTO notes ({COLUMNS}) \
              SELECT $1, $2, $3, $4, $5, $5 \

@@ -21,14 +21,8 @@ pub async fn reserve(
     attempt: &str,
     now: i64,
 ) -> sqlx::Result<Option<u64>> {
-    let postgres = conn.backend_name() == "PostgreSQL";
     let mut tx = sqlx::Connection::begin(conn).await?;
-    if postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(format!("signup:{key}"))
-            .execute(&mut *tx)
-            .await?;
-    }
+    super::lock_key(&mut tx, &format!("signup:{key}")).await?;
     sqlx::query("INSERT INTO signups (key, at, attempt) VALUES ($1, $2, $3)")
         .bind(key)
         .bind(now)

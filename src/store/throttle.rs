@@ -56,16 +56,10 @@ pub async fn begin_check(
     window: u64,
     now: i64,
 ) -> sqlx::Result<Standing> {
-    let postgres = conn.backend_name() == "PostgreSQL";
     let mut tx = sqlx::Connection::begin(conn).await?;
-    if postgres {
-        // Always in the same order (the username's key, then the IP's): no deadlock.
-        for (key, _) in limits {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-        }
+    // Always in the same order (the username's key, then the IP's): no deadlock.
+    for (key, _) in limits {
+        super::lock_key(&mut tx, key).await?;
     }
     for (key, _) in limits {
         reserve(&mut tx, key, attempt, now).await?;

@@ -14,6 +14,13 @@ use std::net::SocketAddr;
 
 /// Strings with hidden characters, for the text rules' tests.
 pub mod hidden;
+/// Public ids that are not well formed: too short, padded, one character too long.
+pub const MALFORMED_IDS: [&str; 3] = [
+    "nope",
+    "AAAAAAAAAAAAAAAAAAAAA%3D",
+    "AAAAAAAAAAAAAAAAAAAAAAA",
+];
+
 /// The OpenAPI document's operations, for tests/openapi*.rs.
 pub mod openapi;
 /// Values checked against the document's schemas.
@@ -296,6 +303,29 @@ impl TestApp {
     /// Moves the app's clock forward, as if `seconds` had passed.
     pub fn advance(&self, seconds: i64) {
         self.clock.advance(seconds);
+    }
+
+    /// Checks that `method` on `path` (`{id}` standing for the id) answers a malformed id with
+    /// 404 `not_found` for `token`'s session, and 401 without a session: the session is checked
+    /// first, the id next, the body (if any) never. Returns the answers, for more checks.
+    pub async fn malformed_ids_answered(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Vec<Reply> {
+        let mut answers = Vec::new();
+        for junk in MALFORMED_IDS {
+            let path = path.replace("{id}", junk);
+            let reply = self.call(method, &path, Some(token), body.clone()).await;
+            reply.assert_problem(404, "not_found");
+            answers.push(reply);
+            let reply = self.call(method, &path, None, body.clone()).await;
+            reply.assert_problem(401, "not_authenticated");
+            answers.push(reply);
+        }
+        answers
     }
 
     /// A request with optional token and JSON body, from 127.0.0.1 unless `from` says otherwise.
