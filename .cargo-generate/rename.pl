@@ -25,8 +25,9 @@ my ($template) = $cargo_toml =~ /^name = "([^"]+)"$/m or die "Cargo.toml: no pac
 my ($version) = $cargo_toml =~ /^version = "([^"]+)"$/m or die "Cargo.toml: no version\n";
 
 find({ no_chdir => 1, wanted => sub {
-    # This folder holds the very names it replaces; a .git folder is not the app's.
-    if (-d && m{^\./(\.cargo-generate|\.git)$}) { $File::Find::prune = 1; return; }
+    # This folder holds the very names it replaces; a .git folder is not the app's; the kit keeps
+    # its own names (the app passes it its names at start).
+    if (-d && m{^\./(\.cargo-generate|\.git|kit)$}) { $File::Find::prune = 1; return; }
     return unless -f && -T;    # text files only: docs/device-page.png stays untouched
     open(my $in, '<:raw', $_) or die "$_: $!\n";
     my $text = do { local $/; <$in> };

@@ -44,16 +44,18 @@ check_names() (
   cd "$app"
   grep -qx "name = \"$name\"" Cargo.toml || fail "$app/Cargo.toml: package name is not $name"
   grep -qx "default-run = \"$name\"" Cargo.toml || fail "$app/Cargo.toml: default-run"
-  grep -q "^pub const DEFAULT_PREFIX: &str = \"$prefix\";" src/token.rs || fail "src/token.rs prefix"
+  grep -q "site!(token_prefix = \"$prefix\")" src/lib.rs || fail "src/lib.rs: the token prefix"
   grep -qx "token_prefix = \"$prefix\"" Rocket.toml || fail "Rocket.toml: token_prefix"
-  grep -q "^use $crate::" src/main.rs || fail "src/main.rs does not use the $crate crate"
+  grep -q "$crate::kit()" src/main.rs || fail "src/main.rs does not use the $crate crate"
+  # The kit keeps its own name: it is the same library in every app.
+  grep -qx 'name = "session-kit"' kit/Cargo.toml || fail "$app/kit/Cargo.toml: the kit was renamed"
   # Where it came from: the template's name and version, in [package.metadata.template].
   local meta
   meta="$(grep -A3 -x '\[package.metadata.template\]' Cargo.toml)" || fail "$app: no template named"
   grep -qx "package = \"$template_name\"" <<<"$meta" || fail "$app/Cargo.toml: template's name"
   grep -qx "version = \"$template_version\"" <<<"$meta" || fail "$app/Cargo.toml: template's version"
   # The old names, anywhere but there (nor django-rest-multitokenauth, no name of ours).
-  if grep -rIn 'multitoken' . | grep -v 'multitokenauth' |
+  if grep -rIn --exclude-dir=kit 'multitoken' . | grep -v 'multitokenauth' |
     grep -vx "./Cargo.toml:[0-9]*:package = \"$template_name\""; then
     fail "multitoken left in $app"
   fi
@@ -63,7 +65,7 @@ check_names() (
   done
   grep -qx '## Two commands' README.md && grep -qx '## A walk through the API' README.md ||
     fail "$app/README.md lost more than the template's parts"
-  if grep -rInE '(^|[^[:alnum:]_])mt_' .; then fail "the old token prefix mt_ left in $app"; fi
+  if grep -rInE --exclude-dir=kit '(^|[^[:alnum:]_])mt_' .; then fail "the old token prefix mt_ left in $app"; fi
   # What a new app must not carry: build output, the database, git metadata, the template itself.
   for path in target data .git cargo-generate.toml .cargo-generate scripts/generate_check.sh; do
     [ ! -e "$path" ] || fail "$app/$path was copied"
@@ -131,9 +133,8 @@ step "the new app's names, as a client meets them"
 cat >"$app/tests/generated_names.rs" <<EOF
 //! Added by the template's scripts/generate_check.sh: the names this app was generated with.
 
-mod common;
-use common::*;
 use rocket::http::{ContentType, Header};
+use session_kit::testing::*;
 
 #[test]
 fn the_binary_is_named_after_the_app() {
@@ -146,8 +147,7 @@ fn the_binary_is_named_after_the_app() {
 
 #[rocket::async_test]
 async fn tokens_realm_titles_and_cookies_carry_the_name() {
-    assert_eq!($crate::token::DEFAULT_PREFIX, "$prefix");
-    let app = TestApp::new().await;
+    let app = TestApp::new(${crate}::build).await;
     // The tests read Rocket.toml, so this is its token_prefix.
     let token = app.user_token("alice").await;
     assert!(token.starts_with("$prefix"), "{token}");

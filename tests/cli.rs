@@ -1,7 +1,6 @@
 //! The command line, driven as a user would: the real binary, on its own database.
 
-mod common;
-use common::*;
+use session_kit::testing::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Output, Stdio};
@@ -93,7 +92,7 @@ async fn list_revoke_and_prune_sessions() {
     let cli = Cli::new().await;
     cli.create_alice();
     // Sessions made through the app on the same database.
-    let app = TestApp::on_url(&cli.url).await;
+    let app = TestApp::on_url(multitoken::build, &cli.url).await;
     let keep = app.login("alice", "a long password").await;
     let gone = app.login("alice", "a long password").await;
     let gone_id = app.other_session_id(&keep).await;
@@ -139,7 +138,7 @@ async fn list_revoke_and_prune_sessions() {
 async fn prune_deletes_expired_sessions() {
     let cli = Cli::new().await;
     cli.create_alice();
-    let app = TestApp::on_url(&cli.url).await;
+    let app = TestApp::on_url(multitoken::build, &cli.url).await;
     app.login("alice", "a long password").await;
     app.login("alice", "a long password").await;
     // Expire them in the database itself, a minute ago.
@@ -283,7 +282,7 @@ async fn ids_that_begin_with_a_dash(app: &TestApp, n: usize) -> Vec<String> {
 async fn revoke_takes_real_ids_that_begin_with_a_dash_with_and_without_a_double_dash() {
     let cli = Cli::new().await;
     cli.create_alice();
-    let app = TestApp::on_url(&cli.url).await;
+    let app = TestApp::on_url(multitoken::build, &cli.url).await;
     let ids = ids_that_begin_with_a_dash(&app, 2).await;
     for (args, id) in [(vec!["revoke"], &ids[0]), (vec!["revoke", "--"], &ids[1])] {
         let args: Vec<&str> = args.into_iter().chain([id.as_str()]).collect();
@@ -424,7 +423,7 @@ async fn a_server_fault_is_answered_with_an_id_that_its_log_line_carries() {
     let (server, port) = cli.serve("critical");
     let token = login_alice(port);
     // A bug to provoke: the login handler's throttle table is gone.
-    let app = TestApp::on_url(&cli.url).await;
+    let app = TestApp::on_url(multitoken::build, &cli.url).await;
     sqlx::query("DROP TABLE login_failures")
         .execute(&**app.auth().db())
         .await
@@ -462,12 +461,12 @@ async fn serve_shuts_down_gracefully_and_keeps_last_use() {
     // A use after touch_interval (1 s) leaves a last-used write pending.
     std::thread::sleep(Duration::from_millis(2100));
     assert_eq!(http(port, "GET", "/api/me", Some(&token), "").0, 200);
-    let used_at = multitoken::clock::Clock::system().now();
+    let used_at = session_kit::clock::Clock::system().now();
 
     let (status, audit) = stop(server);
     assert!(status.success(), "{status:?}");
 
-    let app = TestApp::on_url(&cli.url).await;
+    let app = TestApp::on_url(multitoken::build, &cli.url).await;
     let (last_used,): (i64,) = sqlx::query_as("SELECT MAX(last_used_at) FROM sessions")
         .fetch_one(&**app.auth().db())
         .await

@@ -2,8 +2,7 @@
 //! (in a query string, on a matched route or not, or a malformed request's), and at most one line
 //! per request at the `normal` level, none at `critical` (the release default).
 
-mod common;
-use common::*;
+use session_kit::testing::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};

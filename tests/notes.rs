@@ -1,13 +1,12 @@
 //! The example resource, /api/notes: each user's own notes behind the session guard.
 
 // readme: notes-test-head
-mod common;
-use common::*;
+use session_kit::prelude::*;
 // readme: end
 
-use common::openapi::document;
-use common::schemas::*;
-use multitoken::store::notes::{Note, MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
+use multitoken::notes::store::{Note, MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
+use session_kit::testing::openapi::document;
+use session_kit::testing::schemas::*;
 
 /// Creates a note and returns its id.
 async fn create(app: &TestApp, token: &str, title: &str) -> String {
@@ -25,7 +24,7 @@ async fn create(app: &TestApp, token: &str, title: &str) -> String {
 // readme: notes-test
 #[rocket::async_test]
 async fn a_note_is_read_back_by_its_owner() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let token = app.user_token("alice").await;
     let note = json!({"title": "Groceries", "body": "milk"});
     let created = app.post("/api/notes", Some(&token), note).await;
@@ -39,7 +38,7 @@ async fn a_note_is_read_back_by_its_owner() {
 
 #[rocket::async_test]
 async fn notes_are_created_listed_changed_and_deleted() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let token = app.user_token("alice").await;
 
     let reply = app
@@ -94,7 +93,7 @@ async fn notes_are_created_listed_changed_and_deleted() {
 
 #[rocket::async_test]
 async fn the_list_shows_the_most_recently_changed_note_first() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let token = app.user_token("alice").await;
     let first = create(&app, &token, "first").await;
     app.advance(1);
@@ -121,7 +120,7 @@ async fn the_list_shows_the_most_recently_changed_note_first() {
 
 #[rocket::async_test]
 async fn another_users_note_is_the_same_404_as_an_unknown_id() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let alice = app.user_token("alice").await;
     let bob = app.user_token("bob").await;
     let id = create(&app, &alice, "alice's secret").await;
@@ -157,7 +156,7 @@ async fn another_users_note_is_the_same_404_as_an_unknown_id() {
 
 #[rocket::async_test]
 async fn every_notes_route_is_behind_the_guard() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let id = "AAAAAAAAAAAAAAAAAAAAAA";
     for (method, path) in [
         ("GET", "/api/notes".to_string()),
@@ -178,7 +177,7 @@ async fn every_notes_route_is_behind_the_guard() {
 
 #[rocket::async_test]
 async fn titles_and_bodies_past_their_bounds_are_refused() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let token = app.user_token("alice").await;
     let long_title = "é".repeat(MAX_TITLE_CHARS + 1);
     let long_body = "x".repeat(MAX_BODY_BYTES + 1);
@@ -225,7 +224,7 @@ async fn titles_and_bodies_past_their_bounds_are_refused() {
 
 #[rocket::async_test]
 async fn a_user_keeps_at_most_max_notes() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let token = app.user_token("alice").await;
     for i in 0..MAX_NOTES {
         create(&app, &token, &format!("note {i}")).await;
@@ -241,7 +240,7 @@ async fn a_user_keeps_at_most_max_notes() {
 
 #[rocket::async_test]
 async fn notes_answers_conform_to_the_documented_schemas() {
-    let (app, doc) = document().await;
+    let (app, doc) = document(multitoken::build).await;
     let token = app.user_token("alice").await;
     let note = app
         .post(
@@ -277,7 +276,7 @@ async fn notes_answers_conform_to_the_documented_schemas() {
 
 #[rocket::async_test]
 async fn the_note_title_pattern_accepts_exactly_what_notes_accept() {
-    let (_app, doc) = document().await;
+    let (_app, doc) = document(multitoken::build).await;
     let (property, pattern) = rule(&doc, "NoteInput", "title");
     assert_eq!(property["minLength"], 1);
     let mut tried: Vec<String> = [0, 1, 2, 199, 200, 201].map(|n| "é".repeat(n)).to_vec();
@@ -306,7 +305,7 @@ async fn the_note_title_pattern_accepts_exactly_what_notes_accept() {
 
 #[rocket::async_test]
 async fn the_note_body_rule_matches_the_store_on_ascii() {
-    let (_app, doc) = document().await;
+    let (_app, doc) = document(multitoken::build).await;
     let (property, pattern) = rule(&doc, "NoteInput", "body");
     for n in [0, 1, 8191, 8192, 8193] {
         for body in ["x".repeat(n), format!("\0{}", "x".repeat(n))] {
@@ -322,7 +321,7 @@ async fn the_note_body_rule_matches_the_store_on_ascii() {
 
 #[rocket::async_test]
 async fn parallel_creates_never_get_past_the_cap() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let token = app.user_token("alice").await;
     let extra = 30;
     let creates = (0..MAX_NOTES + extra).map(|i| {

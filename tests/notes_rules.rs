@@ -2,14 +2,13 @@
 //! and the rule for names shown back (src/text.rs) on note titles and bodies, in the answers and
 //! in the document's patterns.
 
-mod common;
-use common::hidden::*;
-use common::openapi::document;
-use common::schemas::rule;
-use common::*;
-use multitoken::store::notes::Note;
-use multitoken::text;
+use multitoken::notes::store::Note;
 use serde_json::json;
+use session_kit::testing::hidden::*;
+use session_kit::testing::openapi::document;
+use session_kit::testing::schemas::rule;
+use session_kit::testing::*;
+use session_kit::text;
 
 /// A 403 `insufficient_scope` whose challenge names `scope`.
 fn assert_insufficient(reply: &Reply, scope: &str, label: &str) {
@@ -23,7 +22,7 @@ fn assert_insufficient(reply: &Reply, scope: &str, label: &str) {
 
 #[rocket::async_test]
 async fn a_notes_read_token_lists_notes_but_cannot_write_them() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let user = app.user_token("alice").await;
     let note = json!({"title": "groceries", "body": "milk"});
     let reply = app.post("/api/notes", Some(&user), note.clone()).await;
@@ -54,7 +53,7 @@ async fn a_notes_read_token_lists_notes_but_cannot_write_them() {
 
 #[rocket::async_test]
 async fn note_titles_with_hidden_characters_or_nothing_visible_are_refused() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let token = app.user_token("alice").await;
     for title in INVISIBLE.iter().chain(HIDDEN_INSIDE.iter()) {
         let body = json!({"title": title, "body": "text"});
@@ -81,7 +80,7 @@ async fn note_titles_with_hidden_characters_or_nothing_visible_are_refused() {
 
 #[rocket::async_test]
 async fn note_bodies_keep_line_breaks_and_joiners_but_refuse_other_controls() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let token = app.user_token("alice").await;
     let body = "first line\r\nsecond\tline\n\u{1F469}\u{200D}\u{1F4BB} \u{645}\u{200C}\u{6CC}";
     let reply = app
@@ -107,7 +106,7 @@ async fn note_bodies_keep_line_breaks_and_joiners_but_refuse_other_controls() {
 
 #[rocket::async_test]
 async fn the_note_patterns_accept_exactly_what_the_rule_accepts() {
-    let (_app, doc) = document().await;
+    let (_app, doc) = document(multitoken::build).await;
     let (_, title) = rule(&doc, "NoteInput", "title");
     let (_, body) = rule(&doc, "NoteInput", "body");
     for text in tried() {
@@ -135,7 +134,7 @@ async fn the_note_patterns_accept_exactly_what_the_rule_accepts() {
 
 #[rocket::async_test]
 async fn a_malformed_note_id_is_404_before_the_body_is_read() {
-    let app = TestApp::new().await;
+    let app = TestApp::new(multitoken::build).await;
     let token = app.user_token("alice").await;
     for (method, body) in [
         ("GET", None),

@@ -1,0 +1,160 @@
+//! The session kit: the machinery of a Rocket 0.5 app with real account and session management.
+//!
+//! Many hashed tokens per user (one per device), a guard that validates them through an
+//! in-process cache, a JSON API to sign up, log in and out and manage sessions and personal
+//! tokens, the HTML pages of the same, and the operations around them (metrics, connection
+//! bounds, revocation across instances), on SQLite with no set-up or on PostgreSQL. An app
+//! builds on it with [`Kit`]; its routes take what they need from [`prelude`]. Read this file
+//! as the table of contents; kit/README.md and docs/architecture.md draw the whole picture.
+
+#[macro_use]
+extern crate rocket;
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod connections;
+pub mod db;
+pub mod device;
+pub mod events;
+pub mod logging;
+pub mod metrics;
+pub mod password;
+pub mod problem;
+pub mod scopes;
+mod site;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod text;
+pub mod token;
+pub mod web;
+
+pub use site::Site;
+
+/// What a route author needs, in one `use session_kit::prelude::*;`: the guards, the answer
+/// types, the database and the clock, the macros that declare routes, and (with the `testing`
+/// feature, in tests) the harness.
+pub mod prelude {
+    pub use crate::api::openapi::{NotFound, ProblemDoc};
+    pub use crate::api::{ApiResult, Feature, JsonBody};
+    pub use crate::auth::{CurrentSession, Scoped, Sudo, SudoOrPassword};
+    pub use crate::clock::Clock;
+    pub use crate::db::Db;
+    pub use crate::problem::Problem;
+    pub use crate::scopes::Scope;
+    pub use crate::token::{new_public_id, PublicId};
+    pub use crate::{api_routes, site, Kit, Site};
+    pub use rocket::http::Status;
+    pub use rocket::response::status::Created;
+    pub use rocket::serde::json::Json;
+    pub use rocket::{delete, get, patch, post, put, State};
+    pub use rocket_db_pools::Connection;
+
+    #[cfg(feature = "testing")]
+    pub use crate::testing::{TestApp, PASSWORD};
+    #[cfg(feature = "testing")]
+    pub use serde_json::json;
+}
+
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+
+/// An app on the kit: its names ([`site!`]) and the API features it adds to the kit's own.
+/// `build()` in the app's lib.rs is this, ending in [`Kit::rocket`].
+pub struct Kit {
+    site: Site,
+    features: Vec<api::Feature>,
+}
+
+impl Kit {
+    /// The kit alone, under the app's names.
+    pub fn new(site: Site) -> Kit {
+        Kit {
+            site,
+            features: Vec::new(),
+        }
+    }
+
+    /// Adds an API feature (a module's `FEATURE`, from [`api_routes!`]): its routes are mounted
+    /// at /api after the kit's own, and described in the OpenAPI document.
+    pub fn api(mut self, feature: api::Feature) -> Kit {
+        self.features.push(feature);
+        self
+    }
+
+    /// The app on a given configuration (tests pass their own figment): the kit's stages, in
+    /// the order they start, then the app's features.
+    pub fn rocket(self, figment: Figment) -> Rocket<Build> {
+        site::set(self.site);
+        logging::install(
+            figment
+                .extract_inner("log_level")
+                .unwrap_or(rocket::Config::default().log_level),
+        );
+        rocket::custom(figment)
+            .attach(logging::stage())
+            .attach(connections::stage())
+            .attach(events::stage())
+            .attach(db::stage())
+            .attach(auth::stage())
+            .attach(metrics::stage())
+            .attach(api::stage(self.features))
+            .attach(web::stage())
+            .attach(web::SecurityHeaders)
+            .attach(events::audit_log())
+    }
+
+    /// Rocket's configuration (Rocket.toml, found in the working folder or any parent, then
+    /// `ROCKET_*` variables) over the kit's own defaults, so that the binary is safe and
+    /// complete wherever it runs, even with no Rocket.toml: no `Server` banner, client IPs from
+    /// the socket (Rocket's own default trusts `X-Real-IP`, which any client can forge), the
+    /// app's SQLite database, and the templates and stylesheet of the app's source tree.
+    pub fn figment(&self) -> Figment {
+        use rocket::figment::providers::{Env, Format, Toml};
+        use rocket::figment::Profile;
+        Figment::from(rocket::Config::default())
+            .merge(("ident", false))
+            .merge(("ip_header", false))
+            .merge(("databases.db.url", self.site.default_database_url))
+            .merge(("template_dir", format!("{}/templates", self.site.root)))
+            .merge(("static_dir", format!("{}/static", self.site.root)))
+            .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+            .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+            .select(Profile::from_env_or(
+                "ROCKET_PROFILE",
+                rocket::Config::DEFAULT_PROFILE,
+            ))
+    }
+
+    /// The app's `main`: serves on Rocket.toml, or runs the admin command the arguments name
+    /// (`--help` lists them).
+    pub async fn main(self) -> std::process::ExitCode {
+        use std::process::ExitCode;
+        site::set(self.site);
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        match cli::parse(&args) {
+            cli::Command::Exit(code) => code,
+            cli::Command::Serve => {
+                let figment = self.figment();
+                match self.rocket(figment).launch().await {
+                    Ok(_) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        // Logs the cause (and marks the error handled, so it does not panic on drop).
+                        e.pretty_print();
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            cli::Command::Admin(admin) => match cli::run(admin, self.figment()).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(msg) => {
+                    eprintln!("error: {msg}");
+                    ExitCode::FAILURE
+                }
+            },
+        }
+    }
+}
