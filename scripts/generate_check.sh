@@ -45,7 +45,7 @@ check_names() (
   grep -qx "name = \"$name\"" Cargo.toml || fail "$app/Cargo.toml: package name is not $name"
   grep -qx "default-run = \"$name\"" Cargo.toml || fail "$app/Cargo.toml: default-run"
   grep -q "site!(token_prefix = \"$prefix\")" src/lib.rs || fail "src/lib.rs: the token prefix"
-  grep -qx "token_prefix = \"$prefix\"" Rocket.toml || fail "Rocket.toml: token_prefix"
+  grep -qx "# token_prefix = \"$prefix\"" Rocket.toml || fail "Rocket.toml: token_prefix"
   grep -q "$crate::kit()" src/main.rs || fail "src/main.rs does not use the $crate crate"
   # The kit keeps its own name: it is the same library in every app.
   grep -qx 'name = "session-kit"' kit/Cargo.toml || fail "$app/kit/Cargo.toml: the kit was renamed"
@@ -148,7 +148,7 @@ fn the_binary_is_named_after_the_app() {
 #[rocket::async_test]
 async fn tokens_realm_titles_and_cookies_carry_the_name() {
     let app = TestApp::new(${crate}::build).await;
-    // The tests read Rocket.toml, so this is its token_prefix.
+    // The default prefix: the one src/lib.rs gives the kit.
     let token = app.user_token("alice").await;
     assert!(token.starts_with("$prefix"), "{token}");
     let refused = app.get("/api/me", None).await;

@@ -30,8 +30,7 @@ pub const DEFAULT_PREFIX: &str = SITE.token_prefix;
 pub const SESSION_COOKIE: &str = SITE.session_cookie;
 pub const CSRF_COOKIE: &str = SITE.csrf_cookie;
 
-/// The kit alone, as a test app, with the test site's token prefix whatever the app's
-/// Rocket.toml (which the harness reads) sets.
+/// The kit alone, as a test app.
 pub fn build(figment: Figment) -> Rocket<Build> {
-    Kit::new(SITE).rocket(figment.merge(("auth.token_prefix", SITE.token_prefix)))
+    Kit::new(SITE).rocket(figment)
 }
