@@ -10,8 +10,9 @@ use crate::store::users::User;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
+/// The usage, `{app}` standing for the app's name (the binary's).
 const USAGE: &str = "\
-Usage: multitoken [COMMAND]
+Usage: {app} [COMMAND]
 
 Commands:
   serve                    Start the web server (the default)
@@ -23,13 +24,19 @@ Commands:
 
 Configuration comes from Rocket.toml and ROCKET_* environment variables, as for the server.";
 
+/// `text` with the app's name in place of `{app}`.
+fn named(text: &str) -> String {
+    text.replace("{app}", crate::site::get().name)
+}
+
+/// A command's own help, `{app}` standing for the app's name.
 fn help(command: &str) -> Option<&'static str> {
     Some(match command {
-        "serve" => "Usage: multitoken serve\n\nStart the web server (what `multitoken` with no command does).",
-        "create-user" => "Usage: multitoken create-user <username>\n\nCreate a user, whether or not signup is open. The password is asked for twice\nwithout echo on a terminal, or read from the first line of stdin when piped:\n  echo 'a long password' | multitoken create-user alice",
-        "list-sessions" => "Usage: multitoken list-sessions <username>\n\nList the user's live sessions, most recently used first.",
-        "revoke" => "Usage: multitoken revoke <session-id>\n\nEnd one session (by the public id that list-sessions shows). Every running server\non the same database refuses it within a second: on PostgreSQL at once, on SQLite\nat its next look at the revocation log (ten times a second).",
-        "prune" => "Usage: multitoken prune\n\nEnd expired and idle sessions (kept in the history as such), delete history, activity and failed-login records past their retention, and print how many sessions ended.",
+        "serve" => "Usage: {app} serve\n\nStart the web server (what `{app}` with no command does).",
+        "create-user" => "Usage: {app} create-user <username>\n\nCreate a user, whether or not signup is open. The password is asked for twice\nwithout echo on a terminal, or read from the first line of stdin when piped:\n  echo 'a long password' | {app} create-user alice",
+        "list-sessions" => "Usage: {app} list-sessions <username>\n\nList the user's live sessions, most recently used first.",
+        "revoke" => "Usage: {app} revoke <session-id>\n\nEnd one session (by the public id that list-sessions shows). Every running server\non the same database refuses it within a second: on PostgreSQL at once, on SQLite\nat its next look at the revocation log (ten times a second).",
+        "prune" => "Usage: {app} prune\n\nEnd expired and idle sessions (kept in the history as such), delete history, activity and failed-login records past their retention, and print how many sessions ended.",
         _ => return None,
     })
 }
@@ -61,10 +68,8 @@ pub fn parse(args: &[String]) -> Command {
         Some((command, rest)) => (*command, rest),
     };
     if matches!(command, "-h" | "--help" | "help") {
-        match rest.first().and_then(|c| help(c)) {
-            Some(text) => println!("{text}"),
-            None => println!("{USAGE}"),
-        }
+        let text = rest.first().and_then(|c| help(c)).unwrap_or(USAGE);
+        println!("{}", named(text));
         return Command::Exit(ExitCode::SUCCESS);
     }
     let Some(usage) = help(command) else {
@@ -77,7 +82,7 @@ pub fn parse(args: &[String]) -> Command {
     };
     let operands = match Operands::split(command, rest) {
         Ok(Operands::Help) => {
-            println!("{usage}");
+            println!("{}", named(usage));
             return Command::Exit(ExitCode::SUCCESS);
         }
         Ok(Operands::These(operands)) => operands,
@@ -105,7 +110,7 @@ pub fn parse(args: &[String]) -> Command {
 
 /// Prints `msg` and the usage; exit code 2, as for any misuse.
 fn usage_error(msg: String, usage: &str) -> Command {
-    eprintln!("error: {msg}\n\n{usage}");
+    eprintln!("error: {msg}\n\n{}", named(usage));
     Command::Exit(ExitCode::from(2))
 }
 

@@ -3,7 +3,7 @@
 //! without sleeping.
 //!
 //! To use a test clock, manage it before the app ignites:
-//! `multitoken::build(figment).manage(Clock::manual(start))`; the auth stage uses the `Clock`
+//! `my_app::build(figment).manage(Clock::manual(start))`; the auth stage uses the `Clock`
 //! it finds, and manages the system clock when there is none.
 
 use std::sync::atomic::{AtomicI64, Ordering::SeqCst};

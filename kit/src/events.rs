@@ -150,7 +150,7 @@ pub fn stage() -> AdHoc {
 }
 
 /// A fairing that calls `handler` for every event, on its own task, from liftoff on:
-/// `multitoken::build(figment).attach(events::subscriber("mailer", |e| println!("{e:?}")))`.
+/// `my_app::build(figment).attach(events::subscriber("mailer", |e| println!("{e:?}")))`.
 pub fn subscriber<F>(name: &'static str, handler: F) -> Subscriber
 where
     F: Fn(&AuthEvent) + Send + Sync + 'static,

@@ -278,11 +278,16 @@ mod tests {
         );
         let guard = "Request guard `Scoped` failed: Missing.";
         assert_eq!(
-            fate("multitoken::api::_", Level::Warn, guard, normal),
+            fate("session_kit::api::_", Level::Warn, guard, normal),
             Fate::Drop
         );
         assert_eq!(
-            fate("multitoken::api::_", Level::Warn, guard, LevelFilter::Debug),
+            fate(
+                "session_kit::api::_",
+                Level::Warn,
+                guard,
+                LevelFilter::Debug
+            ),
             Fate::Print(Level::Warn)
         );
         let panic = "Handler me panicked.";
@@ -292,7 +297,7 @@ mod tests {
         );
         let ours = "database unavailable";
         assert_eq!(
-            fate("multitoken::problem", Level::Warn, ours, normal),
+            fate("session_kit::problem", Level::Warn, ours, normal),
             Fate::Print(Level::Warn)
         );
     }

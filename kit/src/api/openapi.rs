@@ -63,7 +63,7 @@ fn challenge(required: bool) -> (&'static str, Header) {
     let schema = ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(Some("^Bearer realm="))
-        .examples([r#"Bearer realm="multitoken", error="invalid_token""#]);
+        .examples([r#"Bearer realm="<app>", error="invalid_token""#]);
     let what = "The Bearer challenge (RFC 6750), with `error=` when a token was presented";
     ("WWW-Authenticate", header(schema, what, required))
 }
@@ -212,7 +212,7 @@ impl IntoResponses for Busy {
 #[derive(OpenApi)]
 #[openapi(
     info(
-        title = "multitoken",
+        title = "session-kit",
         description = "Many tokens per user, one per device: sign up, log in and out, list and revoke sessions."
     ),
     components(schemas(ProblemDoc)),

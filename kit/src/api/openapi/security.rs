@@ -17,7 +17,7 @@ impl IntoResponses for ScopeErrors {
             .schema_type(Type::String)
             .pattern(Some("error=\"insufficient_scope\""))
             .examples([
-                r#"Bearer realm="multitoken", error="insufficient_scope", scope="sessions:read""#,
+                r#"Bearer realm="<app>", error="insufficient_scope", scope="sessions:read""#,
             ]);
         let what = "The challenge naming the scope the route needs (RFC 6750 section 3.1)";
         let challenge = ("WWW-Authenticate", header(schema, what, false));
