@@ -2,6 +2,9 @@
 //! kit (kit/). This file is its table of contents: the kit's stage under the app's names, then
 //! the app's own features. Add a feature as a module below and one line in [`kit`].
 
+/// The app's scopes, after the kit's: what a personal token may be given.
+mod scopes;
+
 // readme: notes-mod
 /// The example feature: each user's notes, at /api/notes.
 pub mod notes;
@@ -14,6 +17,7 @@ use session_kit::Kit;
 /// The app: the kit under this package's names, then the app's features.
 pub fn kit() -> Kit {
     Kit::new(session_kit::site!(token_prefix = "mt_"))
+        .scopes(scopes::ALL)
         // readme: notes-feature
         .api(notes::FEATURE)
     // readme: end

@@ -62,11 +62,12 @@ pub mod prelude {
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
-/// An app on the kit: its names ([`site!`]) and the API features it adds to the kit's own.
-/// `build()` in the app's lib.rs is this, ending in [`Kit::rocket`].
+/// An app on the kit: its names ([`site!`]), and the API features and scopes it adds to the
+/// kit's own. `build()` in the app's lib.rs is this, ending in [`Kit::rocket`].
 pub struct Kit {
     site: Site,
     features: Vec<api::Feature>,
+    scopes: Vec<scopes::ScopeInfo>,
 }
 
 impl Kit {
@@ -75,6 +76,7 @@ impl Kit {
         Kit {
             site,
             features: Vec::new(),
+            scopes: Vec::new(),
         }
     }
 
@@ -85,10 +87,18 @@ impl Kit {
         self
     }
 
+    /// Adds the app's scopes (the `ALL` of its [`scopes!`]): served after the kit's own, in this
+    /// order. A scope's name must be new: one the kit or the app already declares panics at start.
+    pub fn scopes(mut self, scopes: &'static [scopes::ScopeInfo]) -> Kit {
+        self.scopes.extend_from_slice(scopes);
+        self
+    }
+
     /// The app on a given configuration (tests pass their own figment): the kit's stages, in
     /// the order they start, then the app's features.
     pub fn rocket(self, figment: Figment) -> Rocket<Build> {
         site::set(self.site);
+        scopes::register(&self.scopes);
         logging::install(
             figment
                 .extract_inner("log_level")
@@ -134,6 +144,7 @@ impl Kit {
     pub async fn main(self) -> std::process::ExitCode {
         use std::process::ExitCode;
         site::set(self.site);
+        scopes::register(&self.scopes);
         let args: Vec<String> = std::env::args().skip(1).collect();
         match cli::parse(&args) {
             cli::Command::Exit(code) => code,

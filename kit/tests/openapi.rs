@@ -1,5 +1,5 @@
 //! /api/openapi.json: a valid OpenAPI 3.1 document that covers every mounted /api route, with
-//! `security` exactly where the session guard is and a request body exactly where the JSON body
+//! `security` exactly where the session guard is (read from each handler's signature) and a request body exactly where the JSON body
 //! guard is (both probed on the running app), and what those guards answer. Each failure says
 //! what to add and where. More: tests/openapi_answers.rs (other answers and their headers, links)
 //! and tests/openapi_schemas.rs (schemas against real responses and the store's rules).
@@ -123,13 +123,13 @@ async fn security_is_declared_exactly_on_the_operations_behind_the_guard() {
         let label = op.label();
         match (guarded, op.secured()) {
             (true, false) => panic!(
-                "{label}: answers 401 without a token but has no `security((\"bearer\" = [...]))` \
-                 in {}",
+                "{label}: answers 401 without a token, yet the document finds no session guard \
+                 in its signature (api::openapi::derive_security reads the kit's guards) in {}",
                 op.place()
             ),
             (false, true) => panic!(
-                "{label}: has `security`, yet answers {} without a token: remove `security(...)` \
-                 from {}, or put the route behind `&CurrentSession`",
+                "{label}: has `security` (from a session guard in its signature), yet answers {} \
+                 without a token ({})",
                 reply.status,
                 op.place()
             ),
@@ -220,11 +220,11 @@ async fn the_bearer_scheme_lists_every_scope() {
     let (app, doc) = document(build).await;
     let scheme = &doc["components"]["securitySchemes"]["bearer"];
     let description = scheme["description"].as_str().expect("a description");
-    let declared: Vec<Value> = session_kit::scopes::ALL
+    let declared: Vec<Value> = served_scopes()
         .iter()
         .map(|s| serde_json::json!({"name": s.name, "description": s.description}))
         .collect();
-    for scope in session_kit::scopes::ALL {
+    for scope in served_scopes() {
         assert!(
             description.contains(&format!("`{}`: {}", scope.name, scope.description)),
             "the bearer scheme's description does not list {} (BearerScheme in \
@@ -248,7 +248,7 @@ async fn the_bearer_scheme_lists_every_scope() {
 #[rocket::async_test]
 async fn operations_that_name_a_scope_document_the_403_and_name_only_declared_scopes() {
     let (_app, doc) = document(build).await;
-    let declared: BTreeSet<&str> = session_kit::scopes::ALL.iter().map(|s| s.name).collect();
+    let declared: BTreeSet<&str> = served_scopes().iter().map(|s| s.name).collect();
     let mut named = 0;
     for op in operations(&doc).into_iter().filter(Op::secured) {
         let (label, place) = (op.label(), op.place());
@@ -289,4 +289,57 @@ async fn operations_that_name_a_scope_document_the_403_and_name_only_declared_sc
     // At least the machinery's own: the current user, listing and revoking sessions, signing
     // out everywhere, the activity log (features add theirs).
     assert!(named >= 5, "only {named} operations name a scope");
+}
+
+/// A route of each kind of guard, to read their security from the document.
+mod guarded {
+    use super::widgets::WidgetsRead;
+    use session_kit::auth::Unscoped;
+    use session_kit::prelude::*;
+
+    session_kit::api_routes![scoped, full, sudo, any_token, public];
+
+    #[utoipa::path(responses((status = 200, description = "")))]
+    #[get("/scoped")]
+    fn scoped(_session: Scoped<'_, WidgetsRead>) {}
+
+    #[utoipa::path(responses((status = 200, description = "")))]
+    #[get("/full")]
+    fn full(_session: &CurrentSession) {}
+
+    #[utoipa::path(responses((status = 200, description = "")))]
+    #[post("/sudo")]
+    fn sudo(_session: Sudo<'_>) {}
+
+    #[utoipa::path(responses((status = 200, description = "")))]
+    #[get("/any-token/<_id>?<_page>")]
+    fn any_token(_session: Unscoped<'_>, _id: &str, _page: Option<u32>) {}
+
+    #[utoipa::path(responses((status = 200, description = "")))]
+    #[get("/public")]
+    fn public() {}
+}
+
+#[test]
+fn each_operation_requires_what_its_handlers_guards_require() {
+    // Building the app records the scopes it serves, the widgets' among them.
+    let _ = build(rocket::Config::figment());
+    let doc = serde_json::to_value(guarded::openapi()).unwrap();
+    let security = |method: &str, path: &str| doc["paths"][path][method]["security"].clone();
+    let bearer = |scopes: Value| serde_json::json!([{ "bearer": scopes }]);
+    assert_eq!(
+        security("get", "/scoped"),
+        bearer(serde_json::json!(["widgets:read"]))
+    );
+    assert_eq!(security("get", "/full"), bearer(serde_json::json!(["*"])));
+    assert_eq!(security("post", "/sudo"), bearer(serde_json::json!(["*"])));
+    assert_eq!(
+        security("get", "/any-token/{_id}"),
+        bearer(serde_json::json!([]))
+    );
+    assert_eq!(
+        security("get", "/public"),
+        Value::Null,
+        "public: no requirement"
+    );
 }

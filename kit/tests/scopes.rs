@@ -1,4 +1,4 @@
-//! Scopes: the list the app declares, what a personal token may reach with the scopes it holds
+//! Scopes: the list the kit and the app declare (the tests' own feature, `widgets`, is the app), what a personal token may reach with the scopes it holds
 //! (driven from the OpenAPI document, so that a new route is covered without touching this file),
 //! and how session entries show what they may do.
 
@@ -51,20 +51,27 @@ fn assert_insufficient(reply: &Reply, scope: &str, label: &str) {
 }
 
 #[rocket::async_test]
-async fn the_scope_list_is_public_and_is_exactly_the_declared_scopes() {
+async fn the_scope_list_is_public_and_is_the_kits_scopes_then_the_apps() {
     let app = TestApp::new(build).await;
     let reply = app.get("/api/scopes", None).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
-    let expected: Vec<Value> = session_kit::scopes::ALL
+    let expected: Vec<Value> = served_scopes()
         .iter()
         .map(|s| json!({"name": s.name, "description": s.description}))
         .collect();
     assert_eq!(reply.json(), Value::Array(expected));
-    let names: Vec<&str> = session_kit::scopes::ALL.iter().map(|s| s.name).collect();
-    for name in ["profile:read", "sessions:read", "sessions:write"] {
-        assert!(names.contains(&name), "{name} is not declared");
-    }
-    assert!(session_kit::scopes::ALL
+    let names: Vec<&str> = served_scopes().iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "profile:read",
+            "sessions:read",
+            "sessions:write",
+            "widgets:read"
+        ],
+        "the kit's scopes, then the app's"
+    );
+    assert!(served_scopes()
         .iter()
         .all(|s| !s.description.is_empty() && !s.description.contains('\n')));
 }
@@ -124,7 +131,7 @@ async fn a_profile_read_token_reaches_only_its_own_operations() {
 async fn each_scope_opens_exactly_the_operations_that_name_it() {
     let (app, doc) = document(build).await;
     app.user_token("alice").await;
-    let all: Vec<&str> = session_kit::scopes::ALL.iter().map(|s| s.name).collect();
+    let all: Vec<&str> = served_scopes().iter().map(|s| s.name).collect();
     for op in operations(&doc) {
         let Some(scopes) = required_scopes(&op) else {
             continue;
@@ -157,7 +164,7 @@ async fn each_scope_opens_exactly_the_operations_that_name_it() {
 async fn operations_that_need_full_access_refuse_a_token_with_every_scope() {
     let (app, doc) = document(build).await;
     let user = app.user_token("alice").await;
-    let all: Vec<&str> = session_kit::scopes::ALL.iter().map(|s| s.name).collect();
+    let all: Vec<&str> = served_scopes().iter().map(|s| s.name).collect();
     let (token, _) = app.personal_token(&user, "everything", &all).await;
     let mut full_only = 0;
     for op in operations(&doc) {

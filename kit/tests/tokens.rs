@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 const DAY: i64 = 86_400;
 
 fn all_scopes() -> Vec<&'static str> {
-    session_kit::scopes::ALL.iter().map(|s| s.name).collect()
+    served_scopes().iter().map(|s| s.name).collect()
 }
 
 /// An RFC 3339 timestamp of an entry, as Unix seconds.

@@ -95,7 +95,7 @@ async fn the_tokens_page_lists_personal_tokens_and_the_device_page_links_to_it()
     assert_eq!(count(html, "/regenerate\""), 1);
     assert_eq!(count(html, "/revoke\""), 1);
     // The form: one checkbox per declared scope, labelled with its description.
-    for scope in session_kit::scopes::ALL {
+    for scope in served_scopes() {
         assert!(html.contains(&format!(r#"value="{}""#, scope.name)));
         assert!(html.contains(scope.description));
     }

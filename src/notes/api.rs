@@ -2,15 +2,15 @@
 //! feature: handlers behind the guard, a table of its own (`src/notes/store.rs`, one migration
 //! per backend), bounds, problem+json errors, OpenAPI, and tests (`tests/notes.rs`).
 //!
-//! Each route names its scope twice, side by side: in its signature, which is what is enforced
-//! (`Scoped<'_, NotesRead>`: a sign-in, or a personal token holding `notes:read`), and in its
-//! `security`, which is what the OpenAPI document says.
+//! Each route names its scope once, in its signature: `Scoped<'_, NotesRead>` admits a sign-in,
+//! or a personal token holding `notes:read`, and the OpenAPI document says so (the scopes are
+//! declared in `src/scopes.rs`).
 
 use super::store::{Note, NoteView, MAX_BODY_BYTES, MAX_NOTES, MAX_TITLE_CHARS};
+use crate::scopes::{NotesRead, NotesWrite};
 use serde::Deserialize;
 use session_kit::api::schemas::{name_pattern, string, text_pattern, NAME_RULE};
 use session_kit::prelude::*;
-use session_kit::scopes::{NotesRead, NotesWrite};
 use session_kit::text;
 use utoipa::openapi::schema::Object;
 use utoipa::ToSchema;
@@ -67,8 +67,7 @@ fn no_such_note() -> Problem {
 /// The user's notes, most recently changed first (at most 200).
 #[utoipa::path(
     tag = "notes",
-    responses((status = 200, description = "The user's notes", body = [NoteView])),
-    security(("bearer" = ["notes:read"]))
+    responses((status = 200, description = "The user's notes", body = [NoteView]))
 )]
 #[get("/notes")]
 async fn list_notes(
@@ -92,8 +91,7 @@ async fn list_notes(
                 ("delete_note" = (operation_id = "delete_note", parameters(("id" = "$response.body#/id")))),
             )),
         (status = 409, description = "The user has 200 notes already (too_many_notes)", body = ProblemDoc, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["notes:write"]))
+    )
 )]
 #[post("/notes", data = "<input>")]
 async fn create_note(
@@ -118,8 +116,7 @@ async fn create_note(
 #[utoipa::path(
     tag = "notes",
     params(("id" = inline(PublicId), Path, description = "The note's id")),
-    responses((status = 200, description = "The note", body = NoteView), NotFound),
-    security(("bearer" = ["notes:read"]))
+    responses((status = 200, description = "The note", body = NoteView), NotFound)
 )]
 #[get("/notes/<id>")]
 async fn get_note(
@@ -137,8 +134,7 @@ async fn get_note(
     tag = "notes",
     params(("id" = inline(PublicId), Path, description = "The note's id")),
     request_body = NoteInput,
-    responses((status = 200, description = "The changed note", body = NoteView), NotFound),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 200, description = "The changed note", body = NoteView), NotFound)
 )]
 #[put("/notes/<id>", data = "<input>")]
 async fn update_note(
@@ -158,8 +154,7 @@ async fn update_note(
 #[utoipa::path(
     tag = "notes",
     params(("id" = inline(PublicId), Path, description = "The note's id")),
-    responses((status = 204, description = "Deleted"), NotFound),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 204, description = "Deleted"), NotFound)
 )]
 #[delete("/notes/<id>")]
 async fn delete_note(

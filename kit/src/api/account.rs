@@ -136,8 +136,7 @@ async fn login(
 /// Log out: ends the session of the presented token only (any token may end itself).
 #[utoipa::path(
     tag = "auth",
-    responses((status = 204, description = "Session ended")),
-    security(("bearer" = []))
+    responses((status = 204, description = "Session ended"))
 )]
 #[post("/auth/logout")]
 async fn logout(auth: &State<Auth>, session: Unscoped<'_>) -> ApiResult<Status> {
@@ -148,8 +147,7 @@ async fn logout(auth: &State<Auth>, session: Unscoped<'_>) -> ApiResult<Status> 
 /// Log out everywhere: ends every session of the user, browser ones too.
 #[utoipa::path(
     tag = "auth",
-    responses((status = 204, description = "All sessions ended")),
-    security(("bearer" = ["sessions:write"]))
+    responses((status = 204, description = "All sessions ended"))
 )]
 #[post("/auth/logout-all")]
 async fn logout_all(auth: &State<Auth>, session: Scoped<'_, SessionsWrite>) -> ApiResult<Status> {
@@ -167,8 +165,7 @@ async fn logout_all(auth: &State<Auth>, session: Scoped<'_, SessionsWrite>) -> A
         InvalidCredentials,
         Throttled,
         Busy,
-    ),
-    security(("bearer" = ["*"]))
+    )
 )]
 #[post("/auth/password", data = "<body>")]
 async fn change_password(
@@ -197,8 +194,7 @@ async fn change_password(
         InvalidCredentials,
         Throttled,
         Busy,
-    ),
-    security(("bearer" = ["*"]))
+    )
 )]
 #[post("/auth/sudo", data = "<body>")]
 async fn sudo(
@@ -215,8 +211,7 @@ async fn sudo(
 /// The user of the presented token.
 #[utoipa::path(
     tag = "users",
-    responses((status = 200, description = "The current user", body = UserView)),
-    security(("bearer" = ["profile:read"]))
+    responses((status = 200, description = "The current user", body = UserView))
 )]
 #[get("/me")]
 fn me(session: Scoped<'_, ProfileRead>) -> Json<UserView> {

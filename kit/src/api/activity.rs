@@ -90,8 +90,7 @@ fn page_size(limit: Option<&str>) -> ApiResult<i64> {
     responses(
         (status = 200, description = "A page of entries, newest first", body = ActivityList),
         (status = 422, description = "A limit out of range, or a malformed cursor (invalid_input)", body = ProblemDoc, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["sessions:read"]))
+    )
 )]
 #[get("/activity?<limit>&<before>")]
 async fn activity(

@@ -5,10 +5,14 @@
 //! Rocket mounts and what the OpenAPI document describes. A feature is its `mod` line below and
 //! its entry in [`KIT_FEATURES`]; an app adds its own with [`crate::Kit::api`].
 
-/// Declares a feature module's routes, once: `api_routes![list_notes, create_note];` gives the
-/// module `routes()`, which Rocket mounts at /api, `openapi()`, its part of the OpenAPI
+/// Declares a feature module's routes, once: `api_routes![list_sessions, revoke_session];` gives
+/// the module `routes()`, which Rocket mounts at /api, `openapi()`, its part of the OpenAPI
 /// document, read from each handler's `#[utoipa::path(...)]` (a handler without one does not
-/// compile: "cannot find `__path_<name>`"), and `FEATURE`, the two together, for [`crate::Kit::api`].
+/// compile: "cannot find `__path_<name>`") with the security its guards require (see
+/// [`openapi::derive_security`]), and `FEATURE`, the two together, for [`crate::Kit::api`].
+///
+/// It expands in the handlers' module, where Rocket's route attribute leaves each handler's
+/// route info (`into_info()`, private to that module) within reach.
 #[macro_export]
 macro_rules! api_routes {
     ($($route:ident),+ $(,)?) => {
@@ -17,12 +21,19 @@ macro_rules! api_routes {
             rocket::routes![$($route),+]
         }
 
-        /// This module's operations in the OpenAPI document.
+        /// This module's operations in the OpenAPI document, each with the security its
+        /// guards require.
         pub fn openapi() -> utoipa::openapi::OpenApi {
             #[derive(utoipa::OpenApi)]
             #[openapi(paths($($route),+))]
             struct Paths;
-            <Paths as utoipa::OpenApi>::openapi()
+            let mut doc = <Paths as utoipa::OpenApi>::openapi();
+            let routes = vec![$({
+                let handler = $route {};
+                handler.into_info()
+            }),+];
+            $crate::api::openapi::derive_security(&mut doc, routes);
+            doc
         }
 
         /// This module as a feature of the API: its routes and its part of the document.

@@ -9,7 +9,7 @@
 //! two agree on ASCII, and the descriptions say so.
 
 use crate::password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES};
-use crate::scopes::ALL;
+use crate::scopes::registered;
 use crate::store::sessions::MAX_NAME;
 use crate::store::tokens::MAX_TOKEN_NAME;
 use crate::store::users::USERNAME_LEN;
@@ -91,7 +91,7 @@ pub fn session_name() -> Object {
 pub fn scope_names() -> Array {
     let name = ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(ALL.iter().map(|s| s.name)));
+        .enum_values(Some(registered().iter().map(|s| s.name)));
     ArrayBuilder::new()
         .items(name)
         .min_items(Some(1))

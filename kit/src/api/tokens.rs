@@ -6,7 +6,7 @@ use super::{ApiResult, IssuedToken, JsonBody, NoStore};
 use crate::auth::{Auth, CarriesPassword, ClientInfo, Sudo, SudoOrPassword, TokenRequest};
 use crate::config::AuthConfig;
 use crate::problem::Problem;
-use crate::scopes::{ScopeInfo, ALL};
+use crate::scopes::{registered, ScopeInfo};
 use crate::token::PublicId;
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -65,7 +65,7 @@ fn whole_days(days: f64) -> ApiResult<u32> {
 )]
 #[get("/scopes")]
 fn scopes() -> Json<&'static [ScopeInfo]> {
-    Json(ALL)
+    Json(registered())
 }
 
 /// Create a personal access token, for a script or CI: a name, the scopes it needs, an expiry.
@@ -80,8 +80,7 @@ fn scopes() -> Json<&'static [ScopeInfo]> {
         InvalidCredentials,
         Throttled,
         Busy,
-    ),
-    security(("bearer" = ["*"]))
+    )
 )]
 #[post("/tokens", data = "<body>")]
 async fn create_token(
@@ -109,8 +108,7 @@ async fn create_token(
         (status = 200, description = "The new secret (shown this once) and the entry", body = IssuedToken),
         (status = 403, description = "Not in sudo mode (sudo_required)", body = ProblemDoc, content_type = "application/problem+json"),
         NotFound,
-    ),
-    security(("bearer" = ["*"]))
+    )
 )]
 #[post("/tokens/<id>/regenerate")]
 async fn regenerate_token(

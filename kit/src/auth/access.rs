@@ -4,7 +4,7 @@
 //! | guard | admits | otherwise |
 //! |---|---|---|
 //! | `&CurrentSession` | a sign-in session (full access) | 403 `insufficient_scope` |
-//! | `Scoped<'_, NotesRead>` | a sign-in, or a personal token holding `notes:read` | 403 `insufficient_scope`, `scope="notes:read"` |
+//! | `Scoped<'_, SessionsRead>` | a sign-in, or a personal token holding `sessions:read` | 403 `insufficient_scope`, `scope="sessions:read"` |
 //! | `Sudo<'_>` | a sign-in in sudo mode (a password check within `sudo_window`) | 403 `sudo_required` |
 //! | `SudoOrPassword<'_, B>` (the body) | a sign-in in sudo mode, or whose body `B` carries a `password` | 403 `sudo_required` |
 //! | `Unscoped<'_>` | any valid token, whatever its scopes (only for acting on the token itself) | |
@@ -23,7 +23,7 @@ use rocket::{Request, Sentinel};
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-/// A session allowed the scope `S`: `session: Scoped<'_, NotesWrite>`.
+/// A session allowed the scope `S`: `session: Scoped<'_, SessionsWrite>`.
 pub struct Scoped<'r, S: Scope>(&'r CurrentSession, PhantomData<S>);
 
 /// Any valid session or token, whatever its scopes. For what a token may always do to itself
@@ -96,8 +96,32 @@ macro_rules! derefs_to_session {
             }
         }
 
+    )+};
+}
+
+derefs_to_session!(Scoped<S>, Unscoped, Sudo);
+
+/// A route behind the guard cannot launch without the auth fairing, nor with a scope the app
+/// did not pass to [`crate::Kit::scopes`] (no token could ever hold it).
+impl<S: Scope> Sentinel for Scoped<'_, S> {
+    fn abort(rocket: &rocket::Rocket<rocket::Ignite>) -> bool {
+        if !crate::scopes::is_registered(S::NAME) {
+            rocket::error!(
+                "a route is guarded by the scope `{}` ({}), which this app does not serve: add \
+                 its `scopes!` list to the app's Kit with `.scopes(...)`",
+                S::NAME,
+                std::any::type_name::<S>(),
+            );
+            return true;
+        }
+        rocket.state::<Auth>().is_none()
+    }
+}
+
+macro_rules! needs_auth {
+    ($($guard:ident),+) => {$(
         /// A route behind the guard cannot launch without the auth fairing.
-        impl<$($scope: Scope)?> Sentinel for $guard<'_, $($scope)?> {
+        impl Sentinel for $guard<'_> {
             fn abort(rocket: &rocket::Rocket<rocket::Ignite>) -> bool {
                 rocket.state::<Auth>().is_none()
             }
@@ -105,7 +129,7 @@ macro_rules! derefs_to_session {
     )+};
 }
 
-derefs_to_session!(Scoped<S>, Unscoped, Sudo);
+needs_auth!(Unscoped, Sudo);
 
 impl<B> Deref for SudoOrPassword<'_, B> {
     type Target = CurrentSession;
@@ -129,7 +153,7 @@ impl<'r, S: Scope> FromRequest<'r> for Scoped<'r, S> {
         let result =
             authenticated(req)
                 .await
-                .and_then(|session| match session.access().allows(S::BIT) {
+                .and_then(|session| match session.access().allows(S::NAME) {
                     true => Ok(Scoped(session, PhantomData)),
                     false => Err(AuthError::InsufficientScope(Some(S::NAME))),
                 });

@@ -19,7 +19,7 @@ use std::sync::Arc;
 ///
 /// As a guard, `&CurrentSession` admits sessions with full access only (a sign-in): a personal
 /// token gets 403 `insufficient_scope`, so a new route is closed to tokens until it names the
-/// scope that opens it (`Scoped<'_, NotesRead>`).
+/// scope that opens it (`Scoped<'_, SessionsRead>`).
 #[derive(Debug)]
 pub struct CurrentSession {
     session: Arc<CachedSession>,
@@ -54,8 +54,8 @@ impl CurrentSession {
     }
 
     /// Full access (a sign-in), or a personal token's scopes.
-    pub fn access(&self) -> Access {
-        self.session.access
+    pub fn access(&self) -> &Access {
+        &self.session.access
     }
 
     /// Whether the session is in sudo mode at `now`, as far as this instance knows.

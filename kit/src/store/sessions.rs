@@ -75,7 +75,7 @@ impl Session {
             .bind(new.ip.clone())
             .bind(now)
             .bind(new.expires_at)
-            .bind(new.scopes.map(ScopeSet::to_column))
+            .bind(new.scopes.as_ref().map(ScopeSet::to_column))
             .bind(new.token_days)
             .bind(new.sudo_until)
             .fetch_one(conn)

@@ -127,7 +127,7 @@ async fn render(
         .filter(|s| s.kind == Kind::Token)
         .map(|s| TokenRow::new(s, now))
         .collect();
-    let scopes: Vec<ScopeChoice> = scopes::ALL
+    let scopes: Vec<ScopeChoice> = scopes::registered()
         .iter()
         .map(|s| ScopeChoice {
             name: s.name,
