@@ -236,8 +236,8 @@ mod tests {
     #[test]
     fn query_values_never_survive() {
         assert_eq!(
-            redact("No matching routes for GET /api/notes/x/y?access_token=mt_abc&b."),
-            "No matching routes for GET /api/notes/x/y?access_token=…&b."
+            redact("No matching routes for GET /api/widgets/x/y?access_token=mt_abc&b."),
+            "No matching routes for GET /api/widgets/x/y?access_token=…&b."
         );
         assert_eq!(redact("GET /api/me?x=1:"), "GET /api/me?x=…:");
         assert_eq!(redact("what? no"), "what? no");

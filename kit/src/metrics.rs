@@ -3,7 +3,7 @@
 //!
 //! Built on the `prometheus` crate with a registry per app (no process-global recorder), so two
 //! apps in one process (as in the tests) keep their own counts. No label ever carries a user name,
-//! an IP, a token or a session id: routes are labelled by their template (`/api/notes/<id>`).
+//! an IP, a token or a session id: routes are labelled by their template (`/api/sessions/<id>`).
 //!
 //! - `http_requests_total{method, route, status}` and `http_request_duration_seconds{route}`,
 //!   counted by a response fairing;

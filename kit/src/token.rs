@@ -171,7 +171,7 @@ pub fn is_public_id(id: &str) -> bool {
 /// Length of a public id: 16 bytes in unpadded base64url.
 const PUBLIC_ID_LEN: usize = 22;
 
-/// A public id taken from a path (`/api/sessions/<id>`): sessions, personal tokens and notes all
+/// A public id taken from a path (`/api/sessions/<id>`): sessions, personal tokens and an app's resources
 /// use [`new_public_id`]'s form. As a route parameter, a malformed id never reaches the handler:
 /// Rocket forwards it, and the catchers answer 404 (see [`PublicId::malformed_in`]). Its OpenAPI
 /// schema states the pattern once: `params(("id" = inline(PublicId), Path, ...))`.

@@ -85,8 +85,8 @@ async fn allow_lists_exactly_the_mounted_methods_of_every_api_path() {
             .map(|seg| if seg.starts_with('<') { "x" } else { seg })
             .collect::<Vec<_>>()
             .join("/");
-        // Every route the request's path matches answers for it: `/api/notes/count` next to
-        // `/api/notes/<id>` takes the methods of both.
+        // Every route the request's path matches answers for it: `/api/widgets/count` next to
+        // `/api/widgets/<id>` takes the methods of both.
         let mut allowed = BTreeSet::new();
         for (_, method) in routes.iter().filter(|(r, _)| route_matches(r, &concrete)) {
             allowed.insert(method.as_str());
@@ -102,10 +102,10 @@ async fn allow_lists_exactly_the_mounted_methods_of_every_api_path() {
 
 #[test]
 fn a_static_path_also_matches_the_dynamic_routes_beside_it() {
-    assert!(route_matches("/api/notes/<id>", "/api/notes/count"));
-    assert!(route_matches("/api/notes/count", "/api/notes/count"));
-    assert!(!route_matches("/api/notes/<id>", "/api/notes"));
-    assert!(!route_matches("/api/notes/<id>", "/api/notes/x/y"));
+    assert!(route_matches("/api/widgets/<id>", "/api/widgets/count"));
+    assert!(route_matches("/api/widgets/count", "/api/widgets/count"));
+    assert!(!route_matches("/api/widgets/<id>", "/api/widgets"));
+    assert!(!route_matches("/api/widgets/<id>", "/api/widgets/x/y"));
     assert!(!route_matches("/api/me", "/api/sessions"));
 }
 

@@ -1,5 +1,5 @@
 //! Text hygiene: one rule for every name a user gives the app to show back (session names,
-//! personal token names; the example's note titles are tried in tests/notes_rules.rs). Hidden
+//! personal token names; an app's own, such as the example's titles, are tried in its tests). Hidden
 //! characters (control, bidi, zero-width, line separators) are refused in a name a user picks and dropped from a session's name; a value
 //! with nothing visible is refused with 422; the OpenAPI patterns say exactly the same.
 

@@ -56,7 +56,7 @@ fn allowed_methods<'a>(routes: impl Iterator<Item = &'a Route>, req: &Request<'_
     methods
 }
 
-/// Whether a route's path (`/api/notes/<id>`, `/static/<path..>`) matches these request segments,
+/// Whether a route's path (`/api/sessions/<id>`, `/static/<path..>`) matches these request segments,
 /// as Rocket's router compares them: a static segment exactly, `<x>` any one segment, `<x..>` all
 /// the rest (none included). Queries and formats are ignored: no API route declares one.
 fn path_matches(route: &Route, path: &[&str]) -> bool {

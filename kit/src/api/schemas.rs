@@ -2,7 +2,7 @@
 //! Schema, for `#[schema(schema_with = ...)]`: a request a generator builds from the document is
 //! accepted exactly when it keeps them, so fuzzed sign-ups can succeed, and a fuzzer
 //! can tell a wrong rejection from a right one. tests/openapi_schemas.rs compares each pattern
-//! with the Rust check it mirrors. A feature's own rules sit in its module (src/api/notes.rs),
+//! with the Rust check it mirrors. A feature's own rules sit in its module,
 //! built from the pieces here.
 //!
 //! JSON Schema counts characters where byte limits (the password's, say) count UTF-8 bytes: the

@@ -5,7 +5,7 @@ use super::{read, AppFn, Reply, TestApp};
 use rocket::http::{ContentType, Header, Method, Status};
 use serde_json::Value;
 
-/// An id of the right shape, for paths such as /api/notes/{id}.
+/// An id of the right shape, for paths such as /api/sessions/{id}.
 pub const SOME_ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 
 /// A new app of `build`'s, and the document it serves.
@@ -31,7 +31,7 @@ impl Op<'_> {
         format!("{} {}", self.method.to_uppercase(), self.path)
     }
 
-    /// "the #[utoipa::path] above fn get_note (operationId get_note) in src/api/notes.rs"
+    /// "the #[utoipa::path] above fn revoke (operationId revoke) in src/api/sessions.rs"
     pub fn place(&self) -> String {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api");
         let needle = format!("fn {}(", self.id);
