@@ -95,7 +95,6 @@ macro_rules! derefs_to_session {
                 self.0
             }
         }
-
     )+};
 }
 

@@ -92,6 +92,8 @@ pub(super) fn names_a_scope(requirements: &[SecurityRequirement]) -> bool {
 /// - else `Unscoped`: any valid token, `[]`;
 /// - else nothing: a public operation ([`Rules`](super) marks it so).
 ///
+/// A `security(...)` written in the `#[utoipa::path]` is replaced: the guard is the one place.
+///
 /// The types of a signature are those Rocket lists as the route's sentinels, every type of each
 /// guard and of the answer, generic arguments included; a scope is recognized by its type id,
 /// among the scopes this process serves ([`crate::scopes::registered`]). That list is Rocket's
