@@ -27,7 +27,7 @@ const DAY: i64 = 86_400;
 pub struct TokenRequest {
     /// 1 to 100 characters once trimmed, none hidden (see [`crate::text`]).
     pub name: String,
-    /// Scope names; at least one, each one the app serves (see [`crate::scopes`]).
+    /// Scope names; at least one, each one the app serves (see [`mod@crate::scopes`]).
     pub scopes: Vec<String>,
     /// 1 to `token_max_days`; `None` for the default (30, or the maximum if shorter).
     pub expires_in_days: Option<u32>,

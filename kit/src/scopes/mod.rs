@@ -2,7 +2,7 @@
 //! its marker type (what a route names in its signature, `Scoped<'_, SessionsRead>`), its name
 //! and a one-line description. The kit declares its own below; an app declares its own the same
 //! way, in its src/scopes.rs, and passes them to [`crate::Kit::scopes`]. The kit records both
-//! lists when it builds the app ([`registry`]); `GET /api/scopes`, the token form and the OpenAPI
+//! lists when it builds the app (`registry.rs`); `GET /api/scopes`, the token form and the OpenAPI
 //! document all read that one list.
 //!
 //! Adding a scope is one line in the app's `scopes!`; then guard a route with it:
