@@ -15,13 +15,13 @@ async fn sign_up(app: &TestApp, username: &str, email: Value) -> Reply {
 
 /// Marks the user's address verified, as a used verification link does.
 async fn verify(app: &TestApp, username: &str) {
-    let mut conn = app.auth().db().acquire().await.unwrap();
-    let user = User::find_by_username(&mut conn, username).await.unwrap();
+    let mut tx = app.auth().db().begin().await.unwrap();
+    let user = User::find_by_username(&mut tx, username).await.unwrap();
     let user = user.expect("the user");
     let email = user.email.expect("an address");
-    assert!(User::mark_email_verified(&mut conn, user.id, &email)
-        .await
-        .unwrap());
+    let verified = User::mark_email_verified(&mut tx, user.id, &email).await;
+    assert!(verified.unwrap());
+    app.auth().commit_account_change(tx, user.id).await.unwrap();
 }
 
 #[rocket::async_test]
@@ -51,6 +51,7 @@ async fn an_address_is_optional_by_default_and_stored_trimmed_with_its_domain_lo
         email.json(),
         json!({"email": "Bob@example.org", "verified": false, "pending_email": null})
     );
+    // The session is cached by now; the change reaches it at once.
     verify(&app, "bob").await;
     let me = app.get("/api/me", Some(&token)).await;
     assert_eq!(me.json()["email_verified"], true);

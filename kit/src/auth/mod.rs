@@ -278,6 +278,8 @@ fn cached(row: AuthRow) -> CachedSession {
         session_id: row.id.into(),
         user_id: row.user_id,
         username: row.username.into(),
+        email: row.email.map(Into::into),
+        email_verified: row.email_verified != 0,
         kind: row.kind,
         access: Access::from_column(row.scopes.as_deref()),
         expires_at: row.expires_at,

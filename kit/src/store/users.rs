@@ -179,7 +179,8 @@ impl User {
     }
 
     /// Marks the user's address verified, if it is still `email` (a link mailed to an address
-    /// the user has since changed verifies nothing); `false` when it is not.
+    /// the user has since changed verifies nothing); `false` when it is not. Sessions carry the
+    /// flag: commit with `Auth::commit_account_change`, which refreshes them.
     pub async fn mark_email_verified(
         conn: &mut AnyConnection,
         id: i64,
