@@ -244,3 +244,30 @@ async fn the_sign_up_form_has_an_address_field_required_only_when_configured() {
     assert_eq!(reply.status.code, 422);
     assert!(reply.text.contains("Email is required."), "{}", reply.text);
 }
+
+#[rocket::async_test]
+async fn a_verification_reaches_the_sessions_another_instance_has_cached() {
+    let a = TestApp::new(build).await;
+    let b = a.another_instance().await;
+    assert_eq!(
+        sign_up(&a, "bob", json!("bob@example.org"))
+            .await
+            .status
+            .code,
+        201
+    );
+    let token = a.login("bob", PASSWORD).await;
+    for _ in 0..2 {
+        let me = b.get("/api/me", Some(&token)).await;
+        assert_eq!(me.json()["email_verified"], false, "{}", me.text);
+    }
+    verify(&a, "bob").await;
+    let start = std::time::Instant::now();
+    while b.get("/api/me", Some(&token)).await.json()["email_verified"] != true {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(1),
+            "the other instance still shows the address unverified after 1 s"
+        );
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
