@@ -205,7 +205,9 @@ async fn create_user(auth: &Auth, name: &str) -> Result<(), String> {
             Ok(())
         }
         Err(SignUpError::Taken) => Err(format!("the username '{}' is taken", name.trim())),
-        Err(SignUpError::Invalid(msg)) => Err(msg.to_string()),
+        Err(SignUpError::Invalid(msg) | SignUpError::InvalidEmail(msg)) => Err(msg.to_string()),
+        // No address is given here, so none can be taken.
+        Err(SignUpError::EmailTaken) => Err("the email address is taken".into()),
         Err(SignUpError::Busy) => Err("the password hashing threads did not answer".into()),
         Err(SignUpError::Throttled(secs)) => Err(format!("too many sign-ups; retry in {secs} s")),
         Err(SignUpError::Db(e)) => Err(db_error(e)),

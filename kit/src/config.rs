@@ -57,6 +57,25 @@ pub struct AuthConfig {
     pub history_retention: u64,
     /// Seconds a security activity entry is kept (at least 1).
     pub activity_retention: u64,
+    /// Whether sign-up needs an email address.
+    pub signup_email: SignupEmail,
+    /// Seconds an email verification link stays valid (at least 1).
+    pub verify_lifetime: u64,
+    /// Seconds a password reset link stays valid (at least 1).
+    pub reset_lifetime: u64,
+    /// Mails that carry a link (verification and reset) to one address per hour (at least 1);
+    /// reset requests from one client IP, for any login: ten times this.
+    pub mail_max_per_hour: u32,
+}
+
+/// Whether sign-up needs an email address: `signup_email = "optional"` (the default) or
+/// `"required"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupEmail {
+    #[default]
+    Optional,
+    Required,
 }
 
 impl Default for AuthConfig {
@@ -85,6 +104,10 @@ impl Default for AuthConfig {
             sudo_window: 900,
             history_retention: 30 * 24 * 3600,
             activity_retention: 90 * 24 * 3600,
+            signup_email: SignupEmail::Optional,
+            verify_lifetime: 24 * 3600,
+            reset_lifetime: 3600,
+            mail_max_per_hour: 5,
         }
     }
 }
@@ -143,6 +166,12 @@ impl AuthConfig {
             // New-device detection looks back this far: without it, every sign-in is new.
             return fail("activity_retention must be at least 1 second");
         }
+        if self.verify_lifetime == 0 || self.reset_lifetime == 0 {
+            return fail("verify_lifetime and reset_lifetime must be at least 1 second");
+        }
+        if self.mail_max_per_hour == 0 {
+            return fail("mail_max_per_hour must be at least 1");
+        }
         if !(1..=3650).contains(&self.token_max_days) {
             return fail("token_max_days must be between 1 and 3650");
         }
@@ -156,6 +185,8 @@ impl AuthConfig {
             self.sudo_window,
             self.history_retention,
             self.activity_retention,
+            self.verify_lifetime,
+            self.reset_lifetime,
         ]
         .iter()
         .any(|&s| s > ten_years)

@@ -10,6 +10,7 @@
 #[macro_use]
 extern crate rocket;
 
+pub mod address;
 pub mod api;
 pub mod auth;
 pub mod cli;

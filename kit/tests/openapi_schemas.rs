@@ -7,6 +7,7 @@ mod common;
 use common::openapi::document;
 use common::schemas::*;
 use common::*;
+use session_kit::address::EmailAddress;
 use session_kit::password::check_new_password;
 use session_kit::store::users::User;
 
@@ -39,6 +40,12 @@ async fn real_responses_conform_to_the_documented_schemas() {
         ),
         ("/api/ready", "get", 200, app.get("/api/ready", None).await),
         ("/api/me", "get", 401, app.get("/api/me", None).await),
+        (
+            "/api/me/email",
+            "get",
+            200,
+            app.get("/api/me/email", Some(&token)).await,
+        ),
         (
             "/api/sessions/{id}",
             "delete",
@@ -117,5 +124,47 @@ async fn the_password_rules_match_the_store_on_ascii() {
                 );
             }
         }
+    }
+}
+
+#[rocket::async_test]
+async fn the_email_rules_accept_exactly_what_sign_up_accepts() {
+    let (_app, doc) = document(build).await;
+    let (property, pattern) = rule(&doc, "SignUpRequest", "email");
+    let mut tried: Vec<String> = [
+        "bob@example.org",
+        " Bob@Example.ORG\t",
+        "admin@localhost",
+        "a@b",
+        "@b",
+        "a@",
+        "a@@b",
+        "a@b@c",
+        "a@b..c",
+        "a@.b",
+        "a@b.",
+        "a@-b",
+        "a@b-",
+        "a@b-c.d",
+        "a@xn--bcher-kva.example",
+    ]
+    .map(String::from)
+    .to_vec();
+    for n in [63, 64, 65] {
+        tried.push(format!("{}@example.org", "a".repeat(n)));
+    }
+    for n in [245, 246, 247] {
+        tried.push(format!("bob@{}.org", "a".repeat(n)));
+    }
+    for c in sample_chars() {
+        tried.extend([format!("b{c}b@example.org"), format!("bob@ex{c}ample.org")]);
+    }
+    for email in tried {
+        assert_eq!(
+            keeps(&property, &pattern, &email),
+            EmailAddress::parse(&email).is_ok(),
+            "the email schema and EmailAddress::parse disagree on {email:?}: keep \
+             src/api/schemas.rs in step with src/address.rs"
+        );
     }
 }

@@ -23,19 +23,23 @@ api_routes![
     me
 ];
 
-/// A new account.
+/// A new account, with an email address or none (`signup_email` says whether one is required;
+/// blank counts as none).
 #[derive(Deserialize, ToSchema)]
 struct SignUpRequest {
     #[schema(schema_with = super::schemas::username)]
     username: String,
     #[schema(schema_with = super::schemas::new_password)]
     password: String,
+    #[schema(schema_with = super::schemas::email)]
+    email: Option<String>,
 }
 
 /// Credentials, and an optional name for the new session ("laptop", "CI").
 #[derive(Deserialize, ToSchema)]
 struct LoginRequest {
-    /// Matched case-insensitively, trimmed.
+    /// The username, or the account's email address once verified; matched
+    /// case-insensitively, trimmed.
     #[schema(example = "alice")]
     username: String,
     /// Not trimmed.
@@ -64,6 +68,17 @@ pub struct UserView {
     pub username: String,
 }
 
+/// The current user, with the account's email address (`null` when there is none) and whether
+/// it is verified.
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    pub id: i64,
+    pub username: String,
+    #[schema(examples("alice@example.org"))]
+    pub email: Option<String>,
+    pub email_verified: bool,
+}
+
 /// Create an account (when signup is open).
 #[utoipa::path(
     tag = "users",
@@ -76,7 +91,8 @@ pub struct UserView {
             }))),
         )),
         (status = 404, description = "Signup is disabled", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 409, description = "Username taken", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Username taken (`username_taken`), or email address taken (`email_taken`)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (`invalid_input`), or an email address that is invalid, too long, or missing while required (`invalid_email`)", body = ProblemDoc, content_type = "application/problem+json"),
         SignupThrottled,
         Busy,
     )
@@ -88,8 +104,14 @@ async fn sign_up(
     client: ClientInfo,
     body: JsonBody<SignUpRequest>,
 ) -> ApiResult<(Status, Json<UserView>)> {
-    let SignUpRequest { username, password } = body.0;
-    let user = auth.sign_up_from(&username, password, &client).await?;
+    let SignUpRequest {
+        username,
+        password,
+        email,
+    } = body.0;
+    let user = auth
+        .sign_up_from(&username, password, email.as_deref(), &client)
+        .await?;
     let view = UserView {
         id: user.id,
         username: user.username,
@@ -211,13 +233,15 @@ async fn sudo(
 /// The user of the presented token.
 #[utoipa::path(
     tag = "users",
-    responses((status = 200, description = "The current user", body = UserView))
+    responses((status = 200, description = "The current user", body = MeView))
 )]
 #[get("/me")]
-fn me(session: Scoped<'_, ProfileRead>) -> Json<UserView> {
-    Json(UserView {
+fn me(session: Scoped<'_, ProfileRead>) -> Json<MeView> {
+    Json(MeView {
         id: session.user_id(),
         username: session.username().to_string(),
+        email: session.email().map(str::to_string),
+        email_verified: session.email_verified(),
     })
 }
 // readme: end

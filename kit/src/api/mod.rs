@@ -45,6 +45,8 @@ macro_rules! api_routes {
 mod account;
 /// The account's security activity log.
 mod activity;
+/// The account's email address.
+mod email;
 /// Health, readiness and the OpenAPI document.
 mod operations;
 /// The user's sessions: list and revoke.
@@ -56,6 +58,7 @@ mod tokens;
 /// this order.
 const KIT_FEATURES: &[Feature] = &[
     account::FEATURE,
+    email::FEATURE,
     sessions::FEATURE,
     activity::FEATURE,
     tokens::FEATURE,

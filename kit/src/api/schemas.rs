@@ -8,6 +8,7 @@
 //! JSON Schema counts characters where byte limits (the password's, say) count UTF-8 bytes: the
 //! two agree on ASCII, and the descriptions say so.
 
+use crate::address::{LOCAL_FORBIDDEN, MAX_EMAIL_LEN, MAX_LOCAL_LEN};
 use crate::password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES};
 use crate::scopes::registered;
 use crate::store::sessions::MAX_NAME;
@@ -133,4 +134,33 @@ pub fn new_password() -> Object {
     .pattern(Some(NO_NUL))
     .examples(["correct horse battery"])
     .build()
+}
+
+/// An email address: trimmed, then the check of [`crate::address`] (one `@`, a local part of 1
+/// to 64 bytes, a domain of ASCII labels), at most 254 bytes; unique case-insensitively.
+pub fn email() -> Object {
+    let label = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
+    let forbidden = regex_escape(LOCAL_FORBIDDEN);
+    string(&format!(
+        "An email address, once surrounding whitespace is trimmed: 1 to {MAX_LOCAL_LEN} bytes \
+         before the `@` (no whitespace, control characters or `{LOCAL_FORBIDDEN}`), and a domain \
+         of dot-separated labels of ASCII letters, digits and `-` (an internationalized domain \
+         in its `xn--` form); at most {MAX_EMAIL_LEN} bytes in all (the lengths here count \
+         characters, which are bytes for ASCII). Stored with its domain lower-cased; unique \
+         case-insensitively."
+    ))
+    .max_length(Some(MAX_EMAIL_LEN))
+    .pattern(Some(format!(
+        "^[{WHITESPACE}]*[^{WHITESPACE}\\u0000-\\u001F\\u007F-\\u009F{forbidden}]{{1,{MAX_LOCAL_LEN}}}\
+         @(?:{label}\\.)*{label}[{WHITESPACE}]*$"
+    )))
+    .examples(["alice@example.org"])
+    .build()
+}
+
+/// Text as the body of a regex character class: every character escaped.
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| format!("\\u{:04X}", u32::from(c)))
+        .collect()
 }

@@ -23,6 +23,10 @@ pub struct CachedSession {
     pub session_id: Arc<str>,
     pub user_id: i64,
     pub username: Arc<str>,
+    /// The user's email address and whether it is verified, as of the fill: a change to either
+    /// commits through [`super::Auth::commit_account_change`], which evicts the user's entries.
+    pub email: Option<Arc<str>>,
+    pub email_verified: bool,
     pub kind: Kind,
     /// Full access (a sign-in), or a personal token's scopes.
     pub access: Access,

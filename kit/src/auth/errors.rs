@@ -22,7 +22,11 @@ pub enum SignInError {
 #[derive(Debug)]
 pub enum SignUpError {
     Invalid(&'static str),
+    /// An email address that is malformed, too long, or missing while required.
+    InvalidEmail(&'static str),
     Taken,
+    /// The email address is another account's (compared case-insensitively).
+    EmailTaken,
     /// `signup_max_per_ip` sign-ups from this client within the hour; retry after this many
     /// seconds.
     Throttled(u64),
@@ -98,6 +102,17 @@ impl From<SignUpError> for Problem {
                 Status::Conflict,
                 "username_taken",
                 "That username is already taken",
+            ),
+            SignUpError::InvalidEmail(msg) => Problem::new(
+                Status::UnprocessableEntity,
+                "invalid_email",
+                "Invalid email address",
+            )
+            .detail(msg),
+            SignUpError::EmailTaken => Problem::new(
+                Status::Conflict,
+                "email_taken",
+                "That email address belongs to another account",
             ),
             SignUpError::Throttled(secs) => {
                 let mut problem = Problem::new(

@@ -40,6 +40,16 @@ impl CurrentSession {
         &self.session.username
     }
 
+    /// The user's email address, if any, as of the session's validation.
+    pub fn email(&self) -> Option<&str> {
+        self.session.email.as_deref()
+    }
+
+    /// Whether the user's email address is verified (false when there is none).
+    pub fn email_verified(&self) -> bool {
+        self.session.email.is_some() && self.session.email_verified
+    }
+
     pub fn token_hash(&self) -> &TokenHash {
         &self.token_hash
     }

@@ -6,12 +6,14 @@
 
 mod access;
 mod activity;
+mod addresses;
 mod attempts;
 mod cache;
 mod client;
 mod errors;
 mod fairing;
 mod guard;
+mod links;
 mod listener;
 mod poller;
 mod reauth;
@@ -20,6 +22,7 @@ mod sign_in;
 mod signups;
 mod tokens;
 
+pub use crate::store::links::LinkKind;
 pub use access::{CarriesPassword, Scoped, Sudo, SudoOrPassword, SudoProof, Unscoped};
 pub use attempts::PasswordChecks;
 pub use cache::{CachedSession, ENTRY_TTL};
@@ -27,6 +30,7 @@ pub use client::ClientInfo;
 pub use errors::{SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
+pub use links::{IssuedLink, LinkError, UsedLink};
 pub use tokens::TokenRequest;
 
 use crate::clock::Clock;
@@ -230,8 +234,8 @@ impl Auth {
         self.cache.stats()
     }
 
-    /// Ends expired and idle sessions, and deletes history, activity, failed-login and sign-up
-    /// records past their retention; returns how many sessions ended.
+    /// Ends expired and idle sessions, and deletes history, activity, failed-login, sign-up,
+    /// link and mail-count records past their retention; returns how many sessions ended.
     pub async fn sweep(&self) -> sqlx::Result<usize> {
         // Uses not yet written would make sessions in use look idle.
         self.flush_touches().await?;
@@ -244,6 +248,8 @@ impl Auth {
         self.commit_revocation(tx, &ended).await?;
         throttle::prune(&mut conn, self.config.login_failure_window, now).await?;
         crate::store::signups::prune(&mut conn, now).await?;
+        crate::store::links::prune(&mut conn, now).await?;
+        crate::store::mail_sends::prune(&mut conn, now).await?;
         // Past twice an entry's lifetime, no cache holds what the log could still evict.
         revocations::prune_log(&mut conn, now - 2 * ENTRY_TTL.as_secs() as i64).await?;
         EndedSession::prune(&mut conn, now - self.config.history_retention as i64).await?;
@@ -272,6 +278,8 @@ fn cached(row: AuthRow) -> CachedSession {
         session_id: row.id.into(),
         user_id: row.user_id,
         username: row.username.into(),
+        email: row.email.map(Into::into),
+        email_verified: row.email_verified != 0,
         kind: row.kind,
         access: Access::from_column(row.scopes.as_deref()),
         expires_at: row.expires_at,

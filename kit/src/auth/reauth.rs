@@ -215,6 +215,8 @@ impl Auth {
                 let via = Reauth::PasswordChange;
                 let elevated = self.elevate(&mut tx, current, &checked, via).await?;
                 User::set_password(&mut tx, checked.user.id, &new_hash).await?;
+                // A reset link mailed before the change must not undo it.
+                self.void_links(&mut tx, checked.user.id).await?;
                 let ending = self.ending(EndReason::PasswordChanged);
                 let others = Some(current.id());
                 let ended =

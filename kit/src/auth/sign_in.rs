@@ -1,78 +1,20 @@
-//! Signing up and in: the account rules, once for the API and the pages.
+//! Signing in: the account rules, once for the API and the pages.
 //! Handlers stay thin; what they may and may not do lives here.
 
 use super::attempts::CheckOutcome;
 use super::client::network;
-use super::{Auth, ClientInfo, SignInError, SignUpError};
+use super::{Auth, ClientInfo, SignInError};
 use crate::events::{AuthEvent, EndReason};
-use crate::password::check_new_password;
 use crate::store::activity::{Activity, ActivityKind, NewActivity};
 use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
 use crate::store::throttle;
-use crate::store::users::{CreateError, User};
+use crate::store::users::{Login, User};
 use crate::text::{drop_hidden, label};
 use crate::token::{new_public_id, Token};
 use serde_json::json;
 use sqlx::AnyConnection;
 
 impl Auth {
-    /// Creates a user from the command line: an admin tool, never bounded per client.
-    pub async fn sign_up(&self, username: &str, password: String) -> Result<User, SignUpError> {
-        self.create_user(username, password, None).await
-    }
-
-    /// Creates a user for a client of `POST /api/users` or `/signup` (the caller checks that
-    /// signup is open): at most `signup_max_per_ip` sign-ups per client an hour (see
-    /// [`Auth::count_sign_up`] for what counts).
-    pub async fn sign_up_from(
-        &self,
-        username: &str,
-        password: String,
-        client: &ClientInfo,
-    ) -> Result<User, SignUpError> {
-        let max = self.config.signup_max_per_ip;
-        let key = client
-            .ip
-            .as_deref()
-            .filter(|_| max > 0)
-            .map(throttle::ip_key);
-        let limit = key.as_deref().map(|key| (key, max));
-        self.create_user(username, password, limit).await
-    }
-
-    async fn create_user(
-        &self,
-        username: &str,
-        password: String,
-        limit: Option<(&str, u32)>,
-    ) -> Result<User, SignUpError> {
-        let username = username.trim();
-        if let Some(msg) = User::check_username(username).or(check_new_password(&password)) {
-            return Err(SignUpError::Invalid(msg));
-        }
-        let counted = match limit {
-            Some((key, max)) => Some(self.count_sign_up(key, max).await?),
-            None => None,
-        };
-        let created = async {
-            let hash = self.hasher.hash(password).await;
-            let hash = hash.map_err(|_| SignUpError::Busy)?;
-            let mut conn = self.db.acquire().await?;
-            let now = self.clock.now();
-            User::create(&mut conn, username, &hash, now)
-                .await
-                .map_err(|e| match e {
-                    CreateError::Taken => SignUpError::Taken,
-                    CreateError::Db(e) => SignUpError::Db(e),
-                })
-        }
-        .await;
-        if let (Some(attempt), Err(SignUpError::Busy | SignUpError::Db(_))) = (counted, &created) {
-            self.uncount_sign_up(&attempt).await;
-        }
-        created
-    }
-
     /// Checks a username and password and opens a new session of `kind`.
     pub async fn sign_in(
         &self,
@@ -144,20 +86,20 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<Opened, SignInError> {
         let now = self.clock.now();
-        let key = User::key(username);
-        // A username that could never have signed up is not looked up, nor counted against.
-        let user_key = User::check_username(&key)
-            .is_none()
-            .then(|| throttle::user_key(&key));
+        // A username or an email address: one that could never name an account is not looked
+        // up, nor counted against. Failures count against the login as given.
+        let login = Login::parse(username);
+        let user_key = login.as_ref().map(|l| throttle::user_key(l.key()));
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
 
         let attempt = self
             .reserve_attempt(user_key.as_deref(), ip_key.as_deref())
             .await?;
-        let user = match user_key {
-            Some(_) => {
+        let user = match &login {
+            // An unverified address finds no account: the same path as an unknown username.
+            Some(login) => {
                 let mut conn = self.db.acquire().await?;
-                User::find_by_username(&mut conn, &key).await?
+                User::find_by_login(&mut conn, login).await?
             }
             None => None,
         }; // The connection goes back to the pool before the slow hash.

@@ -7,6 +7,8 @@
 
 pub mod activity;
 pub mod history;
+pub mod links;
+pub mod mail_sends;
 pub mod revocations;
 mod session_row;
 mod session_view;

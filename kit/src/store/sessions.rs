@@ -43,6 +43,9 @@ pub struct AuthRow {
     pub expires_at: Option<i64>,
     pub scopes: Option<String>,
     pub sudo_until: Option<i64>,
+    /// The user's email address, and whether it is verified (0/1).
+    pub email: Option<String>,
+    pub email_verified: i64,
 }
 
 pub(super) const COLUMNS: &str = "id, user_id, kind, name, user_agent, device, ip, created_at, \
@@ -89,13 +92,29 @@ impl Session {
     ) -> sqlx::Result<Option<AuthRow>> {
         sqlx::query_as(
             "SELECT s.id, s.user_id, u.username, s.kind, s.last_used_at, s.expires_at, s.scopes, \
-                    s.sudo_until \
+                    s.sudo_until, u.email, u.email_verified \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND u.disabled = 0",
         )
         .bind(token_hash.0.to_vec())
         .fetch_optional(conn)
         .await
+    }
+
+    /// The token hashes of every session of the user (to make caches read them again).
+    pub async fn hashes_of_user(
+        conn: &mut AnyConnection,
+        user_id: i64,
+    ) -> sqlx::Result<Vec<TokenHash>> {
+        let rows: Vec<(Vec<u8>,)> =
+            sqlx::query_as("SELECT token_hash FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(conn)
+                .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|(h,)| TokenHash::from_slice(h))
+            .collect())
     }
 
     /// The user's live sessions, most recently used first.

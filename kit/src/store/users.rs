@@ -1,5 +1,6 @@
 //! The user store.
 
+use crate::address::{self, EmailAddress};
 use sqlx::{AnyConnection, FromRow};
 
 /// Shortest and longest usernames accepted at signup.
@@ -12,12 +13,21 @@ pub struct User {
     pub password_hash: String,
     pub disabled: i64,
     pub created_at: i64,
+    /// The address in its stored form (see [`crate::address`]), or none.
+    pub email: Option<String>,
+    /// 0/1: whether a link mailed to `email` was used.
+    pub email_verified: i64,
+    /// A new address waiting for its verification link.
+    pub pending_email: Option<String>,
 }
 
 /// Why a user could not be created.
 #[derive(Debug)]
 pub enum CreateError {
+    /// The username is taken.
     Taken,
+    /// The email address is another account's (compared case-insensitively).
+    EmailTaken,
     Db(sqlx::Error),
 }
 
@@ -30,6 +40,9 @@ impl std::fmt::Debug for User {
             .field("password_hash", &"<redacted>")
             .field("disabled", &self.disabled)
             .field("created_at", &self.created_at)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("pending_email", &self.pending_email)
             .finish()
     }
 }
@@ -58,33 +71,128 @@ impl User {
     pub fn is_disabled(&self) -> bool {
         self.disabled != 0
     }
+
+    pub fn is_email_verified(&self) -> bool {
+        self.email.is_some() && self.email_verified != 0
+    }
 }
 
-const COLUMNS: &str = "id, username, password_hash, disabled, created_at";
+/// What a sign-in names the account by: its username, or (with an `@`) its email address,
+/// which finds the account only once verified. Either way in comparison form, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    Username(String),
+    Email(String),
+}
+
+impl Login {
+    /// The login typed at sign-in, or `None` when it could name no account (it is then
+    /// neither looked up nor counted against).
+    pub fn parse(text: &str) -> Option<Login> {
+        if address::looks_like_email(text) {
+            let email = EmailAddress::parse(text).ok()?;
+            return Some(Login::Email(email.key()));
+        }
+        let key = User::key(text);
+        User::check_username(&key)
+            .is_none()
+            .then_some(Login::Username(key))
+    }
+
+    /// The login as typed, in comparison form: what its failures are counted against.
+    pub fn key(&self) -> &str {
+        match self {
+            Login::Username(key) | Login::Email(key) => key,
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "id, username, password_hash, disabled, created_at, email, email_verified, pending_email";
 
 // Database methods.
 impl User {
+    /// Creates a user, with an (unverified) email address or none.
     pub async fn create(
         conn: &mut AnyConnection,
         username: &str,
+        email: Option<&EmailAddress>,
         password_hash: &str,
         now: i64,
     ) -> Result<User, CreateError> {
         let sql = format!(
-            "INSERT INTO users (username, username_key, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, 0, $4) RETURNING {COLUMNS}"
+            "INSERT INTO users (username, username_key, password_hash, disabled, created_at, \
+             email, email_key, email_verified) \
+             VALUES ($1, $2, $3, 0, $4, $5, $6, 0) RETURNING {COLUMNS}"
         );
-        sqlx::query_as(&sql)
+        let created = sqlx::query_as(&sql)
             .bind(username)
             .bind(User::key(username))
             .bind(password_hash)
             .bind(now)
-            .fetch_one(conn)
+            .bind(email.map(EmailAddress::as_str))
+            .bind(email.map(EmailAddress::key))
+            .fetch_one(&mut *conn)
+            .await;
+        match created {
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                // Which of the two: the username wins, as it is checked first everywhere.
+                Err(match User::find_by_username(conn, username).await {
+                    Ok(None) if email.is_some() => CreateError::EmailTaken,
+                    Ok(_) => CreateError::Taken,
+                    Err(e) => CreateError::Db(e),
+                })
+            }
+            Err(e) => Err(CreateError::Db(e)),
+            Ok(user) => Ok(user),
+        }
+    }
+
+    /// The account a sign-in names: by username, or by an email address that is verified (an
+    /// unverified one finds nothing, exactly like an unknown user).
+    pub async fn find_by_login(
+        conn: &mut AnyConnection,
+        login: &Login,
+    ) -> sqlx::Result<Option<User>> {
+        let sql = match login {
+            Login::Username(_) => format!("SELECT {COLUMNS} FROM users WHERE username_key = $1"),
+            Login::Email(_) => {
+                format!("SELECT {COLUMNS} FROM users WHERE email_key = $1 AND email_verified = 1")
+            }
+        };
+        sqlx::query_as(&sql)
+            .bind(login.key())
+            .fetch_optional(conn)
             .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_unique_violation() => CreateError::Taken,
-                _ => CreateError::Db(e),
-            })
+    }
+
+    /// The user whose address (verified or not) is `email`, compared case-insensitively.
+    pub async fn find_by_email(
+        conn: &mut AnyConnection,
+        email: &EmailAddress,
+    ) -> sqlx::Result<Option<User>> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE email_key = $1");
+        sqlx::query_as(&sql)
+            .bind(email.key())
+            .fetch_optional(conn)
+            .await
+    }
+
+    /// Marks the user's address verified, if it is still `email` (a link mailed to an address
+    /// the user has since changed verifies nothing); `false` when it is not. Sessions carry the
+    /// flag: commit with `Auth::commit_account_change`, which refreshes them.
+    pub async fn mark_email_verified(
+        conn: &mut AnyConnection,
+        id: i64,
+        email: &str,
+    ) -> sqlx::Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET email_verified = 1 WHERE id = $1 AND email_key = $2")
+                .bind(id)
+                .bind(address::key(email))
+                .execute(conn)
+                .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn find_by_username(
@@ -172,6 +280,9 @@ mod tests {
             password_hash: "$2b$04$secrethashsecrethashsecrethashsecrethashsecreth".into(),
             disabled: 0,
             created_at: 0,
+            email: None,
+            email_verified: 0,
+            pending_email: None,
         };
         let shown = format!("{user:?}");
         assert!(shown.contains("alice") && shown.contains("<redacted>"));

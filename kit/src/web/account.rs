@@ -153,6 +153,8 @@ fn signup_page(
 #[derive(FromForm)]
 struct SignupFields {
     username: String,
+    /// Empty when left out (allowed unless `signup_email = "required"`).
+    email: Option<String>,
     password: String,
     confirm: String,
 }
@@ -168,6 +170,7 @@ async fn signup(
 ) -> Result<Redirect, Page> {
     let SignupFields {
         username,
+        email,
         password,
         confirm,
     } = form.0;
@@ -180,14 +183,20 @@ async fn signup(
         ))
     } else {
         match auth
-            .sign_up_from(&username, password.clone(), &client)
+            .sign_up_from(&username, password.clone(), email.as_deref(), &client)
             .await
         {
             Ok(_) => None,
-            Err(SignUpError::Invalid(msg)) => Some((Status::UnprocessableEntity, sentence(msg))),
+            Err(SignUpError::Invalid(msg) | SignUpError::InvalidEmail(msg)) => {
+                Some((Status::UnprocessableEntity, sentence(msg)))
+            }
             Err(SignUpError::Taken) => Some((
                 Status::Conflict,
                 "That username is taken. Choose another one.".into(),
+            )),
+            Err(SignUpError::EmailTaken) => Some((
+                Status::Conflict,
+                "That email address belongs to another account.".into(),
             )),
             Err(SignUpError::Throttled(secs)) => {
                 retry_after = Some(secs);
@@ -202,6 +211,7 @@ async fn signup(
     if let Some((status, error)) = failure {
         let view = FormView {
             username: username.trim(),
+            email: email.as_deref().unwrap_or_default().trim(),
             error: Some(error),
             ..FormView::new(auth, jar)
         };

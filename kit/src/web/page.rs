@@ -5,6 +5,7 @@ use super::csrf;
 use super::flash;
 use super::view;
 use crate::auth::Auth;
+use crate::config::SignupEmail;
 use crate::problem::DbFault;
 use rocket::http::uri::Origin;
 use rocket::http::{CookieJar, RawStr, Status};
@@ -141,6 +142,10 @@ pub fn sentence(message: &str) -> String {
 pub struct FormView<'a> {
     pub csrf: String,
     pub username: &'a str,
+    /// The sign-up form's address, as typed.
+    pub email: &'a str,
+    /// Whether the sign-up form requires an address (`signup_email = "required"`).
+    pub email_required: bool,
     pub name: &'a str,
     pub next: Option<&'a str>,
     pub error: Option<String>,
@@ -154,6 +159,7 @@ impl<'a> FormView<'a> {
             csrf: csrf::signed_out_token(jar, auth.config.secure_cookie()),
             flash: flash::take(jar, auth.config.secure_cookie()),
             signup: auth.config.signup,
+            email_required: auth.config.signup_email == SignupEmail::Required,
             ..FormView::default()
         }
     }
