@@ -41,21 +41,29 @@ mkdir "$app"
 done
 echo "$(cd "$app" && find . -type f | wc -l) files in $app"
 
-step "a version of its own for the copy"
+step "a version of its own for the copy's packages"
 # Cargo names a path package's build by its name and version, not by its folder: with the same
-# version, the copy's build would land on the app's own in a shared target dir and then pass for
-# fresh there (the sources it compares are older). A version of its own keeps the two apart.
-package="$(sed -n 's/^name = "\(.*\)"$/\1/p' "$app/Cargo.toml" | head -n 1)"
-version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$app/Cargo.toml" | head -n 1)"
-sed -i "0,/^version = \"$version\"\$/s//version = \"$version-without-example\"/" "$app/Cargo.toml"
-awk -v package="name = \"$package\"" -v old="version = \"$version\"" \
-  -v new="version = \"$version-without-example\"" '
-  previous == package && $0 == old { $0 = new }
-  { print; previous = $0 }
-' "$app/Cargo.lock" >"$app/Cargo.lock.new"
-mv "$app/Cargo.lock.new" "$app/Cargo.lock"
-grep -qx "version = \"$version-without-example\"" "$app/Cargo.lock" || fail "Cargo.lock: $package $version"
-echo "$package $version-without-example"
+# version, the copy's build would land on the real one's in a shared target dir and then pass for
+# fresh there (the sources it compares are older). A version of its own keeps the two apart, for
+# the app and for the kit alike (the kit's build would otherwise be the real kit's).
+own_version() {
+  local manifest="$app/$1" package version
+  package="$(sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest" | head -n 1)"
+  version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$manifest" | head -n 1)"
+  [ -n "$package" ] && [ -n "$version" ] || fail "$1: no package name or version"
+  sed -i "0,/^version = \"$version\"\$/s//version = \"$version-without-example\"/" "$manifest"
+  awk -v package="name = \"$package\"" -v old="version = \"$version\"" \
+    -v new="version = \"$version-without-example\"" '
+    previous == package && $0 == old { $0 = new }
+    { print; previous = $0 }
+  ' "$app/Cargo.lock" >"$app/Cargo.lock.new"
+  mv "$app/Cargo.lock.new" "$app/Cargo.lock"
+  grep -A1 -x "name = \"$package\"" "$app/Cargo.lock" | grep -qx "version = \"$version-without-example\"" ||
+    fail "Cargo.lock: $package $version"
+  echo "$package $version-without-example"
+}
+own_version Cargo.toml
+own_version kit/Cargo.toml
 
 step "delete what README.md's \"Removing the example\" lists"
 list="$(removal_list "$app/README.md")"

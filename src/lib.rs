@@ -14,9 +14,10 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use session_kit::Kit;
 
-/// The app: the kit under this package's names, then the app's features.
+/// The app: the kit under this package's names, its tables (migrations/), then its features.
 pub fn kit() -> Kit {
     Kit::new(session_kit::site!(token_prefix = "mt_"))
+        .migrations(session_kit::migrations!())
         .scopes(scopes::ALL)
         // readme: notes-feature
         .api(notes::FEATURE)

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::db::DbPool;
 use crate::events::EventBus;
+use crate::migrations::AppMigrations;
 use crate::store::users::User;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -149,13 +150,18 @@ impl<'a> Operands<'a> {
 }
 
 /// Runs an admin command; the message of an `Err` is printed by `main` as `error: ...`.
-pub async fn run(admin: Admin, figment: rocket::figment::Figment) -> Result<(), String> {
+/// The database is migrated first, the kit's tables and then the app's `migrations`.
+pub async fn run(
+    admin: Admin,
+    figment: rocket::figment::Figment,
+    migrations: &AppMigrations,
+) -> Result<(), String> {
     let config = AuthConfig::from_figment(&figment)?;
     let url: String = figment
         .extract_inner("databases.db.url")
         .map_err(|e| format!("databases.db.url: {e}"))?;
     let db = DbPool::connect(&url, 2).await.map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+    db.migrate(migrations).await.map_err(|e| e.to_string())?;
     let auth = Auth::new(config, db, EventBus::default(), Clock::system()).await?;
     let result = match admin {
         Admin::CreateUser(name) => create_user(&auth, &name).await,

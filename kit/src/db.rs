@@ -4,6 +4,7 @@
 //! this module implements its public `Pool` trait for a sqlx 0.8 `AnyPool`: handlers still take
 //! `Connection<Db>`, and the same `$1`-style SQL runs on both backends.
 
+use crate::migrations::AppMigrations;
 use rocket::fairing::{self, AdHoc};
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
@@ -15,10 +16,23 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+/// The kit's migrations (kit/migrations/<backend>/, recorded in `_sqlx_migrations`). They ignore
+/// a version applied in the database that they no longer have: the notes example was the kit's
+/// migration 0003 before it became the app's own (migrations/<backend>/0001_notes.sql, recorded
+/// in `_app_migrations`), so a database created before has version 3 applied, and sqlx would
+/// otherwise refuse to start on it.
+static SQLITE_MIGRATIONS: LazyLock<Migrator> =
+    LazyLock::new(|| ignore_missing(sqlx::migrate!("migrations/sqlite")));
+static POSTGRES_MIGRATIONS: LazyLock<Migrator> =
+    LazyLock::new(|| ignore_missing(sqlx::migrate!("migrations/postgres")));
+
+fn ignore_missing(mut migrator: Migrator) -> Migrator {
+    migrator.set_ignore_missing(true);
+    migrator
+}
 
 /// Which server is behind the pool; chosen by the URL's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,16 +97,25 @@ impl DbPool {
         Ok(DbPool { pool, backend, url })
     }
 
-    /// Brings the schema up to date.
-    pub async fn migrate(&self) -> Result<(), DbError> {
-        let migrator = match self.backend {
+    /// Brings the schema up to date: the kit's migrations, then the app's (see
+    /// [`crate::migrations`]).
+    pub async fn migrate(&self, app: &AppMigrations) -> Result<(), DbError> {
+        let migrator: &Migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator
             .run(&self.pool)
             .await
-            .map_err(|e| DbError::Sqlx(e.into()))
+            .map_err(|e| DbError::Sqlx(e.into()))?;
+        let mut conn = self.pool.acquire().await.map_err(DbError::Sqlx)?;
+        let (folder, list) = match self.backend {
+            Backend::Sqlite => ("migrations/sqlite", app.sqlite()),
+            Backend::Postgres => ("migrations/postgres", app.postgres()),
+        };
+        crate::migrations::run(&mut conn, folder, list)
+            .await
+            .map_err(DbError::Migration)
     }
 
     pub fn backend(&self) -> Backend {
@@ -183,6 +206,8 @@ pub enum DbError {
     UnsupportedUrl,
     Folder(String),
     Sqlx(sqlx::Error),
+    /// An app migration failed or was refused; the message names its file.
+    Migration(String),
 }
 
 impl fmt::Display for DbError {
@@ -194,17 +219,18 @@ impl fmt::Display for DbError {
             }
             DbError::Folder(e) => write!(f, "cannot create the SQLite folder: {e}"),
             DbError::Sqlx(e) => write!(f, "database error: {e}"),
+            DbError::Migration(msg) => f.write_str(msg),
         }
     }
 }
 
 impl std::error::Error for DbError {}
 
-async fn run_migrations(rocket: Rocket<Build>) -> fairing::Result {
+async fn run_migrations(rocket: Rocket<Build>, app: AppMigrations) -> fairing::Result {
     let Some(db) = Db::fetch(&rocket) else {
         return Err(rocket);
     };
-    match db.migrate().await {
+    match db.migrate(&app).await {
         Ok(()) => Ok(rocket),
         Err(e) => {
             rocket::error!("migrations failed: {e}");
@@ -213,12 +239,14 @@ async fn run_migrations(rocket: Rocket<Build>) -> fairing::Result {
     }
 }
 
-/// Opens the pool and migrates the schema at ignition.
-pub fn stage() -> AdHoc {
+/// Opens the pool and migrates the schema at ignition: the kit's tables, then the app's.
+pub fn stage(app: AppMigrations) -> AdHoc {
     AdHoc::on_ignite("Database", |rocket| async {
         rocket
             .attach(Db::init())
-            .attach(AdHoc::try_on_ignite("Database migrations", run_migrations))
+            .attach(AdHoc::try_on_ignite("Database migrations", |rocket| {
+                run_migrations(rocket, app)
+            }))
     })
 }
 

@@ -22,6 +22,7 @@ pub mod device;
 pub mod events;
 pub mod logging;
 pub mod metrics;
+pub mod migrations;
 pub mod password;
 pub mod problem;
 pub mod scopes;
@@ -69,6 +70,7 @@ pub struct Kit {
     site: Site,
     features: Vec<api::Feature>,
     scopes: Vec<scopes::ScopeInfo>,
+    migrations: migrations::AppMigrations,
 }
 
 impl Kit {
@@ -78,7 +80,15 @@ impl Kit {
             site,
             features: Vec::new(),
             scopes: Vec::new(),
+            migrations: migrations::AppMigrations::default(),
         }
+    }
+
+    /// The app's migrations (its migrations/ folders, from [`migrations!`]): they run at start
+    /// after the kit's, and are recorded apart from them (see [`migrations`]).
+    pub fn migrations(mut self, migrations: migrations::AppMigrations) -> Kit {
+        self.migrations = migrations;
+        self
     }
 
     /// Adds an API feature (a module's `FEATURE`, from [`api_routes!`]): its routes are mounted
@@ -109,7 +119,7 @@ impl Kit {
             .attach(logging::stage())
             .attach(connections::stage())
             .attach(events::stage())
-            .attach(db::stage())
+            .attach(db::stage(self.migrations))
             .attach(auth::stage())
             .attach(metrics::stage())
             .attach(api::stage(self.features))
@@ -160,13 +170,15 @@ impl Kit {
                     }
                 }
             }
-            cli::Command::Admin(admin) => match cli::run(admin, self.figment()).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(msg) => {
-                    eprintln!("error: {msg}");
-                    ExitCode::FAILURE
+            cli::Command::Admin(admin) => {
+                match cli::run(admin, self.figment(), &self.migrations).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(msg) => {
+                        eprintln!("error: {msg}");
+                        ExitCode::FAILURE
+                    }
                 }
-            },
+            }
         }
     }
 }

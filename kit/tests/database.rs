@@ -1,8 +1,7 @@
-//! The database layer: SQLite settings that matter, and the two migration sets kept in step.
+//! The database layer: SQLite settings that matter, and the kit's two migration sets kept in step.
 
 mod common;
 use common::*;
-use std::collections::BTreeMap;
 
 #[rocket::async_test]
 async fn sqlite_connections_use_wal_and_foreign_keys() {
@@ -37,7 +36,6 @@ async fn sqlite_connections_use_wal_and_foreign_keys() {
     }
 }
 
-/// Table → column names, read from a migrations folder's CREATE TABLE statements.
 #[rocket::async_test]
 async fn the_sqlite_revocation_log_is_pruned_in_small_steps_without_a_sweep() {
     let app = TestApp::with(build, serde_json::json!({"sweep_interval": 0})).await;
@@ -65,72 +63,13 @@ async fn the_sqlite_revocation_log_is_pruned_in_small_steps_without_a_sweep() {
     }
 }
 
-fn schema(folder: &str) -> BTreeMap<String, Vec<String>> {
-    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut files: Vec<_> = std::fs::read_dir(folder)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    for file in files {
-        let sql = std::fs::read_to_string(file).unwrap();
-        let sql: String = sql
-            .lines()
-            .map(|l| l.split("--").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
-        for stmt in sql.split(';') {
-            let words: Vec<&str> = stmt.split_whitespace().collect();
-            if let ["ALTER", "TABLE", table, "ADD", "COLUMN", column, ..] = words[..] {
-                tables
-                    .get_mut(table)
-                    .unwrap_or_else(|| panic!("ALTER TABLE of unknown {table}"))
-                    .push(column.to_string());
-                continue;
-            }
-            if let ["ALTER", "TABLE", table, "RENAME", "TO", new_name] = words[..] {
-                let columns = tables.remove(table).expect("RENAME of an unknown table");
-                tables.insert(new_name.to_string(), columns);
-                continue;
-            }
-            if let ["DROP", "TABLE", table] = words[..] {
-                tables.remove(table);
-                continue;
-            }
-            let Some(rest) = stmt.trim().strip_prefix("CREATE TABLE ") else {
-                continue;
-            };
-            let (name, body) = rest.split_once('(').unwrap();
-            let columns = body
-                .split(",\n")
-                .filter_map(|line| line.split_whitespace().next())
-                .map(str::to_string)
-                .collect();
-            tables.insert(name.trim().to_string(), columns);
-        }
-    }
-    tables
-}
-
 #[test]
-fn sqlite_and_postgres_migrations_define_the_same_tables_and_columns() {
-    let sqlite = schema("migrations/sqlite");
-    let postgres = schema("migrations/postgres");
-    assert!(sqlite.contains_key("sessions") && sqlite.contains_key("users"));
-    assert!(sqlite["login_failures"].contains(&"attempt".to_string()));
-    assert_eq!(sqlite, postgres);
-    let sqlite_files: Vec<_> = std::fs::read_dir("migrations/sqlite")
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    for name in sqlite_files {
-        assert!(
-            std::path::Path::new("migrations/postgres")
-                .join(&name)
-                .exists(),
-            "{name:?} has no PostgreSQL twin"
-        );
-    }
+fn the_kits_sqlite_and_postgres_migrations_define_the_same_tables_and_columns() {
+    let tables = same_tables("migrations/sqlite", "migrations/postgres");
+    assert!(tables.contains_key("sessions") && tables.contains_key("users"));
+    assert!(tables["login_failures"].contains(&"attempt".to_string()));
+    // The app's tables migrate from the app's folders.
+    assert!(!tables.contains_key("notes"));
 }
 
 #[rocket::async_test]

@@ -22,12 +22,15 @@ mod reply;
 pub mod schemas;
 /// The app on a real socket.
 pub mod served;
+/// The tables of a migrations folder.
+mod tables;
 /// A browser on the tracked client, for the page tests.
 pub mod web;
 
 pub use db::TestDb;
 pub use reply::{read, Reply};
 pub use serde_json::{json, Value};
+pub use tables::{same_tables, tables};
 
 use crate::auth::Auth;
 use crate::clock::Clock;
