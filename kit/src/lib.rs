@@ -20,6 +20,8 @@ pub mod db;
 pub mod device;
 pub mod events;
 pub mod logging;
+/// Mail: templates, a transactional outbox and a background sender (file or SMTP).
+pub mod mail;
 pub mod metrics;
 pub mod password;
 pub mod problem;
@@ -100,6 +102,7 @@ impl Kit {
             .attach(events::stage())
             .attach(db::stage())
             .attach(auth::stage())
+            .attach(mail::stage())
             .attach(metrics::stage())
             .attach(api::stage(self.features))
             .attach(web::stage())

@@ -7,6 +7,7 @@
 
 pub mod activity;
 pub mod history;
+pub mod outbox;
 pub mod revocations;
 mod session_row;
 mod session_view;
