@@ -21,6 +21,8 @@ pub mod db;
 pub mod device;
 pub mod events;
 pub mod logging;
+/// Mail: templates, a transactional outbox and a background sender (file or SMTP).
+pub mod mail;
 pub mod metrics;
 pub mod migrations;
 pub mod password;
@@ -121,6 +123,7 @@ impl Kit {
             .attach(events::stage())
             .attach(db::stage(self.migrations))
             .attach(auth::stage())
+            .attach(mail::stage())
             .attach(metrics::stage())
             .attach(api::stage(self.features))
             .attach(web::stage())

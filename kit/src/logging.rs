@@ -77,11 +77,34 @@ impl Log for AppLogger {
             (Level::Warn, false) => format!("Warning: {text}"),
             _ => text,
         };
+        #[cfg(feature = "testing")]
+        printed::keep(&line);
         let _ = writeln!(std::io::stdout().lock(), "{line}");
     }
 
     fn flush(&self) {
         let _ = std::io::stdout().flush();
+    }
+}
+
+/// Every line this process has printed, for tests of what reaches the log (with the `testing`
+/// feature): `session_kit::logging::printed::lines()`.
+#[cfg(feature = "testing")]
+pub mod printed {
+    use std::sync::Mutex;
+
+    static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    pub(super) fn keep(line: &str) {
+        LINES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line.to_string());
+    }
+
+    /// The lines printed so far, in order.
+    pub fn lines() -> Vec<String> {
+        LINES.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

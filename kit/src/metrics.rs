@@ -12,10 +12,14 @@
 //!   is made), `session_cache_hits_total`, `session_cache_misses_total`,
 //!   `session_cache_trusted` (0 while the PostgreSQL listener or the SQLite revocation poller is
 //!   down) and `password_hash_queue`, read from the auth machinery at each scrape (nothing on the
-//!   request path, and exact: no event can be missed).
+//!   request path, and exact: no event can be missed);
+//! - the mails queued, sent and given up by kind, and the outbox's length ([`mail`]).
+
+mod mail;
 
 use crate::auth::Auth;
 use crate::events::{self, AuthEvent};
+use crate::mail::Mailer;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -52,6 +56,7 @@ pub struct Metrics {
     cache_misses: IntCounter,
     cache_trusted: IntGauge,
     hash_queue: IntGauge,
+    mail: mail::MailMetrics,
     /// Held while a scrape brings the counters read from the machinery up to date, so that two
     /// scrapes at once never add the same difference twice.
     catching_up: Mutex<()>,
@@ -138,6 +143,7 @@ impl Metrics {
                 "password_hash_queue",
                 "Password hashing jobs queued or running",
             ),
+            mail: mail::MailMetrics::new(&registry),
             catching_up: Mutex::new(()),
             registry,
             token,
@@ -172,7 +178,7 @@ impl Metrics {
     }
 
     /// The text exposition, with the auth machinery's figures read now.
-    fn render(&self, auth: &Auth) -> String {
+    fn render(&self, auth: &Auth, mailer: Option<&Mailer>) -> String {
         let caught_up = self.catching_up.lock().unwrap_or_else(|e| e.into_inner());
         let (hits, misses) = auth.cache_stats();
         // Counters only go up: add what happened since the last scrape.
@@ -188,6 +194,9 @@ impl Metrics {
             ("throttled", checks.throttled),
         ] {
             catch_up(&self.logins.with_label_values(&[outcome]), total);
+        }
+        if let Some(mailer) = mailer {
+            self.mail.catch_up(mailer);
         }
         drop(caught_up);
         self.cache_trusted.set(i64::from(auth.cache_is_trusted()));
@@ -270,7 +279,12 @@ impl<'r> FromRequest<'r> for Authorization {
 }
 
 #[get("/metrics")]
-fn scrape(metrics: &State<Arc<Metrics>>, auth: &State<Auth>, presented: Authorization) -> Scrape {
+fn scrape(
+    metrics: &State<Arc<Metrics>>,
+    auth: &State<Auth>,
+    mailer: Option<&State<Mailer>>,
+    presented: Authorization,
+) -> Scrape {
     if !metrics.admits(presented.0.as_deref()) {
         let challenge = format!("Bearer realm=\"{}\"", crate::site::get().name);
         return Scrape::Refused(
@@ -279,7 +293,7 @@ fn scrape(metrics: &State<Arc<Metrics>>, auth: &State<Auth>, presented: Authoriz
         );
     }
     let text_format = ContentType::new("text", "plain").with_params([("version", "0.0.4")]);
-    Scrape::Metrics(metrics.render(auth), text_format)
+    Scrape::Metrics(metrics.render(auth, mailer.map(|m| m.inner())), text_format)
 }
 
 /// Reads `[metrics]`; when enabled, manages the registry, counts requests and events, and

@@ -9,6 +9,7 @@ pub mod activity;
 pub mod history;
 pub mod links;
 pub mod mail_sends;
+pub mod outbox;
 pub mod revocations;
 mod session_row;
 mod session_view;

@@ -14,6 +14,8 @@ mod calls;
 mod db;
 /// Strings with hidden characters, for the text rules' tests.
 pub mod hidden;
+/// The mail machinery in tests.
+mod mail;
 /// The OpenAPI document's operations.
 pub mod openapi;
 /// Responses, read whole.
