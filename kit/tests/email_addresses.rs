@@ -13,6 +13,12 @@ async fn sign_up(app: &TestApp, username: &str, email: Value) -> Reply {
     app.post("/api/users", None, body).await
 }
 
+/// Signs `username` up with `email`, which must succeed.
+async fn signed_up(app: &TestApp, username: &str, email: Value) {
+    let reply = sign_up(app, username, email).await;
+    assert_eq!(reply.status.code, 201, "{}", reply.text);
+}
+
 /// Marks the user's address verified, as a used verification link does.
 async fn verify(app: &TestApp, username: &str) {
     let mut tx = app.auth().db().begin().await.unwrap();
@@ -134,13 +140,7 @@ async fn invalid_and_overlong_addresses_are_422_invalid_email_and_make_no_accoun
 #[rocket::async_test]
 async fn an_address_is_unique_across_case_and_a_taken_one_counts_as_a_sign_up() {
     let app = TestApp::with(build, json!({"signup_max_per_ip": 3})).await;
-    assert_eq!(
-        sign_up(&app, "bob", json!("bob@example.org"))
-            .await
-            .status
-            .code,
-        201
-    );
+    signed_up(&app, "bob", json!("bob@example.org")).await;
     for taken in ["BOB@example.org", " bob@EXAMPLE.org"] {
         sign_up(&app, "robert", json!(taken))
             .await
@@ -156,13 +156,7 @@ async fn an_address_is_unique_across_case_and_a_taken_one_counts_as_a_sign_up() 
 #[rocket::async_test]
 async fn a_taken_username_wins_over_a_taken_address() {
     let app = TestApp::new(build).await;
-    assert_eq!(
-        sign_up(&app, "bob", json!("bob@example.org"))
-            .await
-            .status
-            .code,
-        201
-    );
+    signed_up(&app, "bob", json!("bob@example.org")).await;
     sign_up(&app, "BOB", json!("Bob@example.org"))
         .await
         .assert_problem(409, "username_taken");
@@ -173,13 +167,7 @@ async fn a_taken_username_wins_over_a_taken_address() {
 #[rocket::async_test]
 async fn a_verified_address_signs_in_and_an_unverified_one_is_refused_like_an_unknown_user() {
     let app = TestApp::new(build).await;
-    assert_eq!(
-        sign_up(&app, "bob", json!("Bob@Example.org"))
-            .await
-            .status
-            .code,
-        201
-    );
+    signed_up(&app, "bob", json!("Bob@Example.org")).await;
     let unverified = app.try_login("bob@example.org", PASSWORD).await;
     let unknown = app.try_login("nobody@example.org", PASSWORD).await;
     unverified.assert_problem(401, "invalid_credentials");
@@ -249,13 +237,7 @@ async fn the_sign_up_form_has_an_address_field_required_only_when_configured() {
 async fn a_verification_reaches_the_sessions_another_instance_has_cached() {
     let a = TestApp::new(build).await;
     let b = a.another_instance().await;
-    assert_eq!(
-        sign_up(&a, "bob", json!("bob@example.org"))
-            .await
-            .status
-            .code,
-        201
-    );
+    signed_up(&a, "bob", json!("bob@example.org")).await;
     let token = a.login("bob", PASSWORD).await;
     for _ in 0..2 {
         let me = b.get("/api/me", Some(&token)).await;

@@ -57,21 +57,24 @@ impl Mailer {
             let now = self.0.clock.now();
             let claimed = {
                 let mut conn = self.0.db.acquire().await?;
+                // One read when there is nothing to send (most passes): no claim, no write.
+                let (len, due) = outbox::status(&mut conn, now).await?;
+                self.0
+                    .outbox_len
+                    .store(len, std::sync::atomic::Ordering::Relaxed);
+                if due == 0 {
+                    break;
+                }
                 outbox::claim(&mut conn, now, now + CLAIM_FOR, BATCH).await?
             };
-            let full = claimed.len() as i64 == BATCH;
+            // Due but none claimed: another instance holds them now.
+            if claimed.is_empty() {
+                break;
+            }
             for message in claimed {
                 self.deliver(message, &mut pass).await?;
             }
-            if !full {
-                break;
-            }
         }
-        let mut conn = self.0.db.acquire().await?;
-        let len = outbox::len(&mut conn).await?;
-        self.0
-            .outbox_len
-            .store(len, std::sync::atomic::Ordering::Relaxed);
         Ok(pass)
     }
 

@@ -1,7 +1,7 @@
 //! What a session may do: [`Access`], full (a sign-in) or a personal token's [`ScopeSet`], as
 //! the `scopes` column stores it and as the guards check it.
 
-use super::{registered, FULL_ACCESS};
+use super::{is_registered, registered, FULL_ACCESS};
 use std::fmt;
 
 /// A set of served scopes, by name, in the order they are served ([`registered`]).
@@ -14,7 +14,7 @@ impl ScopeSet {
         if let Some(unknown) = names
             .iter()
             .map(AsRef::as_ref)
-            .find(|name| !registered().iter().any(|s| s.name == *name))
+            .find(|name| !is_registered(name))
         {
             return Err(unknown.to_string());
         }

@@ -54,17 +54,8 @@ pub async fn reserve(
     let mut wait = None;
     for &(key, max) in limits {
         // The max-th most recent mail: while it is within the hour, the key is at its limit.
-        let oldest: Option<(i64,)> = sqlx::query_as(
-            "SELECT sent_at FROM mail_sends WHERE key = $1 AND sent_at > $2 \
-             ORDER BY sent_at DESC LIMIT 1 OFFSET $3",
-        )
-        .bind(key)
-        .bind(now - WINDOW)
-        .bind(i64::from(max.max(1)) - 1)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some((at,)) = oldest {
-            let secs = (at + WINDOW - now).max(1) as u64;
+        let table = ("mail_sends", "sent_at");
+        if let Some(secs) = super::wait_for_nth(conn, table, key, max, now, WINDOW).await? {
             wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
         }
     }

@@ -41,6 +41,31 @@ pub async fn lock_key(conn: &mut AnyConnection, key: &str) -> sqlx::Result<()> {
         .map(drop)
 }
 
+/// The rule of the per-key hourly bounds (sign-ups per client, link mails per address): the
+/// seconds until the `nth` most recent row of `key` in `table` (its time in `at_column`) is
+/// older than `window` seconds before `now`, or `None` when `key` has fewer than `nth` rows
+/// within the window. While that row is within the window, the key is at its bound.
+async fn wait_for_nth(
+    conn: &mut AnyConnection,
+    (table, at_column): (&str, &str),
+    key: &str,
+    nth: u32,
+    now: i64,
+    window: i64,
+) -> sqlx::Result<Option<u64>> {
+    let sql = format!(
+        "SELECT {at_column} FROM {table} WHERE key = $1 AND {at_column} > $2 \
+         ORDER BY {at_column} DESC LIMIT 1 OFFSET $3"
+    );
+    let nth: Option<(i64,)> = sqlx::query_as(&sql)
+        .bind(key)
+        .bind(now - window)
+        .bind(i64::from(nth.max(1)) - 1)
+        .fetch_optional(conn)
+        .await?;
+    Ok(nth.map(|(at,)| (at + window - now).max(1) as u64))
+}
+
 /// Settings every SQLite connection gets when it opens (none can be put in the URL).
 pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";

@@ -21,6 +21,9 @@ pub struct Claimed {
     pub attempts: i64,
 }
 
+/// A message that may be claimed at `$1`, now: its next attempt has come and no sender holds it.
+const DUE: &str = "next_attempt_at <= $1 AND claimed_until <= $1";
+
 /// Writes a message, due at once.
 pub async fn insert(
     conn: &mut AnyConnection,
@@ -57,7 +60,7 @@ pub async fn claim(
     let sql = format!(
         "UPDATE mail_outbox SET claimed_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM mail_outbox \
-             WHERE next_attempt_at <= $1 AND claimed_until <= $1 \
+             WHERE {DUE} \
              ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
          RETURNING id, kind, recipient, message, queued_at, attempts"
     );
@@ -108,9 +111,14 @@ pub async fn reschedule(
         .map(drop)
 }
 
+/// The outbox at `now`, in one read: how many messages it holds (due or not), and how many of
+/// them are due. A sender claims (a write) only when some are.
+pub async fn status(conn: &mut AnyConnection, now: i64) -> sqlx::Result<(i64, i64)> {
+    let sql = format!("SELECT COUNT(*), COUNT(CASE WHEN {DUE} THEN 1 END) FROM mail_outbox");
+    sqlx::query_as(&sql).bind(now).fetch_one(conn).await
+}
+
 /// Messages in the outbox, due or not.
-pub async fn len(conn: &mut AnyConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox")
-        .fetch_one(conn)
-        .await
+pub async fn len(conn: &mut AnyConnection, now: i64) -> sqlx::Result<i64> {
+    Ok(status(conn, now).await?.0)
 }

@@ -31,25 +31,12 @@ pub async fn reserve(
         .await?;
     // With this one counted, the (max + 1)-th most recent sign-up: while it is within the hour
     // the client is over; once it leaves, a new sign-up may go.
-    let over: Option<(i64,)> = sqlx::query_as(
-        "SELECT at FROM signups WHERE key = $1 AND at > $2 \
-         ORDER BY at DESC LIMIT 1 OFFSET $3",
-    )
-    .bind(key)
-    .bind(now - WINDOW)
-    .bind(i64::from(max))
-    .fetch_optional(&mut *tx)
-    .await?;
-    match over {
-        None => {
-            tx.commit().await?;
-            Ok(None)
-        }
-        Some((at,)) => {
-            tx.rollback().await?;
-            Ok(Some((at + WINDOW - now).max(1) as u64))
-        }
+    let wait = super::wait_for_nth(&mut tx, ("signups", "at"), key, max + 1, now, WINDOW).await?;
+    match wait {
+        None => tx.commit().await?,
+        Some(_) => tx.rollback().await?,
     }
+    Ok(wait)
 }
 
 /// Withdraws an attempt's row: the sign-up does not count after all.

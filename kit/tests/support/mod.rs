@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// Messages in the app's outbox, due or not.
 pub async fn outbox_len(app: &session_kit::testing::TestApp) -> i64 {
     let mut conn = app.auth().db().acquire().await.expect("a connection");
-    session_kit::store::outbox::len(&mut conn)
+    session_kit::store::outbox::len(&mut conn, app.clock().now())
         .await
         .expect("the outbox is readable")
 }

@@ -37,7 +37,7 @@ pub(super) struct BearerScheme;
 
 impl Modify for BearerScheme {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let scopes: String = crate::scopes::registered()
+        let scopes: String = registered()
             .iter()
             .map(|s| format!("\n- `{}`: {}", s.name, s.description))
             .collect();
@@ -51,7 +51,7 @@ impl Modify for BearerScheme {
             .scheme(HttpAuthScheme::Bearer)
             .description(Some(description))
             .build();
-        let listed: Vec<serde_json::Value> = crate::scopes::registered()
+        let listed: Vec<serde_json::Value> = registered()
             .iter()
             .map(|s| serde_json::json!({"name": s.name, "description": s.description}))
             .collect();
