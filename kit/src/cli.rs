@@ -11,6 +11,15 @@ use crate::store::users::User;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
+/// `println!` that ends quietly when stdout is closed (`app --help | head -n 1`), where
+/// `println!` would panic on the broken pipe. What the command did is done by then.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// The usage, `{app}` standing for the app's name (the binary's).
 const USAGE: &str = "\
 Usage: {app} [COMMAND]
@@ -70,7 +79,7 @@ pub fn parse(args: &[String]) -> Command {
     };
     if matches!(command, "-h" | "--help" | "help") {
         let text = rest.first().and_then(|c| help(c)).unwrap_or(USAGE);
-        println!("{}", named(text));
+        say!("{}", named(text));
         return Command::Exit(ExitCode::SUCCESS);
     }
     let Some(usage) = help(command) else {
@@ -83,7 +92,7 @@ pub fn parse(args: &[String]) -> Command {
     };
     let operands = match Operands::split(command, rest) {
         Ok(Operands::Help) => {
-            println!("{}", named(usage));
+            say!("{}", named(usage));
             return Command::Exit(ExitCode::SUCCESS);
         }
         Ok(Operands::These(operands)) => operands,
@@ -207,7 +216,7 @@ async fn create_user(auth: &Auth, name: &str) -> Result<(), String> {
     let password = read_password()?;
     match auth.sign_up(name, password).await {
         Ok(user) => {
-            println!("created user {} (id {})", user.username, user.id);
+            say!("created user {} (id {})", user.username, user.id);
             Ok(())
         }
         Err(SignUpError::Taken) => Err(format!("the username '{}' is taken", name.trim())),
@@ -235,7 +244,7 @@ async fn list_sessions(auth: &Auth, name: &str) -> Result<(), String> {
         .await
         .map_err(db_error)?;
     if sessions.is_empty() {
-        println!("{} has no live sessions", user.username);
+        say!("{} has no live sessions", user.username);
         return Ok(());
     }
     let rows: Vec<[String; 7]> = sessions
@@ -265,7 +274,7 @@ async fn list_sessions(auth: &Auth, name: &str) -> Result<(), String> {
             .zip(widths)
             .map(|(cell, w)| format!("{cell:<w$}"))
             .collect();
-        println!("{}", cells.join("  ").trim_end());
+        say!("{}", cells.join("  ").trim_end());
     }
     Ok(())
 }
@@ -279,7 +288,7 @@ async fn revoke(auth: &Auth, id: &str) -> Result<(), String> {
     let found = crate::token::is_public_id(id) && auth.revoke_by_id(id).await.map_err(db_error)?;
     match found {
         true => {
-            println!("revoked session {id}");
+            say!("revoked session {id}");
             Ok(())
         }
         false => Err(format!("no session with id '{id}'")),
@@ -288,6 +297,6 @@ async fn revoke(auth: &Auth, id: &str) -> Result<(), String> {
 
 async fn prune(auth: &Auth) -> Result<(), String> {
     let pruned = auth.sweep().await.map_err(db_error)?;
-    println!("pruned {pruned} expired sessions");
+    say!("pruned {pruned} expired sessions");
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! `Connection<Db>`, and the same `$1`-style SQL runs on both backends.
 
 use crate::migrations::AppMigrations;
+pub use crate::store::lock_key;
 use rocket::fairing::{self, AdHoc};
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};

@@ -12,7 +12,13 @@ extern crate rocket;
 
 pub mod address;
 pub mod api;
+// The machinery's internals: the `Auth` state (sign-in, sessions, the cache, sweeps, disabling
+// accounts), the SQL, the hasher. An app reaches what it needs through the prelude's guards and
+// handles; the kit's own tests (feature `testing`) reach in further.
+#[cfg(feature = "testing")]
 pub mod auth;
+#[cfg(not(feature = "testing"))]
+mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -25,11 +31,17 @@ pub mod logging;
 pub mod mail;
 pub mod metrics;
 pub mod migrations;
+#[cfg(feature = "testing")]
 pub mod password;
+#[cfg(not(feature = "testing"))]
+mod password;
 pub mod problem;
 pub mod scopes;
 mod site;
+#[cfg(feature = "testing")]
 pub mod store;
+#[cfg(not(feature = "testing"))]
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

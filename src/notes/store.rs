@@ -100,7 +100,7 @@ impl Note {
         now: i64,
     ) -> sqlx::Result<Option<Note>> {
         let mut tx = sqlx::Connection::begin(conn).await?;
-        session_kit::store::lock_key(&mut tx, &format!("notes:{user_id}")).await?;
+        session_kit::db::lock_key(&mut tx, &format!("notes:{user_id}")).await?;
         let sql = format!(
             "INSERT INTO notes ({COLUMNS}) \
              SELECT $1, $2, $3, $4, $5, $5 \

@@ -8,6 +8,8 @@
 //!
 //! Compiled with the `testing` feature, which an app turns on for its tests only.
 
+/// The rules every /api operation keeps, for an app's tests to run on its own document.
+pub mod api_rules;
 /// Requests and the common steps (sign up, log in, tokens) on a [`TestApp`].
 mod calls;
 /// The test databases.

@@ -4,6 +4,7 @@
 use super::{read, AppFn, Reply, TestApp};
 use rocket::http::{ContentType, Header, Method, Status};
 use serde_json::Value;
+use std::path::PathBuf;
 
 /// An id of the right shape, for paths such as /api/sessions/{id}.
 pub const SOME_ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
@@ -31,16 +32,17 @@ impl Op<'_> {
         format!("{} {}", self.method.to_uppercase(), self.path)
     }
 
-    /// "the #[utoipa::path] above fn revoke (operationId revoke) in src/api/sessions.rs"
+    /// "the #[utoipa::path] above fn revoke (operationId revoke) in kit/src/api/sessions.rs":
+    /// looked for in the kit's src/ and in the src/ of the crate whose tests run.
     pub fn place(&self) -> String {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api");
+        let kit = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let needle = format!("fn {}(", self.id);
-        let file = std::fs::read_dir(dir)
-            .expect("src/api")
-            .map(|entry| entry.expect("an entry").path())
+        let file = [kit.join("src"), PathBuf::from("src")]
+            .iter()
+            .flat_map(|dir| rust_files(dir))
             .find(|path| std::fs::read_to_string(path).is_ok_and(|text| text.contains(&needle)))
-            .map(|path| format!("src/api/{}", path.file_name().unwrap().to_string_lossy()))
-            .unwrap_or_else(|| "src/api/".to_string());
+            .map(|path| path.display().to_string())
+            .unwrap_or_else(|| "src/".to_string());
         format!(
             "the #[utoipa::path] above fn {0} (operationId {0}) in {file}",
             self.id
@@ -102,4 +104,20 @@ pub fn operations(doc: &Value) -> Vec<Op<'_>> {
 pub fn header<'a>(response: &'a Value, name: &str) -> Option<(&'a Value, bool)> {
     let header = response["headers"].get(name)?;
     Some((header, header["required"] == true))
+}
+
+/// The .rs files under `dir`, at any depth.
+fn rust_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for path in entries.flatten().map(|entry| entry.path()) {
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            files.push(path);
+        }
+    }
+    files
 }
