@@ -114,7 +114,7 @@ impl DbPool {
             Backend::Sqlite => ("migrations/sqlite", app.sqlite()),
             Backend::Postgres => ("migrations/postgres", app.postgres()),
         };
-        crate::migrations::run(&mut conn, folder, list)
+        crate::migrations::run(&mut conn, migrator, folder, list)
             .await
             .map_err(DbError::Migration)
     }

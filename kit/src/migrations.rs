@@ -17,7 +17,7 @@
 //! while it checks and applies, so instances that start together apply each migration once.
 
 use sha2::{Digest, Sha256};
-use sqlx::migrate::Migration;
+use sqlx::migrate::{Migration, Migrator};
 use sqlx::{Any, AnyConnection, Connection, Executor, Row, Transaction};
 
 /// Embeds the calling crate's migrations: the `.sql` files of its `migrations/sqlite/` and
@@ -99,10 +99,11 @@ pub fn checksum(sql: &str) -> String {
 }
 
 /// Applies the app's migrations not yet applied (the list of the connection's backend, from
-/// `folder`, e.g. `migrations/sqlite`), on a database the kit's migrations have already run on.
-/// The `Err` is a message for the operator.
+/// `folder`, e.g. `migrations/sqlite`), on a database the kit's migrations (`kit`) have already
+/// run on. The `Err` is a message for the operator.
 pub async fn run(
     conn: &mut AnyConnection,
+    kit: &Migrator,
     folder: &str,
     migrations: &[Migration],
 ) -> Result<(), String> {
@@ -121,10 +122,12 @@ pub async fn run(
     tx.commit().await.map_err(|e| failed("commit", e))?;
     for migration in migrations {
         let file = file_name(folder, migration);
-        apply(conn, migration, &file).await.map_err(|e| match e {
-            Step::Refused(msg) => msg,
-            Step::Failed(e) => format!("app migration {file} failed: {e}"),
-        })?;
+        apply(conn, kit, migration, &file)
+            .await
+            .map_err(|e| match e {
+                Step::Refused(msg) => msg,
+                Step::Failed(e) => format!("app migration {file} failed: {e}"),
+            })?;
     }
     Ok(())
 }
@@ -144,7 +147,12 @@ impl From<sqlx::Error> for Step {
 
 /// One migration, in a transaction of its own under the lock: checked if recorded, else adopted
 /// or run, then recorded.
-async fn apply(conn: &mut AnyConnection, migration: &Migration, file: &str) -> Result<(), Step> {
+async fn apply(
+    conn: &mut AnyConnection,
+    kit: &Migrator,
+    migration: &Migration,
+    file: &str,
+) -> Result<(), Step> {
     if migration.no_tx {
         return Err(Step::Refused(format!(
             "{file}: `-- no-transaction` is not supported; every app migration runs in a \
@@ -167,7 +175,7 @@ async fn apply(conn: &mut AnyConnection, migration: &Migration, file: &str) -> R
         }
         return Ok(());
     }
-    if !applied_among_the_kits(&mut tx, migration).await? {
+    if !applied_among_the_kits(&mut tx, kit, migration).await? {
         // Unprepared, as sqlx runs its own: a file may hold several statements.
         tx.execute(&*migration.sql).await?;
     }
@@ -186,18 +194,22 @@ async fn apply(conn: &mut AnyConnection, migration: &Migration, file: &str) -> R
 }
 
 /// Whether an older layout, where the app's tables migrated among the kit's, already applied
-/// this migration: a row of `_sqlx_migrations` with its description and its sqlx checksum.
+/// this migration: a row of `_sqlx_migrations` with its description and its sqlx checksum, at a
+/// version the kit does not ship itself (a row of the kit's own is never the app's).
 async fn applied_among_the_kits(
     conn: &mut AnyConnection,
+    kit: &Migrator,
     migration: &Migration,
 ) -> sqlx::Result<bool> {
-    let rows = sqlx::query("SELECT checksum FROM _sqlx_migrations WHERE description = $1")
+    let rows = sqlx::query("SELECT version, checksum FROM _sqlx_migrations WHERE description = $1")
         .bind(migration.description.as_ref())
         .fetch_all(conn)
         .await?;
     for row in rows {
-        let applied: Vec<u8> = row.try_get(0)?;
-        if applied == *migration.checksum {
+        let version: i64 = row.try_get(0)?;
+        let applied: Vec<u8> = row.try_get(1)?;
+        let the_kits = kit.iter().any(|own| own.version == version);
+        if !the_kits && applied == *migration.checksum {
             return Ok(true);
         }
     }

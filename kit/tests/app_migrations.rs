@@ -139,6 +139,26 @@ async fn a_migration_applied_among_the_kits_by_the_older_layout_is_adopted() {
 }
 
 #[rocket::async_test]
+async fn an_app_migration_identical_to_one_the_kit_ships_is_never_taken_as_applied() {
+    let (_test_db, db) = fresh().await;
+    // The kit's own 0002 (its name and its SQL, so its sqlx checksum too), as the app's 0001.
+    let path = format!(
+        "{}/migrations/{}/0002_login_attempts.sql",
+        env!("CARGO_MANIFEST_DIR"),
+        folder(&db)
+    );
+    let sql: &'static str = std::fs::read_to_string(&path).unwrap().leak();
+    let copy = vec![migration(1, "login attempts", sql)];
+    let error = db
+        .migrate(&AppMigrations::new(copy.clone(), copy))
+        .await
+        .expect_err("the copy runs, and its CREATE TABLE meets the kit's table");
+    let error = error.to_string();
+    assert!(error.contains("0001_login_attempts.sql failed"), "{error}");
+    assert!(applied(&db).await.is_empty(), "nothing recorded");
+}
+
+#[rocket::async_test]
 async fn a_migration_recorded_but_gone_from_the_files_is_left_alone() {
     let (_test_db, db) = fresh().await;
     db.migrate(&widgets(WIDGETS)).await.unwrap();
