@@ -32,7 +32,7 @@ async fn the_sign_up_address_is_verified_by_its_link() {
     let subjects = mail.subjects_to("alice@example.org").await;
     assert_eq!(subjects, ["Confirm your email address for kit-test"]);
 
-    let link = mail.last_token("alice@example.org").await;
+    let link = mail.verify_token("alice@example.org").await;
     let reply = app
         .post("/api/auth/verify-email", None, json!({"token": link}))
         .await;
@@ -81,7 +81,7 @@ async fn a_new_address_takes_over_only_once_verified_and_the_old_one_is_told() {
         .await
         .contains(&"email_change_requested".into()));
 
-    let link = mail.last_token("new.alice@example.net").await;
+    let link = mail.verify_token("new.alice@example.net").await;
     let reply = app
         .post("/api/auth/verify-email", None, json!({"token": link}))
         .await;
@@ -159,7 +159,7 @@ async fn a_new_link_is_mailed_on_request_within_the_hourly_limit() {
     assert_eq!(mail.mails_to("alice@example.org").await.len(), 2);
 
     // The newest link works; the first one was superseded.
-    let link = mail.last_token("alice@example.org").await;
+    let link = mail.verify_token("alice@example.org").await;
     let reply = app
         .post("/api/auth/verify-email", None, json!({"token": link}))
         .await;

@@ -61,7 +61,7 @@ async fn every_reset_request_gets_the_same_answer_and_only_an_address_gets_mail(
         3,
         "alice twice and bob; none for unknown logins"
     );
-    let token = mail.last_token("alice@example.org").await;
+    let token = mail.reset_token("alice@example.org").await;
     for event in &requested {
         let text = serde_json::to_string(event).unwrap();
         assert!(!text.contains(&token[3..]), "no token in events: {text}");
@@ -76,7 +76,7 @@ async fn a_reset_link_works_once_and_ends_every_session_and_token() {
     let second = app.login("alice", PASSWORD).await;
     let (personal, _) = app.personal_token(&first, "ci", &["sessions:read"]).await;
     ask_reset(app, "alice").await;
-    let token = mail.last_token("alice@example.org").await;
+    let token = mail.reset_token("alice@example.org").await;
 
     let reply = confirm(app, &token, "short").await;
     reply.assert_problem(422, "invalid_input");
@@ -127,11 +127,11 @@ async fn every_dead_link_gets_one_and_the_same_answer() {
     mail.verified_user("bob", "bob@example.org").await;
 
     ask_reset(app, "alice").await;
-    let superseded = mail.last_token("alice@example.org").await;
+    let superseded = mail.reset_token("alice@example.org").await;
     ask_reset(app, "alice").await;
-    let alice_link = mail.last_token("alice@example.org").await;
+    let alice_link = mail.reset_token("alice@example.org").await;
     ask_reset(app, "bob").await;
-    let expired = mail.last_token("bob@example.org").await;
+    let expired = mail.reset_token("bob@example.org").await;
     let mut tampered = alice_link.clone();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'A' { 'B' } else { 'A' });
@@ -168,7 +168,7 @@ async fn a_password_change_voids_an_outstanding_reset_link() {
     let app = &mail.app;
     let token = mail.verified_user("alice", "alice@example.org").await;
     ask_reset(app, "alice").await;
-    let link = mail.last_token("alice@example.org").await;
+    let link = mail.reset_token("alice@example.org").await;
     let body = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
     let reply = app.post("/api/auth/password", Some(&token), body).await;
     assert_eq!(reply.status.code, 204, "{}", reply.text);
@@ -185,7 +185,7 @@ async fn a_reset_proves_the_address_it_was_mailed_to() {
     let body = json!({"username": "carol", "password": PASSWORD, "email": "carol@example.org"});
     assert_eq!(app.post("/api/users", None, body).await.status.code, 201);
     ask_reset(app, "carol@example.org").await;
-    let link = mail.last_token("carol@example.org").await;
+    let link = mail.reset_token("carol@example.org").await;
     assert_eq!(confirm(app, &link, NEW_PASSWORD).await.status.code, 204);
     let token = app.login("carol@example.org", NEW_PASSWORD).await;
     let me = app.get("/api/me", Some(&token)).await.json();

@@ -46,7 +46,8 @@ impl MailApp {
             .map(|entries| entries.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         new.retain(|p| p.extension().is_some_and(|e| e == "eml") && !seen.contains(p));
-        new.sort();
+        // In the order written (names start with the outbox id, which SQLite may reuse).
+        new.sort_by_key(|p| (p.metadata().and_then(|m| m.modified()).ok(), p.clone()));
         seen.extend(new);
         seen.iter()
             .map(|p| Eml::parse(&std::fs::read(p).expect("readable")))
@@ -60,14 +61,24 @@ impl MailApp {
         mails.iter().filter_map(|m| m.header("Subject")).collect()
     }
 
-    /// The token of the newest link mailed to `to`.
-    pub async fn last_token(&self, to: &str) -> String {
+    /// The token of the newest reset link mailed to `to`.
+    pub async fn reset_token(&self, to: &str) -> String {
+        self.last_token(to, "/reset-password?").await
+    }
+
+    /// The token of the newest verification link mailed to `to`.
+    pub async fn verify_token(&self, to: &str) -> String {
+        self.last_token(to, "/verify-email?").await
+    }
+
+    async fn last_token(&self, to: &str, path: &str) -> String {
         let mails = self.mails_to(to).await;
-        let tokens: Vec<String> = mails.iter().filter_map(token_in).collect();
+        let links = mails.iter().filter(|m| m.part("text/plain").contains(path));
+        let tokens: Vec<String> = links.filter_map(token_in).collect();
         tokens
             .last()
             .cloned()
-            .unwrap_or_else(|| panic!("no link mailed to {to}"))
+            .unwrap_or_else(|| panic!("no {path} link mailed to {to}"))
     }
 
     /// Signs up `username` with the address `email` and verifies it with the link mailed.
@@ -75,7 +86,7 @@ impl MailApp {
         let body = json!({"username": username, "password": session_kit::testing::PASSWORD, "email": email});
         let reply = self.app.post("/api/users", None, body).await;
         assert_eq!(reply.status.code, 201, "{}", reply.text);
-        let token = self.last_token(email).await;
+        let token = self.verify_token(email).await;
         let reply = self
             .app
             .post("/api/auth/verify-email", None, json!({ "token": token }))
