@@ -168,6 +168,7 @@ pub enum EmailError {
     Password(SignInError),
     /// The session ended, or its user was disabled, while the request ran (401).
     Refused(AuthError),
+    Db(sqlx::Error),
     /// The mail could not be made.
     Mail(crate::mail::MailError),
 }
@@ -186,7 +187,7 @@ impl From<crate::mail::MailError> for RecoveryError {
 
 impl From<sqlx::Error> for EmailError {
     fn from(e: sqlx::Error) -> Self {
-        EmailError::Password(SignInError::Db(e))
+        EmailError::Db(e)
     }
 }
 
@@ -253,6 +254,7 @@ impl From<EmailError> for Problem {
             }
             EmailError::Password(e) => e.into(),
             EmailError::Refused(e) => e.problem(),
+            EmailError::Db(e) => e.into(),
             EmailError::Mail(e) => Problem::internal(&e),
         }
     }

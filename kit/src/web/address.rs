@@ -16,21 +16,34 @@ use rocket_dyn_templates::{context, Template};
 /// The account page's path.
 pub const ACCOUNT: &str = "/account";
 
+/// Why a change or a new link was refused, as the page says it.
+struct Refusal {
+    status: Status,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+/// A refusal: the form again with the reason, or a page of its own (an outage, a fault).
+enum Refused {
+    Again(Refusal),
+    Page(Box<Page>),
+}
+
 /// The page, with an error (and the address as typed) when a change was refused.
 async fn render(
     auth: &Auth,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
-    refused: Option<(Status, String, &str)>,
+    refused: Option<(Refusal, &str)>,
 ) -> Page {
     let user = match auth.account(session.user_id()).await {
         Ok(Some(user)) => user,
         Ok(None) => return Page::error(Status::NotFound, None),
         Err(e) => return Page::from_db(e),
     };
-    let (status, error, typed) = match refused {
-        Some((status, error, typed)) => (status, Some(error), typed),
-        None => (Status::Ok, None, ""),
+    let (status, error, retry_after, typed) = match refused {
+        Some((r, typed)) => (r.status, Some(r.message), r.retry_after, typed),
+        None => (Status::Ok, None, None, ""),
     };
     let view = context! {
         user: session.username(),
@@ -42,7 +55,9 @@ async fn render(
         typed,
         error,
     };
-    Page::new(status, Template::render("account", view))
+    let mut page = Page::new(status, Template::render("account", view));
+    page.retry_after = retry_after;
+    page
 }
 
 #[get("/account")]
@@ -69,7 +84,7 @@ async fn change_email(
         Ok(sudo) => auth.change_email(sudo.proof(), &email, &client).await,
         Err(e) => Err(EmailError::Refused(e)),
     };
-    let (status, error) = match changed {
+    let refused = match changed {
         Ok(()) => {
             let message = "A link is on its way to the new address. The change happens once \
                            you open it.";
@@ -83,40 +98,48 @@ async fn change_email(
         }
         Err(e) => refusal(e),
     };
-    let error = match error {
-        Ok(error) => error,
-        Err(page) => return PageOrRedirect::Page(page),
-    };
-    let typed = email.trim();
-    PageOrRedirect::Page(render(auth, &session, jar, Some((status, error, typed))).await)
+    match refused {
+        Refused::Again(refused) => {
+            let typed = Some((refused, email.trim()));
+            PageOrRedirect::Page(render(auth, &session, jar, typed).await)
+        }
+        Refused::Page(page) => PageOrRedirect::Page(*page),
+    }
 }
 
 /// What the page says when a change or a new link is refused; a page of its own for what is no
 /// fault of the form.
-fn refusal(e: EmailError) -> (Status, Result<String, Page>) {
-    match e {
-        EmailError::Invalid(msg) => (Status::UnprocessableEntity, Ok(sentence(msg))),
-        EmailError::Taken => (
+fn refusal(e: EmailError) -> Refused {
+    let said = |status, message: &str| Refusal {
+        status,
+        message: message.to_string(),
+        retry_after: None,
+    };
+    Refused::Again(match e {
+        EmailError::Invalid(msg) => said(Status::UnprocessableEntity, &sentence(msg)),
+        EmailError::Taken => said(
             Status::Conflict,
-            Ok("That email address belongs to another account.".into()),
+            "That email address belongs to another account.",
         ),
-        EmailError::Throttled(secs) => (
-            Status::TooManyRequests,
-            Ok(format!(
-                "Too many mails to this address. {}",
-                wait_message(secs)
-            )),
-        ),
-        EmailError::NothingToVerify => (
+        EmailError::Throttled(secs) => Refusal {
+            retry_after: Some(secs),
+            ..said(
+                Status::TooManyRequests,
+                &format!("Too many mails to this address. {}", wait_message(secs)),
+            )
+        },
+        EmailError::NothingToVerify => said(
             Status::Conflict,
-            Ok("There is no address waiting for verification.".into()),
+            "There is no address waiting for verification.",
         ),
-        EmailError::Password(SignInError::Db(e)) => (Status::Ok, Err(Page::from_db(e))),
+        EmailError::Db(e) | EmailError::Password(SignInError::Db(e)) => {
+            return Refused::Page(Box::new(Page::from_db(e)))
+        }
         other => {
             let status = crate::problem::Problem::from(other).status;
-            (status, Err(Page::error(status, None)))
+            return Refused::Page(Box::new(Page::error(status, None)));
         }
-    }
+    })
 }
 
 #[post("/account/email/verification", data = "<_csrf>")]
@@ -136,10 +159,10 @@ async fn send_verification(
             PageOrRedirect::Redirect(Redirect::to(ACCOUNT))
         }
         Err(e) => match refusal(e) {
-            (status, Ok(error)) => {
-                PageOrRedirect::Page(render(auth, &session, jar, Some((status, error, ""))).await)
+            Refused::Again(refused) => {
+                PageOrRedirect::Page(render(auth, &session, jar, Some((refused, ""))).await)
             }
-            (_, Err(page)) => PageOrRedirect::Page(page),
+            Refused::Page(page) => PageOrRedirect::Page(*page),
         },
     }
 }
