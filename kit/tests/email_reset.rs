@@ -191,3 +191,31 @@ async fn a_reset_proves_the_address_it_was_mailed_to() {
     let me = app.get("/api/me", Some(&token)).await.json();
     assert_eq!(me["email_verified"], true);
 }
+
+#[rocket::async_test]
+async fn a_client_past_ten_times_the_hourly_limit_gets_no_more_reset_mail() {
+    // alice's sign-up link is her address's first mail of two; a client may ask twenty times.
+    let mail = MailApp::with(json!({"mail_max_per_hour": 2}), json!({})).await;
+    let app = &mail.app;
+    let body = json!({"username": "alice", "password": PASSWORD, "email": "alice@example.org"});
+    assert_eq!(app.post("/api/users", None, body).await.status.code, 201);
+    let ask = |login: &'static str, from: &'static str| {
+        let body = Some(json!({ "login": login }));
+        app.call_from("POST", "/api/auth/password-reset", None, body, from)
+    };
+    let first = ask("nobody", "10.0.0.1:1000").await;
+    for _ in 1..20 {
+        assert_eq!(ask("nobody", "10.0.0.1:1000").await.text, first.text);
+    }
+    app.auth().entries_written().await; // Each request's work done, in the order asked.
+    let refused = ask("alice", "10.0.0.1:1000").await;
+    assert_eq!((refused.status, &refused.text), (first.status, &first.text));
+    let resets = |subjects: Vec<String>| subjects.iter().filter(|s| s.starts_with("Reset")).count();
+    assert_eq!(resets(mail.subjects_to("alice@example.org").await), 0);
+    ask("alice", "10.0.0.2:1000").await;
+    assert_eq!(
+        resets(mail.subjects_to("alice@example.org").await),
+        1,
+        "another client"
+    );
+}

@@ -43,6 +43,12 @@ impl Auth {
         }
     }
 
+    /// Reset requests one client IP may make an hour, for any login: ten times
+    /// `mail_max_per_hour`.
+    pub(super) fn client_mail_limit(&self) -> u32 {
+        self.config.mail_max_per_hour.saturating_mul(10)
+    }
+
     /// Issues a link of `kind` for the user and queues the mail that carries it to `to`, unless
     /// that address has had `mail_max_per_hour` link mails within the hour: then nothing is
     /// written and the answer is the seconds until one more is allowed. `ip_key` (the client,
@@ -58,7 +64,7 @@ impl Auth {
         let max = self.config.mail_max_per_hour;
         let email_key = mail_sends::email_key(&crate::address::key(to));
         let mut limits = vec![(email_key.as_str(), max)];
-        limits.extend(ip_key.map(|key| (key, max.saturating_mul(10))));
+        limits.extend(ip_key.map(|key| (key, self.client_mail_limit())));
         let now = self.clock.now();
         if let Some(wait) = mail_sends::reserve(conn, &limits, now).await? {
             return Ok(Some(wait));

@@ -66,10 +66,7 @@ impl Auth {
             _ => {
                 // Nothing to mail; the request still counts against the client.
                 if let Some(key) = &ip_key {
-                    let limit = [(
-                        key.as_str(),
-                        self.config.mail_max_per_hour.saturating_mul(10),
-                    )];
+                    let limit = [(key.as_str(), self.client_mail_limit())];
                     mail_sends::reserve(&mut tx, &limit, self.clock.now()).await?;
                 }
                 false
