@@ -108,7 +108,7 @@ async fn change_email(
 /// mode, or `{"password": ...}` as the body.
 #[utoipa::path(
     tag = "users",
-    request_body(content = PasswordOnly, description = "Optional: leave the body out in sudo mode"),
+    request_body(content = Option<PasswordOnly>, description = "Optional: leave the body out in sudo mode"),
     responses(
         (status = 204, description = "The address is removed"),
         (status = 403, description = "Not in sudo mode and no password given (sudo_required)", body = ProblemDoc, content_type = "application/problem+json"),

@@ -63,7 +63,8 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
 }
 
 /// A JSON body that may be left out: a request with neither a body nor a `Content-Type` gives
-/// `None`; anything else is read as [`JsonBody`] reads it (and refused as it refuses it).
+/// `None`, and so does a JSON `null`; anything else is read as [`JsonBody`] reads it (and
+/// refused as it refuses it).
 pub struct OptionalJsonBody<T>(pub Option<T>);
 
 #[rocket::async_trait]
@@ -74,8 +75,8 @@ impl<'r, T: DeserializeOwned> FromData<'r> for OptionalJsonBody<T> {
         if req.content_type().is_none() && data.peek(1).await.is_empty() {
             return data::Outcome::Success(OptionalJsonBody(None));
         }
-        JsonBody::<T>::from_data(req, data)
+        JsonBody::<Option<T>>::from_data(req, data)
             .await
-            .map(|body| OptionalJsonBody(Some(body.0)))
+            .map(|body| OptionalJsonBody(body.0))
     }
 }
