@@ -219,3 +219,25 @@ async fn a_client_past_ten_times_the_hourly_limit_gets_no_more_reset_mail() {
         "another client"
     );
 }
+
+#[rocket::async_test]
+async fn of_two_parallel_uses_of_a_link_one_wins() {
+    let mail = MailApp::new().await;
+    let app = &mail.app;
+    mail.verified_user("alice", "alice@example.org").await;
+    ask_reset(app, "alice").await;
+    let link = mail.reset_token("alice@example.org").await;
+    let (a, b) = rocket::tokio::join!(
+        confirm(app, &link, "first new password"),
+        confirm(app, &link, "second new password"),
+    );
+    let mut codes = [a.status.code, b.status.code];
+    codes.sort();
+    assert_eq!(codes, [204, 410], "{} / {}", a.text, b.text);
+    let winner = if a.status.code == 204 {
+        "first new password"
+    } else {
+        "second new password"
+    };
+    assert_eq!(app.try_login("alice", winner).await.status.code, 200);
+}
