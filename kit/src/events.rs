@@ -98,6 +98,19 @@ pub enum AuthEvent {
         session_id: String,
         via: Reauth,
     },
+    /// The account's address was verified by its link.
+    EmailVerified { user_id: i64 },
+    /// The account's address changed to a newly verified one, or was removed (`removed`).
+    EmailChanged { user_id: i64, removed: bool },
+    /// A reset link was asked for an existing account (sent only when the account has an
+    /// address and no hourly limit was reached: `mailed`). Never carries the link.
+    PasswordResetRequested {
+        user_id: i64,
+        ip: Option<String>,
+        mailed: bool,
+    },
+    /// The password was set through a reset link; every session of the user ended.
+    PasswordReset { user_id: i64, sessions_ended: usize },
 }
 
 impl AuthEvent {
@@ -114,6 +127,10 @@ impl AuthEvent {
             AuthEvent::TokenCreated { .. } => "token_created",
             AuthEvent::TokenRegenerated { .. } => "token_regenerated",
             AuthEvent::SudoGranted { .. } => "sudo_granted",
+            AuthEvent::EmailVerified { .. } => "email_verified",
+            AuthEvent::EmailChanged { .. } => "email_changed",
+            AuthEvent::PasswordResetRequested { .. } => "password_reset_requested",
+            AuthEvent::PasswordReset { .. } => "password_reset",
         }
     }
 }

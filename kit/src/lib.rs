@@ -136,6 +136,18 @@ impl Kit {
             .attach(db::stage(self.migrations))
             .attach(auth::stage())
             .attach(mail::stage())
+            .attach(rocket::fairing::AdHoc::on_liftoff(
+                "Mail for the auth machinery",
+                |rocket| {
+                    Box::pin(async move {
+                        if let (Some(auth), Some(mailer)) =
+                            (rocket.state::<auth::Auth>(), rocket.state::<mail::Mailer>())
+                        {
+                            auth.use_mailer(mailer.clone());
+                        }
+                    })
+                },
+            ))
             .attach(metrics::stage())
             .attach(api::stage(self.features))
             .attach(web::stage())

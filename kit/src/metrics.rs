@@ -173,6 +173,9 @@ impl Metrics {
             AuthEvent::PasswordChanged { sessions_ended, .. } => {
                 ended("password_changed", *sessions_ended)
             }
+            AuthEvent::PasswordReset { sessions_ended, .. } => {
+                ended("password_reset", *sessions_ended)
+            }
             _ => {}
         }
     }

@@ -1,5 +1,6 @@
 //! Several instances on one PostgreSQL database: a revocation on one is honoured by the
-//! others within a second, even when a listener connection is killed; the login throttle is shared.
+//! others within a second (a password reset's too), even when a listener connection is killed; the
+//! login throttle is shared.
 //! Needs `TEST_DATABASE_URL`; on SQLite these tests say they were skipped.
 
 mod common;
@@ -91,6 +92,25 @@ async fn logout_all_and_password_change_reach_the_other_instance() {
     a.call("POST", "/api/auth/logout-all", Some(&first), None)
         .await;
     refused_within_a_second(&b, &first).await;
+}
+
+#[rocket::async_test]
+async fn a_password_reset_reaches_the_other_instance() {
+    let Some((a, b)) = two_instances(json!({})).await else {
+        return;
+    };
+    let token = a.user_token("user1").await;
+    cached_on(&b, &token).await;
+    let user_id = a.get("/api/me", Some(&token)).await.json()["id"].as_i64();
+    let mut conn = a.auth().db().acquire().await.unwrap();
+    let (kind, to) = (session_kit::auth::LinkKind::Reset, "user1@example.org");
+    let link = a.auth().issue_link(&mut conn, user_id.unwrap(), kind, to);
+    let link = link.await.unwrap();
+    drop(conn);
+    let body = json!({"token": link.token.expose(), "new_password": "another password"});
+    let reply = a.post("/api/auth/password-reset/confirm", None, body).await;
+    assert_eq!(reply.status, Status::NoContent, "{}", reply.text);
+    refused_within_a_second(&b, &token).await;
 }
 
 #[rocket::async_test]

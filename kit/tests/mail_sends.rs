@@ -64,3 +64,29 @@ async fn reserve_counts_each_key_and_refuses_past_the_strictest_limit() {
     app.auth().sweep().await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_sends").await, 0);
 }
+
+#[rocket::async_test]
+async fn parallel_reservations_wait_for_each_other_and_never_pass_the_limit() {
+    let app = TestApp::new(build).await;
+    let now = app.clock().now();
+    let key = email_key("bob@example.org");
+    let tries = (0..10).map(|_| {
+        let db = app.auth().db().clone();
+        let key = key.clone();
+        rocket::tokio::spawn(async move {
+            let mut tx = db.begin().await?;
+            let wait = mail_sends::reserve(&mut tx, &[(key.as_str(), 5)], now).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(wait)
+        })
+    });
+    let mut granted = 0;
+    for attempt in tries.collect::<Vec<_>>() {
+        // On SQLite a reservation that read before it wrote failed with "database is locked".
+        let wait = attempt.await.unwrap().expect("no reservation fails");
+        granted += usize::from(wait.is_none());
+    }
+    assert_eq!(granted, 5);
+    let mut conn = app.auth().db().acquire().await.unwrap();
+    assert_eq!(mail_sends::count(&mut conn, &key, now).await.unwrap(), 5);
+}

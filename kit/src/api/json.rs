@@ -61,3 +61,22 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
         }
     }
 }
+
+/// A JSON body that may be left out: a request with neither a body nor a `Content-Type` gives
+/// `None`, and so does a JSON `null`; anything else is read as [`JsonBody`] reads it (and
+/// refused as it refuses it).
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+#[rocket::async_trait]
+impl<'r, T: DeserializeOwned> FromData<'r> for OptionalJsonBody<T> {
+    type Error = ();
+
+    async fn from_data(req: &'r Request<'_>, mut data: Data<'r>) -> data::Outcome<'r, Self> {
+        if req.content_type().is_none() && data.peek(1).await.is_empty() {
+            return data::Outcome::Success(OptionalJsonBody(None));
+        }
+        JsonBody::<Option<T>>::from_data(req, data)
+            .await
+            .map(|body| OptionalJsonBody(body.0))
+    }
+}

@@ -49,6 +49,8 @@ mod activity;
 mod email;
 /// Health, readiness and the OpenAPI document.
 mod operations;
+/// Verifying an address and resetting a password with a link from a mail.
+mod recovery;
 /// The user's sessions: list and revoke.
 mod sessions;
 /// Personal access tokens and the scopes they may hold.
@@ -59,6 +61,7 @@ mod tokens;
 const KIT_FEATURES: &[Feature] = &[
     account::FEATURE,
     email::FEATURE,
+    recovery::FEATURE,
     sessions::FEATURE,
     activity::FEATURE,
     tokens::FEATURE,
@@ -71,7 +74,7 @@ pub mod openapi;
 mod query;
 pub mod schemas;
 
-pub use json::JsonBody;
+pub use json::{JsonBody, OptionalJsonBody};
 
 use crate::auth::Auth;
 use crate::problem::Problem;

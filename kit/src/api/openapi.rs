@@ -22,8 +22,10 @@ use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
+mod flows;
 mod security;
 
+pub use flows::{LinkInvalid, MailThrottled, MfaRequired, Outage};
 pub use security::derive_security;
 use security::BearerScheme;
 

@@ -75,6 +75,13 @@ impl<'r> Sudo<'r> {
     }
 }
 
+impl<'r> SudoProof<'r> {
+    /// The session the proof is for.
+    pub fn session(&self) -> &'r CurrentSession {
+        self.session
+    }
+}
+
 impl<'r, B> SudoOrPassword<'r, B> {
     /// The body, and the proof for the action.
     pub fn into_parts(self) -> (B, SudoProof<'r>) {

@@ -63,6 +63,22 @@ impl ClientInfo {
     }
 }
 
+impl ClientInfo {
+    /// An entry for something this client did with no session of its own (a link used from a
+    /// mail).
+    pub(super) fn unsigned_activity(
+        &self,
+        user_id: i64,
+        kind: ActivityKind,
+        detail: Value,
+    ) -> NewActivity {
+        NewActivity {
+            session_id: None,
+            ..self.activity(user_id, kind, "", detail)
+        }
+    }
+}
+
 impl Auth {
     /// Writes `entry` on `conn` (the action's transaction where it has one), dated now.
     pub(super) async fn record(
@@ -79,15 +95,7 @@ impl Auth {
     /// waits for it with [`Auth::entries_written`]; should the write fail, the log says so.
     pub(super) fn record_later(&self, entry: NewActivity) {
         let at = self.clock.now();
-        let ticket = {
-            let mut tickets = self.late.tickets();
-            let ticket = tickets.next;
-            tickets.next += 1;
-            tickets.pending.insert(ticket);
-            Ticket(self.clone(), ticket)
-        };
-        rocket::tokio::spawn(async move {
-            let auth = &ticket.0;
+        self.after_answer(|auth| async move {
             let written = async {
                 let mut conn = auth.db().acquire().await?;
                 Activity::record(&mut conn, &entry, at).await
@@ -99,13 +107,34 @@ impl Auth {
                     entry.user_id
                 );
             }
+        });
+    }
+
+    /// Runs `work` on a task of its own, after the caller's answer (the work of a password
+    /// reset request, which must not make one answer slower than another);
+    /// [`Auth::entries_written`] waits for it like for a late entry.
+    pub(super) fn after_answer<F>(&self, work: impl FnOnce(Auth) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let ticket = {
+            let mut tickets = self.late.tickets();
+            let ticket = tickets.next;
+            tickets.next += 1;
+            tickets.pending.insert(ticket);
+            Ticket(self.clone(), ticket)
+        };
+        let work = work(self.clone());
+        rocket::tokio::spawn(async move {
+            work.await;
             drop(ticket);
         });
     }
 
-    /// Waits until every entry handed to [`Auth::record_later`] before this call is written (or
-    /// given up): a reader of the activity log calls it first, so that what a client was
-    /// answered is on record when it looks. Entries handed over later are not waited for.
+    /// Waits until every entry handed to [`Auth::record_later`] (and all work handed to
+    /// [`Auth::after_answer`]) before this call is done (or given up): a reader of the activity
+    /// log calls it first, so that what a client was answered is on record when it looks.
+    /// Entries handed over later are not waited for.
     pub async fn entries_written(&self) {
         let before = self.late.tickets().next;
         loop {

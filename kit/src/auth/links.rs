@@ -70,9 +70,27 @@ impl Auth {
         kind: LinkKind,
         token: &str,
     ) -> Result<UsedLink, LinkError> {
-        let hash = TokenHash::parse(&self.config.token_prefix, token.trim());
-        let hash = hash.ok_or(LinkError::Spent)?;
+        let hash = self.link_hash(token)?;
         let link = links::take(conn, kind, &hash).await?;
+        self.still_valid(link)
+    }
+
+    /// Whether a link of `kind` would work now, without using it: for a page that shows a link
+    /// before its form consumes it, and to refuse a dead link before slow work.
+    pub async fn check_link(&self, kind: LinkKind, token: &str) -> Result<UsedLink, LinkError> {
+        let hash = self.link_hash(token)?;
+        let mut conn = self.db().acquire().await?;
+        let link = links::find(&mut conn, kind, &hash).await?;
+        self.still_valid(link)
+    }
+
+    /// The hash of a link's token; a token whose form or checksum is wrong is spent.
+    fn link_hash(&self, token: &str) -> Result<TokenHash, LinkError> {
+        TokenHash::parse(&self.config.token_prefix, token.trim()).ok_or(LinkError::Spent)
+    }
+
+    /// A link found, unless it has expired.
+    fn still_valid(&self, link: Option<LinkRow>) -> Result<UsedLink, LinkError> {
         link.filter(|link| link.expires_at > self.clock.now())
             .ok_or(LinkError::Spent)
     }

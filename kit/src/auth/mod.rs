@@ -10,13 +10,17 @@ mod addresses;
 mod attempts;
 mod cache;
 mod client;
+mod email_change;
 mod errors;
 mod fairing;
 mod guard;
 mod links;
 mod listener;
+mod notices;
 mod poller;
 mod reauth;
+mod recovery;
+mod reset_gate;
 mod sessions;
 mod sign_in;
 mod signups;
@@ -27,10 +31,11 @@ pub use access::{CarriesPassword, Scoped, Sudo, SudoOrPassword, SudoProof, Unsco
 pub use attempts::PasswordChecks;
 pub use cache::{CachedSession, ENTRY_TTL};
 pub use client::ClientInfo;
-pub use errors::{SignInError, SignUpError, TokenError};
+pub use errors::{EmailError, RecoveryError, SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
 pub use links::{IssuedLink, LinkError, UsedLink};
+pub use notices::mask_email;
 pub use tokens::TokenRequest;
 
 use crate::clock::Clock;
@@ -82,6 +87,8 @@ pub struct Machinery {
     checks: attempts::CheckCounts,
     /// Activity entries being written after their request's answer.
     late: activity::LateEntries,
+    /// The mail machinery, once the app has lifted off with it (see [`Auth::use_mailer`]).
+    mailer: std::sync::OnceLock<crate::mail::Mailer>,
 }
 
 impl Deref for Auth {
@@ -110,6 +117,7 @@ impl Auth {
             attempt_settled: tokio::sync::Notify::new(),
             checks: attempts::CheckCounts::default(),
             late: activity::LateEntries::default(),
+            mailer: std::sync::OnceLock::new(),
             config,
             db,
         })))

@@ -7,6 +7,7 @@
 use super::attempts::CheckOutcome;
 use super::{Auth, ClientInfo, CurrentSession, SignInError};
 use crate::events::{AuthEvent, EndReason, Reauth};
+use crate::mail::MailKind;
 use crate::password::check_new_password;
 use crate::store::activity::ActivityKind;
 use crate::store::sessions::Session;
@@ -225,11 +226,15 @@ impl Auth {
                 let kind = ActivityKind::PasswordChanged;
                 let entry = client.activity(checked.user.id, kind, current.id(), detail);
                 self.record(&mut tx, entry).await?;
+                let notice = MailKind::PasswordChanged;
+                self.notify(&mut tx, &checked.user, notice, json!({}))
+                    .await?;
                 self.commit_revocation(tx, &ended).await?;
                 Ok::<_, SignInError>((elevated, ended))
             })
             .await?;
         self.sudo_granted(current, elevated);
+        self.mail_committed();
         self.events.emit(AuthEvent::PasswordChanged {
             user_id: checked.user.id,
             session_id: current.id().to_string(),

@@ -5,6 +5,7 @@ use super::attempts::CheckOutcome;
 use super::client::network;
 use super::{Auth, ClientInfo, SignInError};
 use crate::events::{AuthEvent, EndReason};
+use crate::mail::MailKind;
 use crate::store::activity::{Activity, ActivityKind, NewActivity};
 use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
 use crate::store::throttle;
@@ -173,7 +174,15 @@ impl Auth {
             .await?;
         let entry = signed_in(&session, network, new_device);
         Activity::record(&mut tx, &entry, now).await?;
+        if new_device {
+            let context = json!({"device": session.device, "ip": session.ip});
+            self.notify(&mut tx, &user, MailKind::NewDeviceSignIn, context)
+                .await?;
+        }
         self.commit_revocation(tx, &evicted).await?;
+        if new_device {
+            self.mail_committed();
+        }
         self.count_check(CheckOutcome::Succeeded);
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         if !evicted.is_empty() {

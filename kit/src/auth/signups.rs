@@ -13,6 +13,7 @@ use super::{Auth, ClientInfo, SignUpError};
 use crate::address::EmailAddress;
 use crate::config::SignupEmail;
 use crate::password::check_new_password;
+use crate::store::links::LinkKind;
 use crate::store::users::{CreateError, User};
 use crate::store::{signups, throttle};
 use crate::token::new_public_id;
@@ -86,7 +87,35 @@ impl Auth {
         if let (Some(attempt), Err(SignUpError::Busy | SignUpError::Db(_))) = (counted, &created) {
             self.uncount_sign_up(&attempt).await;
         }
+        if let Ok(user) = &created {
+            self.mail_first_link(user).await;
+        }
         created
+    }
+
+    /// Mails a verification link to the address given at sign-up (within `mail_max_per_hour`).
+    /// The account stands either way: should this fail, the log says so, and the user asks for
+    /// a new link.
+    async fn mail_first_link(&self, user: &User) {
+        let Some(to) = user.email.as_deref() else {
+            return;
+        };
+        let mailed = async {
+            let mut tx = self.db().begin().await?;
+            let throttled = self
+                .mail_link(&mut tx, user, LinkKind::Verify, to, None)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, crate::mail::MailError>(throttled.is_none())
+        };
+        match mailed.await {
+            Ok(true) => self.mail_committed(),
+            Ok(false) => {}
+            Err(e) => rocket::warn!(
+                "could not mail the verification link of user {}: {e}",
+                user.id
+            ),
+        }
     }
 
     /// Counts a sign-up of the client `key`, or refuses it (throttled) when the client has had

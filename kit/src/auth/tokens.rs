@@ -11,6 +11,7 @@ use super::attempts::CheckOutcome;
 use super::reauth;
 use super::{Auth, AuthError, ClientInfo, CurrentSession, Sudo, SudoProof, TokenError};
 use crate::events::{AuthEvent, Reauth};
+use crate::mail::MailKind;
 use crate::scopes::ScopeSet;
 use crate::store::activity::ActivityKind;
 use crate::store::sessions::{Kind, NewSession, Session};
@@ -161,9 +162,14 @@ impl Auth {
             let kind = ActivityKind::TokenCreated;
             let entry = client.activity(session.user_id, kind, &session.id, detail);
             self.record(&mut tx, entry).await?;
+            let context = json!({"token_name": session.name});
+            let kind = MailKind::TokenCreated;
+            self.notify_user(&mut tx, session.user_id, kind, context)
+                .await?;
             Some((token, session))
         };
         tx.commit().await?;
+        self.mail_committed();
         Ok((elevated, created))
     }
 

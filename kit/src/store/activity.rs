@@ -21,6 +21,14 @@ pub enum ActivityKind {
     TokenCreated,
     TokenRegenerated,
     SudoGranted,
+    /// The account's address was verified by its link.
+    EmailVerified,
+    /// A change of address was asked; the new one waits for its link.
+    EmailChangeRequested,
+    /// The account's address changed (its new one verified) or was removed.
+    EmailChanged,
+    /// The password was set through a reset link.
+    PasswordReset,
 }
 
 impl ActivityKind {
@@ -35,6 +43,10 @@ impl ActivityKind {
             ActivityKind::TokenCreated => "token_created",
             ActivityKind::TokenRegenerated => "token_regenerated",
             ActivityKind::SudoGranted => "sudo_granted",
+            ActivityKind::EmailVerified => "email_verified",
+            ActivityKind::EmailChangeRequested => "email_change_requested",
+            ActivityKind::EmailChanged => "email_changed",
+            ActivityKind::PasswordReset => "password_reset",
         }
     }
 }

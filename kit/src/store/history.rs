@@ -24,6 +24,8 @@ pub enum EndReason {
     RevokedOthers,
     /// The user's password changed.
     PasswordChanged,
+    /// The user's password was reset through a link mailed to the account's address.
+    PasswordReset,
     /// Pushed out by a newer sign-in over `max_sessions`.
     Evicted,
     /// Past its absolute lifetime (or a personal token's expiry).
@@ -35,12 +37,13 @@ pub enum EndReason {
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 9] = [
+    pub const ALL: [EndReason; 10] = [
         EndReason::Logout,
         EndReason::LogoutAll,
         EndReason::Revoked,
         EndReason::RevokedOthers,
         EndReason::PasswordChanged,
+        EndReason::PasswordReset,
         EndReason::Evicted,
         EndReason::Expired,
         EndReason::Idle,
@@ -55,6 +58,7 @@ impl EndReason {
             EndReason::Revoked => "revoked",
             EndReason::RevokedOthers => "revoked_others",
             EndReason::PasswordChanged => "password_changed",
+            EndReason::PasswordReset => "password_reset",
             EndReason::Evicted => "evicted",
             EndReason::Expired => "expired",
             EndReason::Idle => "idle",
@@ -70,6 +74,7 @@ impl EndReason {
             EndReason::Revoked => "revoked from another device",
             EndReason::RevokedOthers => "signed out with all other devices",
             EndReason::PasswordChanged => "ended by a password change",
+            EndReason::PasswordReset => "ended by a password reset",
             EndReason::Evicted => "replaced by a newer sign-in",
             EndReason::Expired => "expired",
             EndReason::Idle => "ended after a long time unused",

@@ -83,6 +83,22 @@ pub async fn take(
     .await
 }
 
+/// The link of `kind` with this token hash, expired or not, left in place (a page shows a link
+/// before its form uses it).
+pub async fn find(
+    conn: &mut AnyConnection,
+    kind: LinkKind,
+    hash: &TokenHash,
+) -> sqlx::Result<Option<LinkRow>> {
+    sqlx::query_as(
+        "SELECT user_id, email, expires_at FROM email_links WHERE token_hash = $1 AND kind = $2",
+    )
+    .bind(&hash.0[..])
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await
+}
+
 /// Deletes every link of the user, of every kind; returns how many.
 pub async fn delete_for_user(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM email_links WHERE user_id = $1")

@@ -37,11 +37,16 @@ pub async fn record(conn: &mut AnyConnection, key: &str, now: i64) -> sqlx::Resu
         .map(drop)
 }
 
-/// In a transaction: if every `(key, max)` (max at least 1) has had fewer than `max` mails within the hour, counts
-/// one more against each and returns `None`; else records nothing and returns the seconds until
-/// the strictest key allows one again. Serialized per key across instances (see
-/// [`super::lock_key`]), so parallel requests never get past a limit; the count is kept only if
-/// the caller's transaction commits.
+/// In a transaction: if every `(key, max)` (max at least 1) has had fewer than `max` mails
+/// within the hour, counts one more against each and returns `None`; else records nothing and
+/// returns the seconds until the strictest key allows one again. Serialized per key across
+/// instances (see [`super::lock_key`]), so parallel requests never get past a limit; the count
+/// is kept only if the caller's transaction commits.
+///
+/// It writes before it reads: the new rows go in first (in a savepoint, rolled back when a key
+/// is over its limit), so that on SQLite the transaction holds the write lock before its
+/// count, and a parallel reservation waits for it rather than failing with "database is
+/// locked" when it upgrades a read to a write.
 pub async fn reserve(
     conn: &mut AnyConnection,
     limits: &[(&str, u32)],
@@ -51,18 +56,25 @@ pub async fn reserve(
     for (key, _) in limits {
         super::lock_key(conn, &format!("mail:{key}")).await?;
     }
+    let mut savepoint = sqlx::Connection::begin(&mut *conn).await?;
+    for (key, _) in limits {
+        record(&mut savepoint, key, now).await?;
+    }
     let mut wait = None;
     for &(key, max) in limits {
-        // The max-th most recent mail: while it is within the hour, the key is at its limit.
+        // With this mail counted, the key is over its limit while the (max + 1)-th most recent
+        // mail is within the hour.
         let table = ("mail_sends", "sent_at");
-        if let Some(secs) = super::wait_for_nth(conn, table, key, max, now, WINDOW).await? {
+        let nth = max.max(1).saturating_add(1);
+        if let Some(secs) =
+            super::wait_for_nth(&mut savepoint, table, key, nth, now, WINDOW).await?
+        {
             wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
         }
     }
-    if wait.is_none() {
-        for (key, _) in limits {
-            record(conn, key, now).await?;
-        }
+    match wait {
+        None => savepoint.commit().await?,
+        Some(_) => savepoint.rollback().await?,
     }
     Ok(wait)
 }

@@ -6,6 +6,7 @@
 //! a `&mut AnyConnection` so that callers decide about pools and transactions.
 
 pub mod activity;
+pub mod emails;
 pub mod history;
 pub mod links;
 pub mod mail_sends;

@@ -41,9 +41,11 @@ pub fn tables(folder: &str) -> BTreeMap<String, Vec<String>> {
                 continue;
             };
             let (name, body) = rest.split_once('(').unwrap();
+            // A line that starts with a quote continues a CHECK's list of values: no column.
             let columns = body
                 .split(",\n")
                 .filter_map(|line| line.split_whitespace().next())
+                .filter(|word| !word.starts_with('\''))
                 .map(str::to_string)
                 .collect();
             tables.insert(name.trim().to_string(), columns);

@@ -82,6 +82,11 @@ fn words(row: &ActivityRow, detail: &Value) -> String {
         "token_regenerated" if !name.is_empty() => format!("Personal token{name} regenerated"),
         "token_regenerated" => "Token regenerated".to_string(),
         "sudo_granted" => "Password confirmed (sudo mode)".to_string(),
+        "email_verified" => "Email address verified".to_string(),
+        "email_change_requested" => "Change of email address asked".to_string(),
+        "email_changed" if detail["removed"] == true => "Email address removed".to_string(),
+        "email_changed" => "Email address changed".to_string(),
+        "password_reset" => "Password reset by email".to_string(),
         other => other.replace('_', " "),
     }
 }

@@ -1,5 +1,6 @@
 //! The HTML half of the app: sign in with a browser, see every session of the account
-//! per device, revoke any of them; make personal tokens, confirm the password (sudo), change it.
+//! per device, revoke any of them; make personal tokens, confirm the password (sudo), change it;
+//! see and change the email address, verify it, reset a forgotten password with a mailed link.
 //! Server-rendered templates, no JavaScript.
 //!
 //! A browser sign-in is a session row like any API sign-in (kind "browser"); its token lives in an
@@ -8,12 +9,14 @@
 
 mod account;
 mod activity;
+mod address;
 mod cookie;
 mod csrf;
 mod devices;
 mod flash;
 mod headers;
 mod page;
+mod recovery;
 mod sudo;
 mod tokens;
 mod view;
@@ -86,6 +89,8 @@ pub fn stage() -> AdHoc {
             .mount("/", tokens::routes())
             .mount("/", sudo::routes())
             .mount("/", activity::routes())
+            .mount("/", address::routes())
+            .mount("/", recovery::routes())
             .mount("/static", files)
             .register("/", catchers![unauthorized, error_page])
     })

@@ -2,6 +2,8 @@
 //! it accepts, and a reader of `.eml` files.
 #![allow(dead_code)]
 
+pub mod inbox;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

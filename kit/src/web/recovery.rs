@@ -1,0 +1,180 @@
+//! The pages a link from a mail leads to, and the one that asks for it: /forgot-password,
+//! /reset-password and /verify-email. Signed-out forms, with the signed-out CSRF token as at
+//! sign-in.
+//!
+//! Opening a link (GET) shows a page with a button and consumes nothing, since mail scanners
+//! open links; the button's POST consumes it. The token travels in the query string of the GET
+//! (the request log leaves query values out) and in a hidden field of the form.
+
+use super::account::login_uri;
+use super::csrf::{self, SignedOutForm};
+use super::flash;
+use super::page::{sentence, Page};
+use crate::auth::{Auth, ClientInfo, LinkKind, RecoveryError};
+use rocket::http::{CookieJar, Status};
+use rocket::response::Redirect;
+use rocket::State;
+use rocket_dyn_templates::{context, Template};
+
+/// The one page of every dead link: used, expired, superseded, tampered or unknown.
+fn link_invalid(kind: LinkKind) -> Page {
+    let reset = kind == LinkKind::Reset;
+    Page::new(
+        Status::Gone,
+        Template::render("link_invalid", context! { reset }),
+    )
+}
+
+/// The form a link leads to, with its token in a hidden field, and an error when shown again.
+fn link_form(
+    auth: &Auth,
+    jar: &CookieJar<'_>,
+    template: &'static str,
+    token: &str,
+    status: Status,
+    error: Option<String>,
+) -> Page {
+    let csrf = csrf::signed_out_token(jar, auth.config.secure_cookie());
+    let view =
+        context! { csrf, token, error, flash: flash::take(jar, auth.config.secure_cookie()) };
+    Page::new(status, Template::render(template, view))
+}
+
+/// A link's page: its form while the link works, the dead-link page otherwise.
+async fn link_page(
+    auth: &Auth,
+    jar: &CookieJar<'_>,
+    kind: LinkKind,
+    template: &'static str,
+    token: Option<&str>,
+) -> Page {
+    let token = token.unwrap_or_default();
+    match auth.check_link(kind, token).await {
+        Ok(_) => link_form(auth, jar, template, token, Status::Ok, None),
+        Err(crate::auth::LinkError::Spent) => link_invalid(kind),
+        Err(crate::auth::LinkError::Db(e)) => Page::from_db(e),
+    }
+}
+
+#[get("/forgot-password")]
+fn forgot_page(auth: &State<Auth>, jar: &CookieJar<'_>) -> Page {
+    let csrf = csrf::signed_out_token(jar, auth.config.secure_cookie());
+    Page::ok(Template::render("forgot_password", context! { csrf }))
+}
+
+#[derive(FromForm)]
+struct ForgotFields {
+    login: String,
+}
+
+/// The same answer whatever the login names: back to the sign-in page, with a flash.
+#[post("/forgot-password", data = "<form>")]
+fn forgot(
+    auth: &State<Auth>,
+    client: ClientInfo,
+    jar: &CookieJar<'_>,
+    form: SignedOutForm<ForgotFields>,
+) -> Redirect {
+    auth.request_password_reset(&form.0.login, &client);
+    let message = "If an account has this username or email address, and an address to mail, \
+                   a link to reset its password is on its way.";
+    flash::set(jar, message, auth.config.secure_cookie());
+    Redirect::to(login_uri(None))
+}
+
+#[get("/reset-password?<token>")]
+async fn reset_page(auth: &State<Auth>, jar: &CookieJar<'_>, token: Option<&str>) -> Page {
+    link_page(auth, jar, LinkKind::Reset, "reset_password", token).await
+}
+
+#[derive(FromForm)]
+struct ResetFields {
+    token: String,
+    password: String,
+    confirm: String,
+    /// With two-factor authentication on: an authenticator or recovery code.
+    code: Option<String>,
+}
+
+#[post("/reset-password", data = "<form>")]
+async fn reset(
+    auth: &State<Auth>,
+    client: ClientInfo,
+    jar: &CookieJar<'_>,
+    form: SignedOutForm<ResetFields>,
+) -> Result<Redirect, Page> {
+    let ResetFields {
+        token,
+        password,
+        confirm,
+        code,
+    } = form.0;
+    let again = |status, error: &str| {
+        let error = Some(error.to_string());
+        link_form(auth, jar, "reset_password", &token, status, error)
+    };
+    if password != confirm {
+        return Err(again(
+            Status::UnprocessableEntity,
+            "The passwords do not match.",
+        ));
+    }
+    let code = code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    match auth
+        .confirm_password_reset(&token, password, code, &client)
+        .await
+    {
+        Ok(()) => {
+            let message = "Your password is set, and every device was signed out. Sign in with \
+                           the new password.";
+            flash::set(jar, message, auth.config.secure_cookie());
+            Ok(Redirect::to(login_uri(None)))
+        }
+        Err(RecoveryError::LinkInvalid) => Err(link_invalid(LinkKind::Reset)),
+        Err(RecoveryError::Invalid(msg)) => Err(again(Status::UnprocessableEntity, &sentence(msg))),
+        Err(RecoveryError::MfaRequired) => Err(again(
+            Status::Unauthorized,
+            "Enter a code from your authenticator app, or a recovery code.",
+        )),
+        Err(RecoveryError::Busy) => Err(Page::busy()),
+        Err(RecoveryError::Db(e)) => Err(Page::from_db(e)),
+        Err(e) => Err(Page::error(crate::problem::Problem::from(e).status, None)),
+    }
+}
+
+#[get("/verify-email?<token>")]
+async fn verify_page(auth: &State<Auth>, jar: &CookieJar<'_>, token: Option<&str>) -> Page {
+    link_page(auth, jar, LinkKind::Verify, "verify_email", token).await
+}
+
+#[derive(FromForm)]
+struct VerifyFields {
+    token: String,
+}
+
+#[post("/verify-email", data = "<form>")]
+async fn verify(
+    auth: &State<Auth>,
+    client: ClientInfo,
+    jar: &CookieJar<'_>,
+    form: SignedOutForm<VerifyFields>,
+) -> Result<Redirect, Page> {
+    match auth.verify_email(&form.0.token, &client).await {
+        Ok(_) => {
+            let message = "Your email address is verified.";
+            flash::set(jar, message, auth.config.secure_cookie());
+            Ok(Redirect::to(super::address::ACCOUNT))
+        }
+        Err(RecoveryError::LinkInvalid) => Err(link_invalid(LinkKind::Verify)),
+        Err(RecoveryError::EmailTaken) => Err(Page::error(
+            Status::Conflict,
+            Some("That email address belongs to another account now."),
+        )),
+        Err(RecoveryError::Db(e)) => Err(Page::from_db(e)),
+        Err(e) => Err(Page::error(crate::problem::Problem::from(e).status, None)),
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![forgot_page, forgot, reset_page, reset, verify_page, verify]
+}
