@@ -28,13 +28,14 @@ mod tokens;
 
 pub use crate::store::links::LinkKind;
 pub use access::{CarriesPassword, Scoped, Sudo, SudoOrPassword, SudoProof, Unscoped};
-pub use attempts::PasswordChecks;
 pub use cache::{CachedSession, ENTRY_TTL};
 pub use client::ClientInfo;
 pub use errors::{EmailError, RecoveryError, SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
-pub use links::{IssuedLink, LinkError, UsedLink};
+pub use links::LinkError;
+#[cfg(feature = "testing")]
+pub use links::{IssuedLink, UsedLink};
 pub use notices::mask_email;
 pub use tokens::TokenRequest;
 

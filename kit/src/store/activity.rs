@@ -72,7 +72,6 @@ pub struct NewActivity {
 #[derive(Debug, Clone, FromRow)]
 pub struct ActivityRow {
     pub id: i64,
-    pub user_id: i64,
     /// An [`ActivityKind`]'s name (`sign_in`, ...).
     #[sqlx(rename = "type")]
     pub kind: String,
@@ -147,7 +146,7 @@ impl Activity {
         limit: i64,
     ) -> sqlx::Result<Vec<ActivityRow>> {
         sqlx::query_as(
-            "SELECT id, user_id, type, at, ip, device, session_id, detail FROM activity \
+            "SELECT id, type, at, ip, device, session_id, detail FROM activity \
              WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
         )
         .bind(user_id)

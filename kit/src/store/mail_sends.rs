@@ -16,7 +16,8 @@ pub fn email_key(address_key: &str) -> String {
     format!("email:{address_key}")
 }
 
-/// Mails counted against `key` within the hour before `now`.
+/// Mails counted against `key` within the hour before `now` (the tests read it).
+#[cfg(feature = "testing")]
 pub async fn count(conn: &mut AnyConnection, key: &str, now: i64) -> sqlx::Result<u32> {
     let (n,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM mail_sends WHERE key = $1 AND sent_at > $2")

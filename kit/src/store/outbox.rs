@@ -118,7 +118,8 @@ pub async fn status(conn: &mut AnyConnection, now: i64) -> sqlx::Result<(i64, i6
     sqlx::query_as(&sql).bind(now).fetch_one(conn).await
 }
 
-/// Messages in the outbox, due or not.
+/// Messages in the outbox, due or not (the tests read it).
+#[cfg(feature = "testing")]
 pub async fn len(conn: &mut AnyConnection, now: i64) -> sqlx::Result<i64> {
     Ok(status(conn, now).await?.0)
 }

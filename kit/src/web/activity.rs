@@ -142,7 +142,6 @@ mod tests {
     fn row(kind: &str, device: &str, ip: Option<&str>, detail: Value) -> ActivityRow {
         ActivityRow {
             id: 1,
-            user_id: 1,
             kind: kind.to_string(),
             at: 0,
             ip: ip.map(String::from),
