@@ -27,6 +27,8 @@ pub enum Reauth {
     Password,
     /// The password change, which asks for the current password.
     PasswordChange,
+    /// `POST /api/auth/sudo` or the /sudo form with a two-factor code instead of the password.
+    SecondFactor,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,6 +100,16 @@ pub enum AuthEvent {
         session_id: String,
         via: Reauth,
     },
+    /// Two-factor authentication was turned on (from the session `session_id`).
+    TwoFactorEnabled { user_id: i64, session_id: String },
+    /// Two-factor authentication was turned off, from a session or (`session_id` none) the
+    /// command line.
+    TwoFactorDisabled {
+        user_id: i64,
+        session_id: Option<String>,
+    },
+    /// A recovery code was used (never which one); `codes_left` remain.
+    RecoveryCodeUsed { user_id: i64, codes_left: i64 },
 }
 
 impl AuthEvent {
@@ -114,6 +126,9 @@ impl AuthEvent {
             AuthEvent::TokenCreated { .. } => "token_created",
             AuthEvent::TokenRegenerated { .. } => "token_regenerated",
             AuthEvent::SudoGranted { .. } => "sudo_granted",
+            AuthEvent::TwoFactorEnabled { .. } => "two_factor_enabled",
+            AuthEvent::TwoFactorDisabled { .. } => "two_factor_disabled",
+            AuthEvent::RecoveryCodeUsed { .. } => "recovery_code_used",
         }
     }
 }

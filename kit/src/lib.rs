@@ -34,6 +34,7 @@ pub mod store;
 pub mod testing;
 pub mod text;
 pub mod token;
+pub mod two_factor;
 pub mod web;
 
 pub use site::Site;

@@ -1,6 +1,6 @@
 //! Why an account action failed, and how each reason is answered as a problem.
 
-use super::AuthError;
+use super::{AuthError, SecondFactorError, TwoFactorError};
 use crate::problem::Problem;
 use rocket::http::Status;
 
@@ -15,6 +15,10 @@ pub enum SignInError {
     Invalid(&'static str),
     /// The password hashing queue is full; try again shortly.
     Busy,
+    /// The password was right, and two-factor is on: a code is needed (401 `mfa_required`).
+    MfaRequired,
+    /// The password was right, the two-factor code wrong (401 `invalid_code`).
+    WrongCode,
     Db(sqlx::Error),
 }
 
@@ -89,6 +93,11 @@ impl From<SignInError> for Problem {
             SignInError::InvalidCredentials => Problem::invalid_credentials(),
             SignInError::Invalid(msg) => Problem::unprocessable(msg),
             SignInError::Busy => Problem::busy(),
+            SignInError::MfaRequired => unauthorized(
+                "mfa_required",
+                "A two-factor code is needed: send `code` with the password",
+            ),
+            SignInError::WrongCode => unauthorized("invalid_code", "Invalid two-factor code"),
             SignInError::Db(e) => e.into(),
         }
     }
@@ -125,6 +134,52 @@ impl From<SignUpError> for Problem {
             }
             SignUpError::Busy => Problem::busy(),
             SignUpError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The 401 of a sign-in that needs its second factor, or whose code was wrong: the same
+/// `WWW-Authenticate` challenge as every other 401.
+fn unauthorized(code: &'static str, title: &'static str) -> Problem {
+    let mut problem = Problem::new(Status::Unauthorized, code, title);
+    problem.www_authenticate = Some(format!("Bearer realm=\"{}\"", crate::problem::realm()));
+    problem
+}
+
+impl From<SecondFactorError> for SignInError {
+    fn from(e: SecondFactorError) -> Self {
+        match e {
+            SecondFactorError::MfaRequired => SignInError::MfaRequired,
+            SecondFactorError::WrongCode => SignInError::WrongCode,
+            SecondFactorError::Throttled(secs) => SignInError::Throttled(secs),
+            SecondFactorError::Busy => SignInError::Busy,
+            SecondFactorError::Db(e) => SignInError::Db(e),
+        }
+    }
+}
+
+impl From<TwoFactorError> for Problem {
+    fn from(e: TwoFactorError) -> Problem {
+        match e {
+            TwoFactorError::AlreadyOn => Problem::new(
+                Status::Conflict,
+                "two_factor_enabled",
+                "Two-factor authentication is already on",
+            )
+            .detail("turn it off first to set up another authenticator"),
+            TwoFactorError::NotOn => Problem::new(
+                Status::Conflict,
+                "two_factor_disabled",
+                "Two-factor authentication is not on",
+            ),
+            TwoFactorError::WrongCode => Problem::new(
+                Status::UnprocessableEntity,
+                "invalid_code",
+                "That code is not right",
+            )
+            .detail("enter the current code of the authenticator you just set up"),
+            TwoFactorError::NoKey => Problem::internal("no key to seal two-factor secrets"),
+            TwoFactorError::Db(e) => e.into(),
         }
     }
 }

@@ -50,6 +50,21 @@ impl CurrentSession {
         self.session.email.is_some() && self.session.email_verified
     }
 
+    /// Whether this session's sign-in passed a second factor.
+    pub fn mfa(&self) -> bool {
+        self.session.mfa
+    }
+
+    /// Whether the user has two-factor on, as of the session's validation.
+    pub fn two_factor(&self) -> bool {
+        self.session.two_factor
+    }
+
+    /// The user's unused recovery codes, as of the session's validation.
+    pub fn recovery_codes_left(&self) -> i64 {
+        self.session.recovery_codes_left
+    }
+
     pub fn token_hash(&self) -> &TokenHash {
         &self.token_hash
     }

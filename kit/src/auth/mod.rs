@@ -17,10 +17,12 @@ mod links;
 mod listener;
 mod poller;
 mod reauth;
+mod second_factor;
 mod sessions;
 mod sign_in;
 mod signups;
 mod tokens;
+mod two_factor;
 
 pub use crate::store::links::LinkKind;
 pub use access::{CarriesPassword, Scoped, Sudo, SudoOrPassword, SudoProof, Unscoped};
@@ -31,12 +33,15 @@ pub use errors::{SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
 pub use links::{IssuedLink, LinkError, UsedLink};
+pub use second_factor::SecondFactorError;
 pub use tokens::TokenRequest;
+pub use two_factor::{TotpSetup, TwoFactorError};
 
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::db::{Backend, DbPool};
 use crate::events::{AuthEvent, EndReason, EventBus};
+use crate::mail::Mailer;
 use crate::password::Hasher;
 use crate::scopes::Access;
 use crate::store::activity::Activity;
@@ -45,13 +50,14 @@ use crate::store::revocations;
 use crate::store::sessions::{AuthRow, Expiry, Session};
 use crate::store::throttle;
 use crate::token::TokenHash;
+use crate::two_factor::SealingKey;
 use cache::SessionCache;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The auth machinery, as managed state: `auth: &State<Auth>` in a handler. Cloning it is cheap
 /// (one shared [`Machinery`]).
@@ -82,6 +88,10 @@ pub struct Machinery {
     checks: attempts::CheckCounts,
     /// Activity entries being written after their request's answer.
     late: activity::LateEntries,
+    /// The key that seals two-factor secrets (none on the command line, which sets none up).
+    sealing_key: Option<SealingKey>,
+    /// The mail machinery, for notices (handed over by the mail stage).
+    mailer: OnceLock<Mailer>,
 }
 
 impl Deref for Auth {
@@ -98,6 +108,7 @@ impl Auth {
         db: DbPool,
         events: EventBus,
         clock: Clock,
+        sealing_key: Option<SealingKey>,
     ) -> Result<Auth, String> {
         Ok(Auth(Arc::new(Machinery {
             hasher: Hasher::new(&config).await?,
@@ -110,6 +121,8 @@ impl Auth {
             attempt_settled: tokio::sync::Notify::new(),
             checks: attempts::CheckCounts::default(),
             late: activity::LateEntries::default(),
+            sealing_key,
+            mailer: OnceLock::new(),
             config,
             db,
         })))
@@ -280,6 +293,9 @@ fn cached(row: AuthRow) -> CachedSession {
         username: row.username.into(),
         email: row.email.map(Into::into),
         email_verified: row.email_verified != 0,
+        mfa: row.mfa != 0,
+        two_factor: row.two_factor != 0,
+        recovery_codes_left: row.recovery_codes_left,
         kind: row.kind,
         access: Access::from_column(row.scopes.as_deref()),
         expires_at: row.expires_at,

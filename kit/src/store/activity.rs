@@ -21,6 +21,9 @@ pub enum ActivityKind {
     TokenCreated,
     TokenRegenerated,
     SudoGranted,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    RecoveryCodeUsed,
 }
 
 impl ActivityKind {
@@ -35,6 +38,9 @@ impl ActivityKind {
             ActivityKind::TokenCreated => "token_created",
             ActivityKind::TokenRegenerated => "token_regenerated",
             ActivityKind::SudoGranted => "sudo_granted",
+            ActivityKind::TwoFactorEnabled => "two_factor_enabled",
+            ActivityKind::TwoFactorDisabled => "two_factor_disabled",
+            ActivityKind::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 }

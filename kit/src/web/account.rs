@@ -95,7 +95,7 @@ async fn login(
     end_held(auth, held, jar).await?;
     let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let result = auth
-        .sign_in(&username, password, name, Kind::Browser, &client)
+        .sign_in(&username, password, None, name, Kind::Browser, &client)
         .await;
     let (status, error, retry_after) = match result {
         Ok((token, _session)) => {
@@ -120,6 +120,11 @@ async fn login(
                 } as i64)
             ),
             Some(secs),
+        ),
+        Err(SignInError::MfaRequired) | Err(SignInError::WrongCode) => (
+            Status::Unauthorized,
+            "This account asks for a two-factor code.".to_string(),
+            None,
         ),
         Err(SignInError::Busy) => return Err(Page::busy()),
         Err(SignInError::Db(e)) => return Err(Page::from_db(e)),
@@ -222,7 +227,7 @@ async fn signup(
     // The new account is signed in at once, as a browser session like any other.
     let secure = auth.config.secure_cookie();
     match auth
-        .sign_in(&username, password, None, Kind::Browser, &client)
+        .sign_in(&username, password, None, None, Kind::Browser, &client)
         .await
     {
         Ok((token, _)) => {

@@ -50,6 +50,10 @@ fn refused(
                 format!("Too many wrong passwords. {}", wait_message(secs)),
             )
         },
+        SignInError::MfaRequired | SignInError::WrongCode => refusal(
+            Status::UnprocessableEntity,
+            "That code is not right.".into(),
+        ),
         SignInError::Busy => return Page::busy(),
         SignInError::Db(e) => return Page::from_db(e),
     };
