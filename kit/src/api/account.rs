@@ -2,7 +2,7 @@
 
 use super::openapi::{Busy, InvalidCredentials, ProblemDoc, SignupThrottled, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
-use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SignupOpen, Unscoped};
+use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SecondStep, SignupOpen, Unscoped};
 use crate::problem::Problem;
 use crate::scopes::{ProfileRead, SessionsWrite};
 use crate::store::sessions::{Kind, MAX_NAME};
@@ -165,12 +165,13 @@ async fn login(
         .sign_in(
             &username,
             password,
-            code.as_deref(),
+            SecondStep::Code(code.as_deref()),
             name.as_deref(),
             Kind::Api,
             &client,
         )
-        .await?;
+        .await?
+        .opened()?;
     Ok(IssuedToken::answer(auth, token, &session, true))
 }
 

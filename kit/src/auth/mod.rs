@@ -18,6 +18,7 @@ mod listener;
 mod poller;
 mod reauth;
 mod second_factor;
+mod second_step;
 mod sessions;
 mod sign_in;
 mod signups;
@@ -34,6 +35,7 @@ pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
 pub use links::{IssuedLink, LinkError, UsedLink};
 pub use second_factor::SecondFactorError;
+pub use second_step::{SecondStep, SignedIn};
 pub use tokens::TokenRequest;
 pub use two_factor::{TotpSetup, TwoFactorError};
 
@@ -248,7 +250,8 @@ impl Auth {
     }
 
     /// Ends expired and idle sessions, and deletes history, activity, failed-login, sign-up,
-    /// link and mail-count records past their retention; returns how many sessions ended.
+    /// link, mail-count and half-done sign-in records past their retention; returns how many
+    /// sessions ended.
     pub async fn sweep(&self) -> sqlx::Result<usize> {
         // Uses not yet written would make sessions in use look idle.
         self.flush_touches().await?;
@@ -263,6 +266,7 @@ impl Auth {
         crate::store::signups::prune(&mut conn, now).await?;
         crate::store::links::prune(&mut conn, now).await?;
         crate::store::mail_sends::prune(&mut conn, now).await?;
+        crate::store::two_factor::prune_pending(&mut conn, now).await?;
         // Past twice an entry's lifetime, no cache holds what the log could still evict.
         revocations::prune_log(&mut conn, now - 2 * ENTRY_TTL.as_secs() as i64).await?;
         EndedSession::prune(&mut conn, now - self.config.history_retention as i64).await?;

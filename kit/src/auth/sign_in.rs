@@ -3,7 +3,8 @@
 
 use super::attempts::CheckOutcome;
 use super::client::network;
-use super::{Auth, ClientInfo, SignInError};
+use super::second_step::{Opened, PasswordRight, SecondStep, SignedIn, Step};
+use super::{Auth, ClientInfo, SecondFactorError, SignInError};
 use crate::events::{AuthEvent, EndReason};
 use crate::store::activity::{Activity, ActivityKind, NewActivity};
 use crate::store::sessions::{Kind, NewSession, Session, MAX_NAME};
@@ -16,29 +17,31 @@ use sqlx::AnyConnection;
 
 impl Auth {
     /// Checks a username and password, and the second factor when the user has two-factor on
-    /// (`code`: an authenticator or recovery code), and opens a new session of `kind`.
+    /// (as `second` says: a code sent along, or a second step), and opens a new session of
+    /// `kind`, or holds the sign-in for its second step.
     pub async fn sign_in(
         &self,
         username: &str,
         password: String,
-        code: Option<&str>,
+        second: SecondStep<'_>,
         name: Option<&str>,
         kind: Kind,
         client: &ClientInfo,
-    ) -> Result<(Token, Session), SignInError> {
+    ) -> Result<SignedIn, SignInError> {
         let shown_name = drop_hidden(&crate::device::truncate(username.trim(), 64));
         self.events.emit(AuthEvent::LoginAttempt {
             username: shown_name.clone(),
             ip: client.ip.clone(),
         });
         match self
-            .open_session(username, password, code, name, kind, client)
+            .open_session(username, password, second, name, kind, client)
             .await
         {
-            Ok(opened) => {
+            Ok(Step::Opened(opened)) => {
                 self.announce(&opened, shown_name);
-                Ok((opened.token, opened.session))
+                Ok(SignedIn::Opened(opened.token, opened.session))
             }
+            Ok(Step::Held(handle)) => Ok(SignedIn::Held(handle)),
             Err(e) => {
                 let reason = match e {
                     SignInError::Throttled(_) => Some("throttled"),
@@ -58,7 +61,7 @@ impl Auth {
     }
 
     /// The events of a sign-in: `login_succeeded`, and `new_device_sign_in` for a new device.
-    fn announce(&self, opened: &Opened, username: String) {
+    pub(super) fn announce(&self, opened: &Opened, username: String) {
         let session = &opened.session;
         self.events.emit(AuthEvent::LoginSucceeded {
             user_id: session.user_id,
@@ -83,21 +86,33 @@ impl Auth {
         &self,
         username: &str,
         password: String,
-        code: Option<&str>,
+        second: SecondStep<'_>,
         name: Option<&str>,
         kind: Kind,
         client: &ClientInfo,
-    ) -> Result<Opened, SignInError> {
+    ) -> Result<Step, SignInError> {
         let right = self.first_factor(username, password, client).await?;
         // The password was right: its attempt is over (withdrawn, not failed). A second factor
         // is an attempt of its own, counted by the one check every way in goes through.
         self.withdraw(&right.attempt).await;
         let mut conn = self.db.acquire().await?;
-        let mfa = self
+        let code = match second {
+            SecondStep::Code(code) => code,
+            SecondStep::Later => None,
+        };
+        let mfa = match self
             .check_second_factor(&mut conn, &right.user, code, client)
-            .await?;
+            .await
+        {
+            Err(SecondFactorError::MfaRequired) if matches!(second, SecondStep::Later) => {
+                let handle = self.hold_sign_in(&mut conn, &right.user, name).await?;
+                return Ok(Step::Held(handle));
+            }
+            checked => checked?,
+        };
         drop(conn);
-        self.start_session(right, mfa, name, kind, client).await
+        let opened = self.start_session(right, mfa, name, kind, client).await?;
+        Ok(Step::Opened(opened))
     }
 
     /// Checks the password of the account `username` names, counting the attempt against the
@@ -276,21 +291,6 @@ impl Auth {
         let since = now - self.config.activity_retention as i64;
         Ok(!Activity::seen_from(conn, user_id, device, network, since).await?)
     }
-}
-
-/// A sign-in whose password was right: its user, its throttle attempt (still in flight), and
-/// the throttle key of the login as typed (a username or an address).
-pub(super) struct PasswordRight {
-    pub user: User,
-    pub attempt: String,
-    pub login_key: Option<String>,
-}
-
-/// A sign-in that opened its session.
-pub(super) struct Opened {
-    token: Token,
-    session: Session,
-    new_device: bool,
 }
 
 /// The `sign_in` entry of a new session.

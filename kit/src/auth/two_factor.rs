@@ -128,6 +128,22 @@ impl Auth {
         })
     }
 
+    /// The set-up begun and not yet confirmed, if any, to show again (the account page).
+    pub async fn pending_totp(
+        &self,
+        session: &Sudo<'_>,
+    ) -> Result<Option<TotpSetup>, TwoFactorError> {
+        let mut conn = self.db().acquire().await?;
+        let row = TwoFactorRow::find(&mut conn, session.user_id()).await?;
+        let Some(row) = row.filter(|row| !row.is_enabled()) else {
+            return Ok(None);
+        };
+        Ok(self.open_secret(&row).map(|secret| TotpSetup {
+            secret: secret.base32(),
+            otpauth_url: secret.otpauth_url(crate::site::get().name, session.username()),
+        }))
+    }
+
     /// Turns two-factor on once `code` proves the pending authenticator works; answers the
     /// recovery codes, this once.
     pub async fn confirm_totp(
@@ -150,9 +166,10 @@ impl Auth {
             .ok_or(TwoFactorError::WrongCode)?;
         let codes = RecoveryCode::generate_set();
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        // A write first, so that SQLite takes its write lock before the transaction reads.
+        let confirmed = TwoFactorRow::confirm(&mut tx, user_id, step).await?;
         let user = User::find(&mut tx, user_id).await?;
-        let (Some(user), true) = (user, TwoFactorRow::confirm(&mut tx, user_id, step).await?)
-        else {
+        let (Some(user), true) = (user, confirmed) else {
             return Err(TwoFactorError::AlreadyOn); // Confirmed meanwhile, from elsewhere.
         };
         let hashes: Vec<Vec<u8>> = codes.iter().map(RecoveryCode::hash).collect();
@@ -181,6 +198,8 @@ impl Auth {
         let user_id = session.user_id();
         let codes = RecoveryCode::generate_set();
         let mut tx = self.db().begin().await?;
+        // A write first (as below), then the read it depends on.
+        User::lock(&mut tx, user_id).await?;
         let on = TwoFactorRow::find(&mut tx, user_id).await?;
         if !on.is_some_and(|row| row.is_enabled()) {
             return Err(TwoFactorError::NotOn);
@@ -211,6 +230,9 @@ impl Auth {
         by: Option<(&str, &ClientInfo)>,
     ) -> sqlx::Result<bool> {
         let mut tx = self.db().begin().await?;
+        // A write first, so that SQLite takes its write lock before the transaction reads (a
+        // disabled user may still be helped by the command line: the result does not matter).
+        User::lock(&mut tx, user_id).await?;
         let Some(user) = User::find(&mut tx, user_id).await? else {
             return Ok(false);
         };

@@ -160,3 +160,68 @@ pub async fn recovery_codes_left(conn: &mut AnyConnection, user_id: i64) -> sqlx
         .await?;
     Ok(n)
 }
+
+/// A half-done sign-in of the login form, as held: whose, a fingerprint of the password hash it
+/// was checked against, and the name for its session.
+#[derive(Debug, Clone, FromRow)]
+pub struct PendingSignIn {
+    pub user_id: i64,
+    pub password_print: Vec<u8>,
+    pub name: Option<String>,
+}
+
+/// Holds a half-done sign-in under the hash of its handle until `expires_at`.
+pub async fn hold_pending(
+    conn: &mut AnyConnection,
+    handle_hash: &[u8],
+    pending: &PendingSignIn,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO mfa_pending (handle_hash, user_id, password_print, name, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(handle_hash.to_vec())
+    .bind(pending.user_id)
+    .bind(pending.password_print.clone())
+    .bind(pending.name.clone())
+    .bind(expires_at)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The half-done sign-in of a handle, unless it expired (at or before `now`).
+pub async fn find_pending(
+    conn: &mut AnyConnection,
+    handle_hash: &[u8],
+    now: i64,
+) -> sqlx::Result<Option<PendingSignIn>> {
+    sqlx::query_as(
+        "SELECT user_id, password_print, name FROM mfa_pending \
+         WHERE handle_hash = $1 AND expires_at > $2",
+    )
+    .bind(handle_hash.to_vec())
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Ends a half-done sign-in (finished, or abandoned); `true` when it was there to end, so that
+/// two second steps racing with one handle open one session, not two.
+pub async fn drop_pending(conn: &mut AnyConnection, handle_hash: &[u8]) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM mfa_pending WHERE handle_hash = $1")
+        .bind(handle_hash.to_vec())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Deletes the half-done sign-ins that expired at or before `now` (the sweep).
+pub async fn prune_pending(conn: &mut AnyConnection, now: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM mfa_pending WHERE expires_at <= $1")
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

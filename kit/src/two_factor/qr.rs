@@ -13,9 +13,19 @@ pub fn qr_svg(text: &str) -> Option<String> {
         .min_dimensions(200, 200)
         .quiet_zone(true)
         .build();
-    // The renderer writes a whole document; the page wants the element alone.
-    let start = image.find("<svg")?;
-    Some(image[start..].to_string())
+    // The renderer writes a whole document; the page wants the element alone, and a viewBox so
+    // that the stylesheet can size it.
+    let svg = &image[image.find("<svg")?..];
+    let size = |attr: &str| -> Option<&str> {
+        let start = svg.find(&format!(" {attr}=\""))? + attr.len() + 3;
+        Some(&svg[start..start + svg[start..].find('"')?])
+    };
+    let view_box = format!(
+        "<svg viewBox=\"0 0 {} {}\"",
+        size("width")?,
+        size("height")?
+    );
+    Some(svg.replacen("<svg", &view_box, 1))
 }
 
 #[cfg(test)]
@@ -23,6 +33,10 @@ mod tests {
     #[test]
     fn an_otpauth_url_becomes_an_svg_element() {
         let svg = super::qr_svg("otpauth://totp/app:alice?secret=ABC").unwrap();
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(
+            svg.starts_with("<svg viewBox=\"0 0 ") && svg.ends_with("</svg>"),
+            "{svg}"
+        );
+        assert!(!svg.contains("style") && !svg.contains("<script"));
     }
 }

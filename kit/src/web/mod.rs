@@ -14,8 +14,10 @@ mod devices;
 mod flash;
 mod headers;
 mod page;
+mod second_step;
 mod sudo;
 mod tokens;
+mod two_factor;
 mod view;
 
 pub use cookie::CookieSession;
@@ -86,6 +88,8 @@ pub fn stage() -> AdHoc {
             .mount("/", tokens::routes())
             .mount("/", sudo::routes())
             .mount("/", activity::routes())
+            .mount("/", second_step::routes())
+            .mount("/", two_factor::routes())
             .mount("/static", files)
             .register("/", catchers![unauthorized, error_page])
     })
