@@ -45,7 +45,7 @@ pub use site::Site;
 pub mod prelude {
     pub use crate::api::openapi::{NotFound, ProblemDoc};
     pub use crate::api::{ApiResult, Feature, JsonBody};
-    pub use crate::auth::{CurrentSession, Scoped, Sudo, SudoOrPassword};
+    pub use crate::auth::{CurrentSession, Mfa, Scoped, Sudo, SudoOrPassword};
     pub use crate::clock::Clock;
     pub use crate::db::Db;
     pub use crate::problem::Problem;

@@ -112,6 +112,8 @@ pub enum AuthError {
     InsufficientScope(Option<&'static str>),
     /// Full access, but the route needs a recent password check (sudo mode).
     SudoRequired,
+    /// Full access, but the route needs a sign-in that passed a second factor.
+    SecondFactorRequired,
 }
 
 impl AuthError {
@@ -174,6 +176,14 @@ impl AuthError {
                     "Confirm your password first",
                 )
                 .detail("POST /api/auth/sudo with your password, then retry")
+            }
+            AuthError::SecondFactorRequired => {
+                return Problem::new(
+                    Status::Forbidden,
+                    "second_factor_required",
+                    "This needs a sign-in with two-factor authentication",
+                )
+                .detail("turn two-factor on if it is off, then sign in again with a code")
             }
             AuthError::Unavailable => return Problem::database_unavailable(),
             AuthError::Fault(id) => return Problem::fault(id),

@@ -26,7 +26,7 @@ mod tokens;
 mod two_factor;
 
 pub use crate::store::links::LinkKind;
-pub use access::{CarriesPassword, Scoped, Sudo, SudoOrPassword, SudoProof, Unscoped};
+pub use access::{CarriesPassword, Mfa, Scoped, Sudo, SudoOrPassword, SudoProof, Unscoped};
 pub use attempts::PasswordChecks;
 pub use cache::{CachedSession, ENTRY_TTL};
 pub use client::ClientInfo;
