@@ -160,9 +160,9 @@ async fn the_sudo_form_refuses_the_password_alone_for_nothing_and_a_wrong_code()
     let reply = app
         .post("/api/auth/sudo", Some(&token), json!({"code": "123456"}))
         .await;
-    reply.assert_problem(422, "invalid_input");
+    reply.assert_problem(401, "invalid_credentials");
     let reply = app.post("/api/auth/sudo", Some(&token), json!({})).await;
-    reply.assert_problem(422, "invalid_input");
+    assert_eq!(reply.status, Status::UnprocessableEntity, "{}", reply.text);
 }
 
 #[rocket::async_test]

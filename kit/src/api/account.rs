@@ -52,13 +52,18 @@ struct LoginRequest {
     code: Option<String>,
 }
 
-/// The user's password, or (with two-factor on) a current authenticator code or recovery
-/// code instead, to enter sudo mode.
+/// The user's password, or (with two-factor on) a current authenticator code or recovery code
+/// in its place, to enter sudo mode.
 #[derive(Deserialize, ToSchema)]
-struct SudoRequest {
-    password: Option<String>,
-    #[schema(example = "123456")]
-    code: Option<String>,
+#[serde(untagged)]
+enum SudoRequest {
+    Password {
+        password: String,
+    },
+    Code {
+        #[schema(example = "123456")]
+        code: String,
+    },
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -247,18 +252,8 @@ async fn sudo(
     body: JsonBody<SudoRequest>,
 ) -> ApiResult<Status> {
     match body.0 {
-        SudoRequest {
-            code: Some(code), ..
-        } => auth.sudo_with_code(session, &code, &client).await?,
-        SudoRequest {
-            password: Some(password),
-            ..
-        } => auth.sudo(session, password, &client).await?,
-        _ => {
-            return Err(Problem::unprocessable(
-                "send `password` (or, with two-factor, `code`)",
-            ))
-        }
+        SudoRequest::Password { password } => auth.sudo(session, password, &client).await?,
+        SudoRequest::Code { code } => auth.sudo_with_code(session, &code, &client).await?,
     }
     Ok(Status::NoContent)
 }

@@ -195,8 +195,8 @@ impl Auth {
             .check_second_factor(&mut conn, &user, Some(code), client)
             .await?
         {
-            let msg = "two-factor is off for this account: send `password`";
-            return Err(SignInError::Invalid(msg));
+            // Two-factor is off: no code can be right (the password is what to send).
+            return Err(SignInError::InvalidCredentials);
         }
         let until = self.clock.now() + self.config.sudo_window as i64;
         let via = Reauth::SecondFactor;

@@ -125,7 +125,9 @@ async fn sudo(
         code,
         next,
     } = form.0;
-    let code = code.filter(|c| !c.trim().is_empty());
+    // The password when it is typed; else a code (as the API takes them).
+    let password = password.filter(|p| !p.is_empty());
+    let code = code.filter(|c| !c.trim().is_empty() && password.is_none());
     let what = if code.is_some() { "Code" } else { "Password" };
     let checked = match code {
         Some(code) => auth.sudo_with_code(&session, &code, &client).await,
