@@ -100,7 +100,10 @@ async fn a_login_without_a_code_is_mfa_required_and_makes_no_session() {
     assert_eq!(app.session_count().await, sessions);
 
     app.next_step();
-    let reply = login_with_code(&app, Some(&app.code_now(&secret))).await;
+    // Typed as apps show it, with a space in the middle.
+    let code = app.code_now(&secret);
+    let spaced = format!("{} {}", &code[..3], &code[3..]);
+    let reply = login_with_code(&app, Some(&spaced)).await;
     assert_eq!(reply.status, Status::Ok, "{}", reply.text);
     assert_eq!(reply.json()["session"]["mfa"], json!(true));
     assert_eq!(app.session_count().await, sessions + 1);

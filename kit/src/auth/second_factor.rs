@@ -16,7 +16,7 @@ use crate::store::activity::{ActivityKind, NewActivity};
 use crate::store::throttle;
 use crate::store::two_factor::{self, TwoFactorRow};
 use crate::store::users::User;
-use crate::two_factor::{is_totp_code, RecoveryCode, TotpSecret};
+use crate::two_factor::{is_totp_code, typed_code, RecoveryCode, TotpSecret};
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -68,9 +68,10 @@ impl Auth {
         let Some(row) = on.filter(TwoFactorRow::is_enabled) else {
             return Ok(false);
         };
-        let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        let Some(code) = code.map(typed_code).filter(|c| !c.is_empty()) else {
             return Err(SecondFactorError::MfaRequired);
         };
+        let code = code.as_str();
         let user_key = throttle::user_key(&User::key(&user.username));
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
         let attempt = self

@@ -12,7 +12,7 @@ use crate::mail::{MailError, MailKind, Mailer};
 use crate::store::activity::{ActivityKind, NewActivity};
 use crate::store::two_factor::{self, TwoFactorRow};
 use crate::store::users::User;
-use crate::two_factor::{RecoveryCode, SealingKey, TotpSecret};
+use crate::two_factor::{typed_code, RecoveryCode, SealingKey, TotpSecret};
 use serde_json::{json, Value};
 use sqlx::{Any, AnyConnection, Transaction};
 
@@ -162,7 +162,7 @@ impl Auth {
         };
         let secret = self.open_secret(&row).ok_or(TwoFactorError::WrongCode)?;
         let step = secret
-            .matching_step(code.trim(), self.clock.now())
+            .matching_step(&typed_code(code), self.clock.now())
             .ok_or(TwoFactorError::WrongCode)?;
         let codes = RecoveryCode::generate_set();
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;

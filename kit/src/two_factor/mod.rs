@@ -15,4 +15,4 @@ mod totp;
 pub use key::{SealingKey, TotpKeyText};
 pub use qr::qr_svg;
 pub use recovery::{RecoveryCode, RECOVERY_CODES};
-pub use totp::{is_totp_code, TotpSecret, STEP};
+pub use totp::{is_totp_code, typed_code, TotpSecret, STEP};

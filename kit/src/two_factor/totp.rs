@@ -24,6 +24,11 @@ impl std::fmt::Debug for TotpSecret {
     }
 }
 
+/// A code as typed, without the spaces that apps show in it (`123 456`).
+pub fn typed_code(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 /// Whether `code` has the shape of an authenticator code (6 digits); anything else is taken
 /// for a recovery code.
 pub fn is_totp_code(code: &str) -> bool {
