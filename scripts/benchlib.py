@@ -59,6 +59,8 @@ class Server:
             "ROCKET_AUTH": "{%s}" % ", ".join(f"{k}={v}" for k, v in auth.items()),
             "ROCKET_LOG_LEVEL": "critical",
         })
+        # A release build needs a key to seal two-factor secrets (here, one for benchmarks only).
+        env.setdefault("ROCKET_SECRET_KEY", "YmVuY2htYXJrcyBvbmx5OiBub3QgYSBzZWNyZXQga2V5IQ==")
         if workers:
             env["ROCKET_WORKERS"] = str(workers)
         env.update(extra_env)

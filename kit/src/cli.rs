@@ -6,8 +6,10 @@ use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::db::DbPool;
 use crate::events::EventBus;
+use crate::mail::{MailConfig, Mailer};
 use crate::migrations::AppMigrations;
 use crate::store::users::User;
+use rocket::figment::value::magic::RelativePathBuf;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
@@ -29,6 +31,7 @@ Commands:
   create-user <username>   Create a user; the password is asked for, or read from stdin
   list-sessions <username> List a user's live sessions
   revoke <session-id>      End one session at once
+  disable-2fa <username>   Turn a user's two-factor authentication off (for support)
   prune                    End expired sessions; delete old history, activity and failed logins
   help [COMMAND]           Show this help, or a command's
 
@@ -46,6 +49,7 @@ fn help(command: &str) -> Option<&'static str> {
         "create-user" => "Usage: {app} create-user <username>\n\nCreate a user, whether or not signup is open. The password is asked for twice\nwithout echo on a terminal, or read from the first line of stdin when piped:\n  echo 'a long password' | {app} create-user alice",
         "list-sessions" => "Usage: {app} list-sessions <username>\n\nList the user's live sessions, most recently used first.",
         "revoke" => "Usage: {app} revoke <session-id>\n\nEnd one session (by the public id that list-sessions shows). Every running server\non the same database refuses it within a second: on PostgreSQL at once, on SQLite\nat its next look at the revocation log (ten times a second).",
+        "disable-2fa" => "Usage: {app} disable-2fa <username>\n\nTurn the user's two-factor authentication off (the authenticator and recovery codes\nare forgotten), for a user who lost both. Recorded in the user's activity as done by\nan administrator; the user is told by mail when the address is verified.",
         "prune" => "Usage: {app} prune\n\nEnd expired and idle sessions (kept in the history as such), delete history, activity and failed-login records past their retention, and print how many sessions ended.",
         _ => return None,
     })
@@ -62,6 +66,7 @@ pub enum Admin {
     CreateUser(String),
     ListSessions(String),
     Revoke(String),
+    DisableTwoFactor(String),
     Prune,
 }
 
@@ -112,6 +117,7 @@ pub fn parse(args: &[String]) -> Command {
         "create-user" => one("username").map(|u| Command::Admin(Admin::CreateUser(u))),
         "list-sessions" => one("username").map(|u| Command::Admin(Admin::ListSessions(u))),
         "revoke" => one("session id").map(|id| Command::Admin(Admin::Revoke(id))),
+        "disable-2fa" => one("username").map(|u| Command::Admin(Admin::DisableTwoFactor(u))),
         "prune" => none().map(|_| Command::Admin(Admin::Prune)),
         other => Err(format!("unknown command '{other}'")),
     };
@@ -171,11 +177,22 @@ pub async fn run(
         .map_err(|e| format!("databases.db.url: {e}"))?;
     let db = DbPool::connect(&url, 2).await.map_err(|e| e.to_string())?;
     db.migrate(migrations).await.map_err(|e| e.to_string())?;
-    let auth = Auth::new(config, db, EventBus::default(), Clock::system()).await?;
+    let auth = Auth::new(config, db, EventBus::default(), Clock::system(), None).await?;
+    // Notices (disable-2fa's) go to the outbox, for the server's mail sender to send.
+    let template_dir = figment
+        .extract_inner::<RelativePathBuf>("template_dir")
+        .map_or_else(|_| "templates".into(), |dir| dir.relative());
+    let mailer = MailConfig::from_figment(&figment)
+        .and_then(|mail| Mailer::new(mail, &template_dir, auth.db().clone(), Clock::system()));
+    match mailer {
+        Ok(mailer) => auth.use_mailer(mailer),
+        Err(e) => eprintln!("warning: no notice mail will be queued: {e}"),
+    }
     let result = match admin {
         Admin::CreateUser(name) => create_user(&auth, &name).await,
         Admin::ListSessions(name) => list_sessions(&auth, &name).await,
         Admin::Revoke(id) => revoke(&auth, &id).await,
+        Admin::DisableTwoFactor(name) => disable_two_factor(&auth, &name).await,
         Admin::Prune => prune(&auth).await,
     };
     auth.db().close().await;
@@ -293,6 +310,15 @@ async fn revoke(auth: &Auth, id: &str) -> Result<(), String> {
         }
         false => Err(format!("no session with id '{id}'")),
     }
+}
+
+async fn disable_two_factor(auth: &Auth, name: &str) -> Result<(), String> {
+    let user = find_user(auth, name).await?;
+    match auth.turn_off(user.id, None).await.map_err(db_error)? {
+        true => println!("turned two-factor authentication off for {}", user.username),
+        false => println!("{} has no two-factor authentication on", user.username),
+    }
+    Ok(())
 }
 
 async fn prune(auth: &Auth) -> Result<(), String> {

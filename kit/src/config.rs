@@ -66,6 +66,11 @@ pub struct AuthConfig {
     /// Mails that carry a link (verification and reset) to one address per hour (at least 1);
     /// reset requests from one client IP, for any login: ten times this.
     pub mail_max_per_hour: u32,
+    /// Seconds a half-done sign-in (password right, second factor to come) is held.
+    pub mfa_pending_lifetime: u64,
+    /// The key that seals two-factor secrets at rest: 32 bytes in base64. Unset: derived from
+    /// Rocket's `secret_key`, else (outside the release profile) kept in `data/totp.key`.
+    pub totp_key: Option<crate::two_factor::TotpKeyText>,
 }
 
 /// Whether sign-up needs an email address: `signup_email = "optional"` (the default) or
@@ -108,6 +113,8 @@ impl Default for AuthConfig {
             verify_lifetime: 24 * 3600,
             reset_lifetime: 3600,
             mail_max_per_hour: 5,
+            mfa_pending_lifetime: 300,
+            totp_key: None,
         }
     }
 }
@@ -169,6 +176,9 @@ impl AuthConfig {
         if self.verify_lifetime == 0 || self.reset_lifetime == 0 {
             return fail("verify_lifetime and reset_lifetime must be at least 1 second");
         }
+        if self.mfa_pending_lifetime == 0 {
+            return fail("mfa_pending_lifetime must be at least 1 second");
+        }
         if self.mail_max_per_hour == 0 {
             return fail("mail_max_per_hour must be at least 1");
         }
@@ -187,6 +197,7 @@ impl AuthConfig {
             self.activity_retention,
             self.verify_lifetime,
             self.reset_lifetime,
+            self.mfa_pending_lifetime,
         ]
         .iter()
         .any(|&s| s > ten_years)

@@ -27,6 +27,8 @@ pub enum Reauth {
     Password,
     /// The password change, which asks for the current password.
     PasswordChange,
+    /// `POST /api/auth/sudo` or the /sudo form with a two-factor code instead of the password.
+    SecondFactor,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,6 +113,16 @@ pub enum AuthEvent {
     },
     /// The password was set through a reset link; every session of the user ended.
     PasswordReset { user_id: i64, sessions_ended: usize },
+    /// Two-factor authentication was turned on (from the session `session_id`).
+    TwoFactorEnabled { user_id: i64, session_id: String },
+    /// Two-factor authentication was turned off, from a session or (`session_id` none) the
+    /// command line.
+    TwoFactorDisabled {
+        user_id: i64,
+        session_id: Option<String>,
+    },
+    /// A recovery code was used (never which one); `codes_left` remain.
+    RecoveryCodeUsed { user_id: i64, codes_left: i64 },
 }
 
 impl AuthEvent {
@@ -131,6 +143,9 @@ impl AuthEvent {
             AuthEvent::EmailChanged { .. } => "email_changed",
             AuthEvent::PasswordResetRequested { .. } => "password_reset_requested",
             AuthEvent::PasswordReset { .. } => "password_reset",
+            AuthEvent::TwoFactorEnabled { .. } => "two_factor_enabled",
+            AuthEvent::TwoFactorDisabled { .. } => "two_factor_disabled",
+            AuthEvent::RecoveryCodeUsed { .. } => "recovery_code_used",
         }
     }
 }

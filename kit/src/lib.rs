@@ -46,6 +46,7 @@ mod store;
 pub mod testing;
 pub mod text;
 pub mod token;
+pub mod two_factor;
 pub mod web;
 
 pub use site::Site;
@@ -56,7 +57,7 @@ pub use site::Site;
 pub mod prelude {
     pub use crate::api::openapi::{NotFound, ProblemDoc};
     pub use crate::api::{ApiResult, Feature, JsonBody};
-    pub use crate::auth::{CurrentSession, Scoped, Sudo, SudoOrPassword};
+    pub use crate::auth::{CurrentSession, Mfa, Scoped, Sudo, SudoOrPassword};
     pub use crate::clock::Clock;
     pub use crate::db::Db;
     pub use crate::problem::Problem;
@@ -136,18 +137,6 @@ impl Kit {
             .attach(db::stage(self.migrations))
             .attach(auth::stage())
             .attach(mail::stage())
-            .attach(rocket::fairing::AdHoc::on_liftoff(
-                "Mail for the auth machinery",
-                |rocket| {
-                    Box::pin(async move {
-                        if let (Some(auth), Some(mailer)) =
-                            (rocket.state::<auth::Auth>(), rocket.state::<mail::Mailer>())
-                        {
-                            auth.use_mailer(mailer.clone());
-                        }
-                    })
-                },
-            ))
             .attach(metrics::stage())
             .attach(api::stage(self.features))
             .attach(web::stage())

@@ -50,7 +50,8 @@ async fn an_address_is_optional_by_default_and_stored_trimmed_with_its_domain_lo
     let id = me.json()["id"].clone();
     assert_eq!(
         me.json(),
-        json!({"id": id, "username": "bob", "email": "Bob@example.org", "email_verified": false})
+        json!({"id": id, "username": "bob", "email": "Bob@example.org", "email_verified": false,
+               "two_factor": false, "recovery_codes_left": 0})
     );
     let email = app.get("/api/me/email", Some(&token)).await;
     assert_eq!(

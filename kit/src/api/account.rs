@@ -2,7 +2,7 @@
 
 use super::openapi::{Busy, InvalidCredentials, ProblemDoc, SignupThrottled, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
-use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SignupOpen, Unscoped};
+use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SecondStep, SignupOpen, Unscoped};
 use crate::problem::Problem;
 use crate::scopes::{ProfileRead, SessionsWrite};
 use crate::store::sessions::{Kind, MAX_NAME};
@@ -35,7 +35,8 @@ struct SignUpRequest {
     email: Option<String>,
 }
 
-/// Credentials, and an optional name for the new session ("laptop", "CI").
+/// Credentials, and an optional name for the new session ("laptop", "CI"). With two-factor
+/// on, also `code`: a current authenticator code or a recovery code.
 #[derive(Deserialize, ToSchema)]
 struct LoginRequest {
     /// The username, or the account's email address once verified; matched
@@ -46,12 +47,23 @@ struct LoginRequest {
     password: String,
     #[schema(schema_with = super::schemas::session_name)]
     name: Option<String>,
+    /// With two-factor on: a current authenticator code, or an unused recovery code.
+    #[schema(example = "123456")]
+    code: Option<String>,
 }
 
-/// The user's password, to enter sudo mode.
+/// The user's password, or (with two-factor on) a current authenticator code or recovery code
+/// in its place, to enter sudo mode.
 #[derive(Deserialize, ToSchema)]
-struct SudoRequest {
-    password: String,
+#[serde(untagged)]
+enum SudoRequest {
+    Password {
+        password: String,
+    },
+    Code {
+        #[schema(example = "123456")]
+        code: String,
+    },
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -77,6 +89,10 @@ pub struct MeView {
     #[schema(examples("alice@example.org"))]
     pub email: Option<String>,
     pub email_verified: bool,
+    /// Whether two-factor authentication is on.
+    pub two_factor: bool,
+    /// Unused recovery codes (0 when two-factor is off).
+    pub recovery_codes_left: i64,
 }
 
 /// Create an account (when signup is open).
@@ -140,6 +156,7 @@ async fn login(
         username,
         password,
         name,
+        code,
     } = body.0;
     // An empty name is a name left empty; one that only looks empty is refused.
     if name
@@ -150,8 +167,16 @@ async fn login(
         return Err(Problem::unprocessable(msg));
     }
     let (token, session) = auth
-        .sign_in(&username, password, name.as_deref(), Kind::Api, &client)
-        .await?;
+        .sign_in(
+            &username,
+            password,
+            SecondStep::Code(code.as_deref()),
+            name.as_deref(),
+            Kind::Api,
+            &client,
+        )
+        .await?
+        .opened()?;
     Ok(IssuedToken::answer(auth, token, &session, true))
 }
 
@@ -205,9 +230,10 @@ async fn change_password(
     Ok(Status::NoContent)
 }
 
-/// Enter sudo mode: after the password is checked, this session may do what needs a recent
-/// password check (create and regenerate personal tokens) for `sudo_window` seconds. The same
-/// session is elevated: no new token. A wrong password counts as a failed login.
+/// Enter sudo mode: after the password (or, with two-factor on, a code) is checked, this session
+/// may do what needs a recent password check (create and regenerate personal tokens, two-factor
+/// changes) for `sudo_window` seconds. The same session is elevated: no new token. A wrong
+/// password or code counts as a failed login.
 #[utoipa::path(
     tag = "auth",
     request_body = SudoRequest,
@@ -225,7 +251,10 @@ async fn sudo(
     client: ClientInfo,
     body: JsonBody<SudoRequest>,
 ) -> ApiResult<Status> {
-    auth.sudo(session, body.0.password, &client).await?;
+    match body.0 {
+        SudoRequest::Password { password } => auth.sudo(session, password, &client).await?,
+        SudoRequest::Code { code } => auth.sudo_with_code(session, &code, &client).await?,
+    }
     Ok(Status::NoContent)
 }
 
@@ -242,6 +271,8 @@ fn me(session: Scoped<'_, ProfileRead>) -> Json<MeView> {
         username: session.username().to_string(),
         email: session.email().map(str::to_string),
         email_verified: session.email_verified(),
+        two_factor: session.two_factor(),
+        recovery_codes_left: session.recovery_codes_left(),
     })
 }
 // readme: end

@@ -55,11 +55,14 @@ mod recovery;
 mod sessions;
 /// Personal access tokens and the scopes they may hold.
 mod tokens;
+/// Two-factor authentication: set up, confirm, recovery codes, turn off.
+mod two_factor;
 
 /// The API's features, one line each: mounted at /api and described in the OpenAPI document in
 /// this order.
 const KIT_FEATURES: &[Feature] = &[
     account::FEATURE,
+    two_factor::FEATURE,
     email::FEATURE,
     recovery::FEATURE,
     sessions::FEATURE,

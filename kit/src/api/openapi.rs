@@ -178,7 +178,8 @@ pub struct InvalidCredentials;
 
 impl IntoResponses for InvalidCredentials {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        let what = "Invalid credentials (unknown user, wrong password or disabled user alike)";
+        let what = "Invalid credentials (unknown user, wrong password or disabled user alike); \
+                    with two-factor on, a code missing (mfa_required) or wrong (invalid_code)";
         responses([(401, problem(what, vec![challenge(true)]))])
     }
 }
@@ -227,6 +228,7 @@ impl IntoResponses for Busy {
         (name = "users", description = "Accounts"),
         (name = "sessions", description = "A user's sessions, one per device"),
         (name = "tokens", description = "Personal access tokens and their scopes"),
+        (name = "two-factor", description = "Authenticator codes and recovery codes"),
         (name = "activity", description = "The account's security activity log"),
         (name = "operations", description = "Health, readiness and this document"),
     )

@@ -7,6 +7,7 @@
 //! | `Scoped<'_, SessionsRead>` | a sign-in, or a personal token holding `sessions:read` | 403 `insufficient_scope`, `scope="sessions:read"` |
 //! | `Sudo<'_>` | a sign-in in sudo mode (a password check within `sudo_window`) | 403 `sudo_required` |
 //! | `SudoOrPassword<'_, B>` (the body) | a sign-in in sudo mode, or whose body `B` carries a `password` | 403 `sudo_required` |
+//! | `Mfa<'_>` | a sign-in session whose sign-in passed a second factor | 403 `second_factor_required` |
 //! | `Unscoped<'_>` | any valid token, whatever its scopes (only for acting on the token itself) | |
 //!
 //! Each derefs to [`CurrentSession`]; all share the one validation of the request. What needs
@@ -32,6 +33,11 @@ pub struct Unscoped<'r>(&'r CurrentSession);
 
 /// A sign-in session in sudo mode: a password check on this session within `sudo_window`.
 pub struct Sudo<'r>(&'r CurrentSession);
+
+/// A sign-in session whose sign-in passed a second factor (an authenticator or recovery code),
+/// for an app's most sensitive routes: one signed in with the password alone (two-factor off, or
+/// turned on since) is refused, and so is every personal token.
+pub struct Mfa<'r>(&'r CurrentSession);
 
 /// The body guard of a route that needs sudo mode but, where the product allows it, takes the
 /// account password in its own body instead (`POST /api/tokens`): a sign-in session, the body
@@ -105,7 +111,7 @@ macro_rules! derefs_to_session {
     )+};
 }
 
-derefs_to_session!(Scoped<S>, Unscoped, Sudo);
+derefs_to_session!(Scoped<S>, Unscoped, Sudo, Mfa);
 
 /// A route behind the guard cannot launch without the auth fairing, nor with a scope the app
 /// did not pass to [`crate::Kit::scopes`] (no token could ever hold it).
@@ -135,7 +141,7 @@ macro_rules! needs_auth {
     )+};
 }
 
-needs_auth!(Unscoped, Sudo);
+needs_auth!(Unscoped, Sudo, Mfa);
 
 impl<B> Deref for SudoOrPassword<'_, B> {
     type Target = CurrentSession;
@@ -173,6 +179,22 @@ impl<'r> FromRequest<'r> for Unscoped<'r> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AuthError> {
         outcome(req, authenticated(req).await.map(Unscoped))
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Mfa<'r> {
+    type Error = AuthError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AuthError> {
+        let result = authenticated(req).await.and_then(|session| {
+            match (session.access().is_full(), session.mfa()) {
+                (false, _) => Err(AuthError::InsufficientScope(None)),
+                (true, false) => Err(AuthError::SecondFactorRequired),
+                (true, true) => Ok(Mfa(session)),
+            }
+        });
+        outcome(req, result)
     }
 }
 

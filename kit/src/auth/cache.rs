@@ -27,6 +27,12 @@ pub struct CachedSession {
     /// commits through [`super::Auth::commit_account_change`], which evicts the user's entries.
     pub email: Option<Arc<str>>,
     pub email_verified: bool,
+    /// Whether the session's sign-in passed a second factor.
+    pub mfa: bool,
+    /// The user's two-factor standing as of the fill (changes commit through
+    /// `commit_account_change` too): on or off, and the recovery codes left.
+    pub two_factor: bool,
+    pub recovery_codes_left: i64,
     pub kind: Kind,
     /// Full access (a sign-in), or a personal token's scopes.
     pub access: Access,

@@ -1,6 +1,6 @@
 //! Why an account action failed, and how each reason is answered as a problem.
 
-use super::AuthError;
+use super::{AuthError, SecondFactorError, TwoFactorError};
 use crate::problem::Problem;
 use rocket::http::Status;
 
@@ -15,6 +15,10 @@ pub enum SignInError {
     Invalid(&'static str),
     /// The password hashing queue is full; try again shortly.
     Busy,
+    /// The password was right, and two-factor is on: a code is needed (401 `mfa_required`).
+    MfaRequired,
+    /// The password was right, the two-factor code wrong (401 `invalid_code`).
+    WrongCode,
     Db(sqlx::Error),
 }
 
@@ -89,6 +93,11 @@ impl From<SignInError> for Problem {
             SignInError::InvalidCredentials => Problem::invalid_credentials(),
             SignInError::Invalid(msg) => Problem::unprocessable(msg),
             SignInError::Busy => Problem::busy(),
+            SignInError::MfaRequired => unauthorized(
+                "mfa_required",
+                "A two-factor code is needed: send `code` with the password",
+            ),
+            SignInError::WrongCode => unauthorized("invalid_code", "Invalid two-factor code"),
             SignInError::Db(e) => e.into(),
         }
     }
@@ -129,133 +138,48 @@ impl From<SignUpError> for Problem {
     }
 }
 
-/// Why a one-time link's action (verification, password reset) failed.
-#[derive(Debug)]
-pub enum RecoveryError {
-    /// The link was used, expired, superseded, voided, tampered with or never issued: one
-    /// answer for all (410 `link_invalid`).
-    LinkInvalid,
-    /// The account has two-factor authentication on and the request carried no right code
-    /// (401 `mfa_required`); nothing changed.
-    MfaRequired,
-    /// A new password that does not meet the rules (422).
-    Invalid(&'static str),
-    /// The address the link verifies became another account's meanwhile (409 `email_taken`).
-    EmailTaken,
-    /// The password hashing queue is full; try again shortly.
-    Busy,
-    Db(sqlx::Error),
-    /// The mail could not be made.
-    Mail(crate::mail::MailError),
+/// The 401 of a sign-in that needs its second factor, or whose code was wrong: the same
+/// `WWW-Authenticate` challenge as every other 401.
+fn unauthorized(code: &'static str, title: &'static str) -> Problem {
+    let mut problem = Problem::new(Status::Unauthorized, code, title);
+    problem.www_authenticate = Some(format!("Bearer realm=\"{}\"", crate::problem::realm()));
+    problem
 }
 
-/// Why a change to the account's address failed.
-#[derive(Debug)]
-pub enum EmailError {
-    /// Malformed or too long (422 `invalid_email`).
-    Invalid(&'static str),
-    /// Another account's address (409 `email_taken`).
-    Taken,
-    /// Removing the address while `signup_email = "required"` (422 `email_required`).
-    Required,
-    /// Nothing to verify: no address, or it is verified and no change waits (409
-    /// `nothing_to_verify`).
-    NothingToVerify,
-    /// `mail_max_per_hour` link mails to the address within the hour; retry after this many
-    /// seconds (429).
-    Throttled(u64),
-    /// The password given with the request was wrong, throttled, or could not be checked.
-    Password(SignInError),
-    /// The session ended, or its user was disabled, while the request ran (401).
-    Refused(AuthError),
-    Db(sqlx::Error),
-    /// The mail could not be made.
-    Mail(crate::mail::MailError),
-}
-
-impl From<sqlx::Error> for RecoveryError {
-    fn from(e: sqlx::Error) -> Self {
-        RecoveryError::Db(e)
-    }
-}
-
-impl From<crate::mail::MailError> for RecoveryError {
-    fn from(e: crate::mail::MailError) -> Self {
-        RecoveryError::Mail(e)
-    }
-}
-
-impl From<sqlx::Error> for EmailError {
-    fn from(e: sqlx::Error) -> Self {
-        EmailError::Db(e)
-    }
-}
-
-impl From<crate::mail::MailError> for EmailError {
-    fn from(e: crate::mail::MailError) -> Self {
-        EmailError::Mail(e)
-    }
-}
-
-/// The answer to every dead one-time link.
-pub fn link_invalid() -> Problem {
-    Problem::new(Status::Gone, "link_invalid", "This link is no longer valid")
-        .detail("it was used, has expired, or a newer one was sent: ask for a new one")
-}
-
-impl From<RecoveryError> for Problem {
-    fn from(e: RecoveryError) -> Problem {
+impl From<SecondFactorError> for SignInError {
+    fn from(e: SecondFactorError) -> Self {
         match e {
-            RecoveryError::LinkInvalid => link_invalid(),
-            RecoveryError::MfaRequired => {
-                let mut problem = Problem::new(
-                    Status::Unauthorized,
-                    "mfa_required",
-                    "A two-factor code is required",
-                )
-                .detail("send a current authenticator code or a recovery code as `code`");
-                let realm = crate::problem::realm();
-                problem.www_authenticate = Some(format!("Bearer realm=\"{realm}\""));
-                problem
-            }
-            RecoveryError::Invalid(msg) => Problem::unprocessable(msg),
-            RecoveryError::EmailTaken => SignUpError::EmailTaken.into(),
-            RecoveryError::Busy => Problem::busy(),
-            RecoveryError::Db(e) => e.into(),
-            RecoveryError::Mail(e) => Problem::internal(&e),
+            SecondFactorError::MfaRequired => SignInError::MfaRequired,
+            SecondFactorError::WrongCode => SignInError::WrongCode,
+            SecondFactorError::Throttled(secs) => SignInError::Throttled(secs),
+            SecondFactorError::Busy => SignInError::Busy,
+            SecondFactorError::Db(e) => SignInError::Db(e),
         }
     }
 }
 
-impl From<EmailError> for Problem {
-    fn from(e: EmailError) -> Problem {
+impl From<TwoFactorError> for Problem {
+    fn from(e: TwoFactorError) -> Problem {
         match e {
-            EmailError::Invalid(msg) => SignUpError::InvalidEmail(msg).into(),
-            EmailError::Taken => SignUpError::EmailTaken.into(),
-            EmailError::Required => Problem::new(
-                Status::UnprocessableEntity,
-                "email_required",
-                "This app requires an email address",
-            )
-            .detail("change the address instead of removing it"),
-            EmailError::NothingToVerify => Problem::new(
+            TwoFactorError::AlreadyOn => Problem::new(
                 Status::Conflict,
-                "nothing_to_verify",
-                "There is no address waiting for verification",
+                "two_factor_enabled",
+                "Two-factor authentication is already on",
+            )
+            .detail("turn it off first to set up another authenticator"),
+            TwoFactorError::NotOn => Problem::new(
+                Status::Conflict,
+                "two_factor_disabled",
+                "Two-factor authentication is not on",
             ),
-            EmailError::Throttled(secs) => {
-                let mut problem = Problem::new(
-                    Status::TooManyRequests,
-                    "throttled",
-                    "Too many mails to this address; try again later",
-                );
-                problem.retry_after = Some(secs);
-                problem
-            }
-            EmailError::Password(e) => e.into(),
-            EmailError::Refused(e) => e.problem(),
-            EmailError::Db(e) => e.into(),
-            EmailError::Mail(e) => Problem::internal(&e),
+            TwoFactorError::WrongCode => Problem::new(
+                Status::UnprocessableEntity,
+                "invalid_code",
+                "That code is not right",
+            )
+            .detail("enter the current code of the authenticator you just set up"),
+            TwoFactorError::NoKey => Problem::internal("no key to seal two-factor secrets"),
+            TwoFactorError::Db(e) => e.into(),
         }
     }
 }

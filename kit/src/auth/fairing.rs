@@ -6,6 +6,8 @@ use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::db::{Backend, Db};
 use crate::events::EventBus;
+use crate::mail::Mailer;
+use crate::two_factor::SealingKey;
 use rocket::fairing::{self, AdHoc, Fairing, Info, Kind};
 use rocket::{Build, Orbit, Rocket};
 use rocket_db_pools::Database;
@@ -43,7 +45,15 @@ impl Fairing for AuthFairing {
             Some(clock) => (clock, rocket),
             None => (Clock::system(), rocket.manage(Clock::system())),
         };
-        match Auth::new(config, db, events, clock).await {
+        let key = SealingKey::from_config(config.totp_key.as_ref(), rocket.figment());
+        let key = match key {
+            Ok(key) => key,
+            Err(e) => {
+                rocket::error!("{e}");
+                return Err(rocket);
+            }
+        };
+        match Auth::new(config, db, events, clock, Some(key)).await {
             Ok(auth) => Ok(rocket.manage(auth)),
             Err(e) => {
                 rocket::error!("cannot start the auth machinery: {e}");
@@ -56,6 +66,10 @@ impl Fairing for AuthFairing {
         let Some(auth) = rocket.state::<Auth>().cloned() else {
             return;
         };
+        // The auth machinery's links and notices go out through the mail stage's mailer.
+        if let Some(mailer) = rocket.state::<Mailer>() {
+            auth.use_mailer(mailer.clone());
+        }
         let shutdown = rocket.shutdown();
         match auth.db().backend() {
             Backend::Postgres => {

@@ -50,6 +50,21 @@ impl CurrentSession {
         self.session.email.is_some() && self.session.email_verified
     }
 
+    /// Whether this session's sign-in passed a second factor.
+    pub fn mfa(&self) -> bool {
+        self.session.mfa
+    }
+
+    /// Whether the user has two-factor on, as of the session's validation.
+    pub fn two_factor(&self) -> bool {
+        self.session.two_factor
+    }
+
+    /// The user's unused recovery codes, as of the session's validation.
+    pub fn recovery_codes_left(&self) -> i64 {
+        self.session.recovery_codes_left
+    }
+
     pub fn token_hash(&self) -> &TokenHash {
         &self.token_hash
     }
@@ -97,6 +112,8 @@ pub enum AuthError {
     InsufficientScope(Option<&'static str>),
     /// Full access, but the route needs a recent password check (sudo mode).
     SudoRequired,
+    /// Full access, but the route needs a sign-in that passed a second factor.
+    SecondFactorRequired,
 }
 
 impl AuthError {
@@ -159,6 +176,14 @@ impl AuthError {
                     "Confirm your password first",
                 )
                 .detail("POST /api/auth/sudo with your password, then retry")
+            }
+            AuthError::SecondFactorRequired => {
+                return Problem::new(
+                    Status::Forbidden,
+                    "second_factor_required",
+                    "This needs a sign-in with two-factor authentication",
+                )
+                .detail("turn two-factor on if it is off, then sign in again with a code")
             }
             AuthError::Unavailable => return Problem::database_unavailable(),
             AuthError::Fault(id) => return Problem::fault(id),

@@ -11,6 +11,7 @@ mod attempts;
 mod cache;
 mod client;
 mod email_change;
+mod email_errors;
 mod errors;
 mod fairing;
 mod guard;
@@ -21,28 +22,36 @@ mod poller;
 mod reauth;
 mod recovery;
 mod reset_gate;
+mod second_factor;
+mod second_step;
 mod sessions;
 mod sign_in;
 mod signups;
 mod tokens;
+mod two_factor;
 
 pub use crate::store::links::LinkKind;
-pub use access::{CarriesPassword, Scoped, Sudo, SudoOrPassword, SudoProof, Unscoped};
+pub use access::{CarriesPassword, Mfa, Scoped, Sudo, SudoOrPassword, SudoProof, Unscoped};
 pub use cache::{CachedSession, ENTRY_TTL};
 pub use client::ClientInfo;
-pub use errors::{EmailError, RecoveryError, SignInError, SignUpError, TokenError};
+pub use email_errors::{EmailError, RecoveryError};
+pub use errors::{SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
 pub use links::LinkError;
 #[cfg(feature = "testing")]
 pub use links::{IssuedLink, UsedLink};
 pub use notices::mask_email;
+pub use second_factor::SecondFactorError;
+pub use second_step::{SecondStep, SignedIn};
 pub use tokens::TokenRequest;
+pub use two_factor::{TotpSetup, TwoFactorError};
 
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::db::{Backend, DbPool};
 use crate::events::{AuthEvent, EndReason, EventBus};
+use crate::mail::Mailer;
 use crate::password::Hasher;
 use crate::scopes::Access;
 use crate::store::activity::Activity;
@@ -51,13 +60,14 @@ use crate::store::revocations;
 use crate::store::sessions::{AuthRow, Expiry, Session};
 use crate::store::throttle;
 use crate::token::TokenHash;
+use crate::two_factor::SealingKey;
 use cache::SessionCache;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The auth machinery, as managed state: `auth: &State<Auth>` in a handler. Cloning it is cheap
 /// (one shared [`Machinery`]).
@@ -88,8 +98,10 @@ pub struct Machinery {
     checks: attempts::CheckCounts,
     /// Activity entries being written after their request's answer.
     late: activity::LateEntries,
-    /// The mail machinery, once the app has lifted off with it (see [`Auth::use_mailer`]).
-    mailer: std::sync::OnceLock<crate::mail::Mailer>,
+    /// The key that seals two-factor secrets (none on the command line, which sets none up).
+    sealing_key: Option<SealingKey>,
+    /// The mail machinery, for notices (handed over by the mail stage).
+    mailer: OnceLock<Mailer>,
 }
 
 impl Deref for Auth {
@@ -106,6 +118,7 @@ impl Auth {
         db: DbPool,
         events: EventBus,
         clock: Clock,
+        sealing_key: Option<SealingKey>,
     ) -> Result<Auth, String> {
         Ok(Auth(Arc::new(Machinery {
             hasher: Hasher::new(&config).await?,
@@ -118,7 +131,8 @@ impl Auth {
             attempt_settled: tokio::sync::Notify::new(),
             checks: attempts::CheckCounts::default(),
             late: activity::LateEntries::default(),
-            mailer: std::sync::OnceLock::new(),
+            sealing_key,
+            mailer: OnceLock::new(),
             config,
             db,
         })))
@@ -244,7 +258,8 @@ impl Auth {
     }
 
     /// Ends expired and idle sessions, and deletes history, activity, failed-login, sign-up,
-    /// link and mail-count records past their retention; returns how many sessions ended.
+    /// link, mail-count and half-done sign-in records past their retention; returns how many
+    /// sessions ended.
     pub async fn sweep(&self) -> sqlx::Result<usize> {
         // Uses not yet written would make sessions in use look idle.
         self.flush_touches().await?;
@@ -259,6 +274,7 @@ impl Auth {
         crate::store::signups::prune(&mut conn, now).await?;
         crate::store::links::prune(&mut conn, now).await?;
         crate::store::mail_sends::prune(&mut conn, now).await?;
+        crate::store::two_factor::prune_pending(&mut conn, now).await?;
         // Past twice an entry's lifetime, no cache holds what the log could still evict.
         revocations::prune_log(&mut conn, now - 2 * ENTRY_TTL.as_secs() as i64).await?;
         EndedSession::prune(&mut conn, now - self.config.history_retention as i64).await?;
@@ -289,6 +305,9 @@ fn cached(row: AuthRow) -> CachedSession {
         username: row.username.into(),
         email: row.email.map(Into::into),
         email_verified: row.email_verified != 0,
+        mfa: row.mfa != 0,
+        two_factor: row.two_factor != 0,
+        recovery_codes_left: row.recovery_codes_left,
         kind: row.kind,
         access: Access::from_column(row.scopes.as_deref()),
         expires_at: row.expires_at,

@@ -180,6 +180,42 @@ impl Auth {
         Ok(())
     }
 
+    /// Puts a sign-in session in sudo mode after checking a two-factor code (an authenticator
+    /// or recovery code) in place of the password: the one check every way in goes through,
+    /// with its throttle. Only for a user with two-factor on.
+    pub async fn sudo_with_code(
+        &self,
+        current: &CurrentSession,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        let mut conn = self.db().acquire().await?;
+        let user = User::find(&mut conn, current.user_id()).await?;
+        let user = user.ok_or(SignInError::InvalidCredentials)?;
+        if !self
+            .check_second_factor(&mut conn, &user, Some(code), client)
+            .await?
+        {
+            // Two-factor is off: no code can be right (the password is what to send).
+            return Err(SignInError::InvalidCredentials);
+        }
+        let until = self.clock.now() + self.config.sudo_window as i64;
+        let via = Reauth::SecondFactor;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        Session::grant_sudo(&mut tx, current.id(), until).await?;
+        let kind = ActivityKind::SudoGranted;
+        let entry = client.activity(current.user_id(), kind, current.id(), json!({"via": via}));
+        self.record(&mut tx, entry).await?;
+        tx.commit().await?;
+        current.note_sudo(until);
+        self.events.emit(AuthEvent::SudoGranted {
+            user_id: current.user_id(),
+            session_id: current.id().to_string(),
+            via,
+        });
+        Ok(())
+    }
+
     /// Changes the password of the session's user and ends every other session of that user,
     /// personal tokens included. The current password counts as a re-authentication.
     pub async fn change_password(

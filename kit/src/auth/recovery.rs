@@ -99,8 +99,10 @@ impl Auth {
         if let Some(msg) = check_new_password(&new_password) {
             return Err(RecoveryError::Invalid(msg));
         }
-        // A dead link is refused before the slow hash; the transaction below uses it.
-        self.check_link(LinkKind::Reset, token).await?;
+        // A dead link is refused before the second factor and the slow hash; the transaction
+        // below uses it.
+        let live = self.check_link(LinkKind::Reset, token).await?;
+        self.reset_second_factor(live.user_id, code, client).await?;
         let hash = self.hasher.hash(new_password).await;
         let hash = hash.map_err(|_| RecoveryError::Busy)?;
 
@@ -110,7 +112,6 @@ impl Auth {
         if !User::lock(&mut tx, user_id).await? {
             return Err(RecoveryError::LinkInvalid); // Disabled since the link was mailed.
         }
-        self.reset_second_factor(&mut tx, user_id, code).await?;
         User::set_password(&mut tx, user_id, &hash).await?;
         User::mark_email_verified(&mut tx, user_id, &link.email).await?;
         self.void_links(&mut tx, user_id).await?;

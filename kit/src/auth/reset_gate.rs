@@ -1,23 +1,28 @@
 //! The second factor a password reset needs: the one place where a reset asks for it, so that
 //! a mailbox alone never takes over an account protected by two-factor authentication.
 
-use super::{Auth, RecoveryError};
-use sqlx::AnyConnection;
+use super::{Auth, ClientInfo, RecoveryError};
+use crate::store::users::User;
 
 impl Auth {
-    /// Checks, in the reset's transaction, the `code` (an authenticator code or a recovery
-    /// code) sent with a password reset for the user; `Err(RecoveryError::MfaRequired)` refuses
-    /// the reset and changes nothing.
-    ///
-    /// The two-factor check is filled in here: until accounts can turn two-factor on, no
-    /// account has it, so every reset passes and `code` is ignored.
+    /// The reset's second factor for the link's user, through the one check of every way in
+    /// ([`Auth::check_second_factor`]): nothing to ask without two-factor; else `code` (an
+    /// authenticator code or a recovery code) must pass, and a wrong one counts as a failed
+    /// sign-in. Run before the reset's transaction (the check commits what it consumes); an
+    /// `Err` refuses the reset and changes nothing else.
     pub async fn reset_second_factor(
         &self,
-        conn: &mut AnyConnection,
         user_id: i64,
         code: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<(), RecoveryError> {
-        let _ = (conn, user_id, code);
+        let mut conn = self.db().acquire().await?;
+        let Some(user) = User::find(&mut conn, user_id).await? else {
+            return Err(RecoveryError::LinkInvalid);
+        };
+        self.check_second_factor(&mut conn, &user, code, client)
+            .await
+            .map_err(|e| RecoveryError::SecondFactor(e.into()))?;
         Ok(())
     }
 }

@@ -3,7 +3,8 @@
 
 use super::attempts::CheckOutcome;
 use super::client::network;
-use super::{Auth, ClientInfo, SignInError};
+use super::second_step::{Opened, PasswordRight, SecondStep, SignedIn, Step};
+use super::{Auth, ClientInfo, SecondFactorError, SignInError};
 use crate::events::{AuthEvent, EndReason};
 use crate::mail::MailKind;
 use crate::store::activity::{Activity, ActivityKind, NewActivity};
@@ -12,32 +13,36 @@ use crate::store::throttle;
 use crate::store::users::{Login, User};
 use crate::text::{drop_hidden, label};
 use crate::token::{new_public_id, Token};
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
 impl Auth {
-    /// Checks a username and password and opens a new session of `kind`.
+    /// Checks a username and password, and the second factor when the user has two-factor on
+    /// (as `second` says: a code sent along, or a second step), and opens a new session of
+    /// `kind`, or holds the sign-in for its second step.
     pub async fn sign_in(
         &self,
         username: &str,
         password: String,
+        second: SecondStep<'_>,
         name: Option<&str>,
         kind: Kind,
         client: &ClientInfo,
-    ) -> Result<(Token, Session), SignInError> {
+    ) -> Result<SignedIn, SignInError> {
         let shown_name = drop_hidden(&crate::device::truncate(username.trim(), 64));
         self.events.emit(AuthEvent::LoginAttempt {
             username: shown_name.clone(),
             ip: client.ip.clone(),
         });
         match self
-            .open_session(username, password, name, kind, client)
+            .open_session(username, password, second, name, kind, client)
             .await
         {
-            Ok(opened) => {
+            Ok(Step::Opened(opened)) => {
                 self.announce(&opened, shown_name);
-                Ok((opened.token, opened.session))
+                Ok(SignedIn::Opened(opened.token, opened.session))
             }
+            Ok(Step::Held(handle)) => Ok(SignedIn::Held(handle)),
             Err(e) => {
                 let reason = match e {
                     SignInError::Throttled(_) => Some("throttled"),
@@ -57,7 +62,7 @@ impl Auth {
     }
 
     /// The events of a sign-in: `login_succeeded`, and `new_device_sign_in` for a new device.
-    fn announce(&self, opened: &Opened, username: String) {
+    pub(super) fn announce(&self, opened: &Opened, username: String) {
         let session = &opened.session;
         self.events.emit(AuthEvent::LoginSucceeded {
             user_id: session.user_id,
@@ -82,11 +87,43 @@ impl Auth {
         &self,
         username: &str,
         password: String,
+        second: SecondStep<'_>,
         name: Option<&str>,
         kind: Kind,
         client: &ClientInfo,
-    ) -> Result<Opened, SignInError> {
-        let now = self.clock.now();
+    ) -> Result<Step, SignInError> {
+        let right = self.first_factor(username, password, client).await?;
+        // The password was right: its attempt is over (withdrawn, not failed). A second factor
+        // is an attempt of its own, counted by the one check every way in goes through.
+        self.withdraw(&right.attempt).await;
+        let mut conn = self.db.acquire().await?;
+        let code = match second {
+            SecondStep::Code(code) => code,
+            SecondStep::Later => None,
+        };
+        let mfa = match self
+            .check_second_factor(&mut conn, &right.user, code, client)
+            .await
+        {
+            Err(SecondFactorError::MfaRequired) if matches!(second, SecondStep::Later) => {
+                let handle = self.hold_sign_in(&mut conn, &right.user, name).await?;
+                return Ok(Step::Held(handle));
+            }
+            checked => checked?,
+        };
+        drop(conn);
+        let opened = self.start_session(right, mfa, name, kind, client).await?;
+        Ok(Step::Opened(opened))
+    }
+
+    /// Checks the password of the account `username` names, counting the attempt against the
+    /// throttle; answers the user and the attempt (still in flight) when it is right.
+    pub(super) async fn first_factor(
+        &self,
+        username: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<PasswordRight, SignInError> {
         // A username or an email address: one that could never name an account is not looked
         // up, nor counted against. Failures count against the login as given.
         let login = Login::parse(username);
@@ -123,8 +160,30 @@ impl Auth {
                 .await?;
             return Err(SignInError::InvalidCredentials);
         };
-        let mut conn = self.db.acquire().await?;
+        Ok(PasswordRight {
+            user,
+            attempt,
+            login_key: user_key,
+        })
+    }
 
+    /// Opens the session of a sign-in whose factors are checked (`mfa`: a second one passed).
+    pub(super) async fn start_session(
+        &self,
+        right: PasswordRight,
+        mfa: bool,
+        name: Option<&str>,
+        kind: Kind,
+        client: &ClientInfo,
+    ) -> Result<Opened, SignInError> {
+        let now = self.clock.now();
+        let PasswordRight {
+            user,
+            attempt,
+            login_key,
+        } = right;
+        let attempt = attempt.as_str();
+        let mut conn = self.db.acquire().await?;
         let expires_at =
             (self.config.session_lifetime > 0).then(|| now + self.config.session_lifetime as i64);
         let new = NewSession {
@@ -138,6 +197,7 @@ impl Auth {
             scopes: None,
             token_days: None,
             sudo_until: Some(now + self.config.sudo_window as i64),
+            mfa,
         };
         let (token, token_hash) = Token::generate(&self.config.token_prefix);
         // Eviction picks the least recently used session: write pending uses first.
@@ -149,13 +209,17 @@ impl Auth {
         // disabled while the hash was being checked: no session may outlive such a change.
         if !User::lock_unchanged(&mut tx, user.id, &user.password_hash).await? {
             drop(tx); // Rolled back before the connection's next statement.
-            self.sign_in_failed(&mut conn, &attempt, Some(user.id), client)
+            self.sign_in_failed(&mut conn, attempt, Some(user.id), client)
                 .await?;
             return Err(SignInError::InvalidCredentials);
         }
-        throttle::release(&mut tx, &attempt).await?;
-        if let Some(user_key) = &user_key {
-            throttle::clear(&mut tx, user_key).await?;
+        throttle::release(&mut tx, attempt).await?;
+        // The failures of the login as typed, and of the account's codes.
+        for key in login_key
+            .into_iter()
+            .chain([throttle::user_key(&User::key(&user.username))])
+        {
+            throttle::clear(&mut tx, &key).await?;
         }
         let session = Session::insert(&mut tx, &new, &new_public_id(), &token_hash, now).await?;
         let evicted = Session::evict_over_cap(
@@ -215,7 +279,7 @@ impl Auth {
         throttle::settle_failure(conn, attempt).await?;
         self.attempt_settled.notify_waiters(); // This check is over: the next may go.
         if let Some(user_id) = account {
-            self.record_later(failed_sign_in(user_id, client));
+            self.record_later(failed_sign_in(user_id, client, json!({})));
         }
         Ok(())
     }
@@ -238,13 +302,6 @@ impl Auth {
     }
 }
 
-/// A sign-in that opened its session.
-struct Opened {
-    token: Token,
-    session: Session,
-    new_device: bool,
-}
-
 /// The `sign_in` entry of a new session.
 fn signed_in(session: &Session, network: Option<String>, new_device: bool) -> NewActivity {
     let mut detail = json!({"kind": session.kind.as_str(), "new_device": new_device});
@@ -262,9 +319,10 @@ fn signed_in(session: &Session, network: Option<String>, new_device: bool) -> Ne
     }
 }
 
-/// The `sign_in_failed` entry of a wrong password (or a disabled user) for an existing account:
-/// where it came from, never what was typed.
-fn failed_sign_in(user_id: i64, client: &ClientInfo) -> NewActivity {
+/// The `sign_in_failed` entry of a wrong password (or a disabled user, or with `detail` saying
+/// so, a wrong two-factor code) for an existing account: where it came from, never what was
+/// typed.
+pub(super) fn failed_sign_in(user_id: i64, client: &ClientInfo, detail: Value) -> NewActivity {
     NewActivity {
         user_id,
         kind: ActivityKind::SignInFailed,
@@ -272,6 +330,6 @@ fn failed_sign_in(user_id: i64, client: &ClientInfo) -> NewActivity {
         device: Some(crate::device::label(client.user_agent.as_deref())),
         session_id: None,
         network: None,
-        detail: json!({}),
+        detail,
     }
 }

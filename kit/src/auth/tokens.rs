@@ -151,6 +151,7 @@ impl Auth {
                 scopes: Some(checked.scopes),
                 token_days: Some(i64::from(checked.days)),
                 sudo_until: None,
+                mfa: false,
             };
             let (token, hash) = Token::generate(&self.config.token_prefix);
             let session = Session::insert(&mut tx, &new, &new_public_id(), &hash, now).await?;

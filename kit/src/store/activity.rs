@@ -29,6 +29,9 @@ pub enum ActivityKind {
     EmailChanged,
     /// The password was set through a reset link.
     PasswordReset,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    RecoveryCodeUsed,
 }
 
 impl ActivityKind {
@@ -47,6 +50,9 @@ impl ActivityKind {
             ActivityKind::EmailChangeRequested => "email_change_requested",
             ActivityKind::EmailChanged => "email_changed",
             ActivityKind::PasswordReset => "password_reset",
+            ActivityKind::TwoFactorEnabled => "two_factor_enabled",
+            ActivityKind::TwoFactorDisabled => "two_factor_disabled",
+            ActivityKind::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 }

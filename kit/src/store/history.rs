@@ -136,7 +136,7 @@ pub struct EndedSession {
 }
 
 const COLUMNS: &str = "id, user_id, kind, name, user_agent, device, ip, created_at, \
-     last_used_at, expires_at, scopes, last_ip, ended_at, end_reason";
+     last_used_at, expires_at, scopes, last_ip, ended_at, end_reason, mfa";
 
 // Database methods.
 impl EndedSession {
@@ -153,7 +153,7 @@ impl EndedSession {
         }
         let sql = format!(
             "INSERT INTO session_history ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         );
         for s in ended {
             let (reason, ended_at) = ending.of(s, expiry);
@@ -172,6 +172,7 @@ impl EndedSession {
                 .bind(s.last_ip.clone())
                 .bind(ended_at)
                 .bind(reason.as_str())
+                .bind(s.mfa)
                 .execute(&mut *conn)
                 .await?;
         }
@@ -210,7 +211,7 @@ impl EndedSession {
 /// What a `DELETE … RETURNING` gives back: the row, and its token hash for the caches.
 pub(super) const GONE: &str =
     "RETURNING id, user_id, kind, name, user_agent, device, ip, created_at, \
-     last_used_at, expires_at, scopes, token_days, sudo_until, last_ip, token_hash";
+     last_used_at, expires_at, scopes, token_days, sudo_until, last_ip, mfa, token_hash";
 
 #[derive(FromRow)]
 pub(super) struct Gone {

@@ -18,6 +18,7 @@ pub mod sessions;
 pub mod signups;
 pub mod throttle;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 use sqlx::AnyConnection;

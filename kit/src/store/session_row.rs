@@ -63,6 +63,8 @@ pub struct Session {
     pub token_days: Option<i64>,
     pub sudo_until: Option<i64>,
     pub last_ip: Option<String>,
+    /// 0/1: whether the sign-in passed a second factor.
+    pub mfa: i64,
 }
 
 /// When sessions end: the absolute lifetime and the idle timeout, as cut-offs at a given time.

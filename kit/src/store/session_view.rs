@@ -38,6 +38,9 @@ pub struct SessionView {
     pub expires_at: Option<OffsetDateTime>,
     /// Whether this is the session of the presented token (never, for an ended one).
     pub current: bool,
+    /// Whether the session's sign-in passed a second factor (an authenticator or recovery
+    /// code); never for a personal token.
+    pub mfa: bool,
     /// When the session ended: only in the list of ended sessions.
     #[serde(
         with = "time::serde::rfc3339::option",
@@ -74,6 +77,7 @@ impl Session {
             last_used_at: at(last_used_at),
             expires_at: expires_at.map(at),
             current,
+            mfa: self.mfa != 0,
             ended_at: None,
             end_reason: None,
         }

@@ -29,6 +29,8 @@ pub struct NewSession {
     pub token_days: Option<i64>,
     /// A sign-in is a password check: it starts in sudo mode until then.
     pub sudo_until: Option<i64>,
+    /// Whether the sign-in passed a second factor.
+    pub mfa: bool,
 }
 
 /// The row behind a token, with what validation needs of its user.
@@ -46,10 +48,15 @@ pub struct AuthRow {
     /// The user's email address, and whether it is verified (0/1).
     pub email: Option<String>,
     pub email_verified: i64,
+    /// 0/1: whether the session's sign-in passed a second factor.
+    pub mfa: i64,
+    /// 0/1: whether the user has two-factor on, and how many recovery codes are left.
+    pub two_factor: i64,
+    pub recovery_codes_left: i64,
 }
 
 pub(super) const COLUMNS: &str = "id, user_id, kind, name, user_agent, device, ip, created_at, \
-     last_used_at, expires_at, scopes, token_days, sudo_until, last_ip";
+     last_used_at, expires_at, scopes, token_days, sudo_until, last_ip, mfa";
 
 // Database methods.
 impl Session {
@@ -63,8 +70,8 @@ impl Session {
         let device = crate::device::label(new.user_agent.as_deref());
         let sql = format!(
             "INSERT INTO sessions (id, user_id, token_hash, kind, name, user_agent, device, ip, \
-             created_at, last_used_at, expires_at, scopes, token_days, sudo_until, last_ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $8) \
+             created_at, last_used_at, expires_at, scopes, token_days, sudo_until, last_ip, mfa) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $8, $14) \
              RETURNING {COLUMNS}"
         );
         sqlx::query_as(&sql)
@@ -81,6 +88,7 @@ impl Session {
             .bind(new.scopes.as_ref().map(ScopeSet::to_column))
             .bind(new.token_days)
             .bind(new.sudo_until)
+            .bind(i64::from(new.mfa))
             .fetch_one(conn)
             .await
     }
@@ -92,8 +100,12 @@ impl Session {
     ) -> sqlx::Result<Option<AuthRow>> {
         sqlx::query_as(
             "SELECT s.id, s.user_id, u.username, s.kind, s.last_used_at, s.expires_at, s.scopes, \
-                    s.sudo_until, u.email, u.email_verified \
+                    s.sudo_until, u.email, u.email_verified, s.mfa, \
+                    COALESCE(t.enabled, 0) AS two_factor, \
+                    (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = s.user_id) \
+                        AS recovery_codes_left \
              FROM sessions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN two_factor t ON t.user_id = s.user_id \
              WHERE s.token_hash = $1 AND u.disabled = 0",
         )
         .bind(token_hash.0.to_vec())

@@ -28,6 +28,8 @@ pub mod schemas;
 pub mod served;
 /// The tables of a migrations folder.
 mod tables;
+/// Two-factor set up through the API, and codes computed as an authenticator would.
+mod two_factor;
 /// A browser on the tracked client, for the page tests.
 pub mod web;
 
@@ -43,6 +45,10 @@ use db::real_now;
 use rocket::figment::Figment;
 use rocket::local::asynchronous::Client;
 use rocket::{Build, Rocket};
+
+/// The key that seals two-factor secrets in tests (`[auth] totp_key`), so that no test writes
+/// a key file; a test may set its own.
+pub const TOTP_KEY: &str = "dGVzdHMgb25seTogbm90IGEgc2VjcmV0IGF0IGFsbCE=";
 
 /// The password the harness signs users up with.
 pub const PASSWORD: &str = "correct horse battery";
@@ -132,7 +138,8 @@ impl TestApp {
         let mut figment = rocket::Config::figment()
             .merge(("databases.db.url", url.clone()))
             .merge(("log_level", "off"))
-            .merge(("auth.bcrypt_cost", 4));
+            .merge(("auth.bcrypt_cost", 4))
+            .merge(("auth.totp_key", TOTP_KEY));
         for (key, value) in auth.as_object().expect("an object").clone() {
             figment = figment.merge((format!("auth.{key}"), value));
         }
@@ -177,6 +184,11 @@ impl TestApp {
     /// The app's event bus, to subscribe to.
     pub fn events(&self) -> &EventBus {
         self.client.rocket().state::<EventBus>().expect("event bus")
+    }
+
+    /// The database the app runs on (for the command line, on the same database).
+    pub fn database_url(&self) -> &str {
+        &self.url
     }
 
     /// The app's clock (shared with its other instances).

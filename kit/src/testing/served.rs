@@ -30,6 +30,7 @@ impl ServedApp {
                 format!("sqlite://{}/app.sqlite3", db.path().display()),
             ))
             .merge(("auth.bcrypt_cost", 4))
+            .merge(("auth.totp_key", super::TOTP_KEY))
             .merge(("auth.secure_cookie", false))
             .merge(settings);
         let (tx, rx) = mpsc::channel();

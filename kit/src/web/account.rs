@@ -9,7 +9,7 @@ use super::csrf::SignedOutForm;
 use super::flash;
 use super::page::{is_local_path, landing, sentence, FormView, Page, PageOrRedirect, HOME};
 use super::view;
-use crate::auth::{Auth, ClientInfo, SignInError, SignUpError, SignupOpen};
+use crate::auth::{Auth, ClientInfo, SecondStep, SignInError, SignUpError, SignedIn, SignupOpen};
 use crate::store::sessions::Kind;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
@@ -31,6 +31,17 @@ pub(super) async fn end_own_session(
     auth.logout(session).await.map_err(Page::from_db)?;
     jar.remove(cookie::session().removal(auth.config.secure_cookie()));
     Ok(())
+}
+
+/// The login form's second step (see `second_step.rs`), then on to `next`.
+fn second_step_uri(next: Option<&str>) -> String {
+    match next.filter(|path| is_local_path(path)) {
+        Some(next) => format!(
+            "/login/two-factor?next={}",
+            rocket::http::RawStr::new(next).percent_encode()
+        ),
+        None => "/login/two-factor".to_string(),
+    }
 }
 
 #[get("/")]
@@ -95,12 +106,24 @@ async fn login(
     end_held(auth, held, jar).await?;
     let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let result = auth
-        .sign_in(&username, password, name, Kind::Browser, &client)
+        .sign_in(
+            &username,
+            password,
+            SecondStep::Later,
+            name,
+            Kind::Browser,
+            &client,
+        )
         .await;
     let (status, error, retry_after) = match result {
-        Ok((token, _session)) => {
+        Ok(SignedIn::Opened(token, _session)) => {
             jar.add(cookie::session_cookie(&token, &auth.config));
             return Ok(Redirect::to(landing(next.as_deref())));
+        }
+        // Two-factor is on: the code is asked on a page of its own.
+        Ok(SignedIn::Held(handle)) => {
+            jar.add(cookie::pending_cookie(&handle, &auth.config));
+            return Ok(Redirect::to(second_step_uri(next.as_deref())));
         }
         // One message for an unknown user, a wrong password and a disabled account.
         Err(SignInError::InvalidCredentials) | Err(SignInError::Invalid(_)) => (
@@ -120,6 +143,11 @@ async fn login(
                 } as i64)
             ),
             Some(secs),
+        ),
+        Err(SignInError::MfaRequired) | Err(SignInError::WrongCode) => (
+            Status::Unauthorized,
+            "This account asks for a two-factor code.".to_string(),
+            None,
         ),
         Err(SignInError::Busy) => return Err(Page::busy()),
         Err(SignInError::Db(e)) => return Err(Page::from_db(e)),
@@ -222,8 +250,16 @@ async fn signup(
     // The new account is signed in at once, as a browser session like any other.
     let secure = auth.config.secure_cookie();
     match auth
-        .sign_in(&username, password, None, Kind::Browser, &client)
+        .sign_in(
+            &username,
+            password,
+            SecondStep::Code(None),
+            None,
+            Kind::Browser,
+            &client,
+        )
         .await
+        .and_then(SignedIn::opened)
     {
         Ok((token, _)) => {
             jar.add(cookie::session_cookie(&token, &auth.config));

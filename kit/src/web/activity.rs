@@ -64,6 +64,9 @@ fn words(row: &ActivityRow, detail: &Value) -> String {
     match row.kind.as_str() {
         "sign_in" if detail["kind"] == "api" => format!("API sign-in{name} from {from}"),
         "sign_in" => format!("Signed in{name} from {from}"),
+        "sign_in_failed" if detail["reason"] == "wrong_code" => {
+            format!("Wrong two-factor code from {from}")
+        }
         "sign_in_failed" => format!("Failed sign-in from {from}"),
         "signed_out" => format!("Signed out {device}{name}"),
         "session_revoked" => {
@@ -81,12 +84,21 @@ fn words(row: &ActivityRow, detail: &Value) -> String {
         "token_created" => format!("Personal token{name} created"),
         "token_regenerated" if !name.is_empty() => format!("Personal token{name} regenerated"),
         "token_regenerated" => "Token regenerated".to_string(),
+        "sudo_granted" if detail["via"] == "second_factor" => {
+            "Two-factor code confirmed (sudo mode)".to_string()
+        }
         "sudo_granted" => "Password confirmed (sudo mode)".to_string(),
         "email_verified" => "Email address verified".to_string(),
         "email_change_requested" => "Change of email address asked".to_string(),
         "email_changed" if detail["removed"] == true => "Email address removed".to_string(),
         "email_changed" => "Email address changed".to_string(),
         "password_reset" => "Password reset by email".to_string(),
+        "two_factor_enabled" => "Two-factor authentication turned on".to_string(),
+        "two_factor_disabled" if detail["by"] == "admin" => {
+            "Two-factor authentication turned off by an administrator".to_string()
+        }
+        "two_factor_disabled" => "Two-factor authentication turned off".to_string(),
+        "recovery_code_used" => format!("Recovery code used from {from}"),
         other => other.replace('_', " "),
     }
 }

@@ -60,6 +60,29 @@ impl CookieName {
     }
 }
 
+/// The cookie of a half-done sign-in (`<app>_session_2fa`, `__Host-` when Secure): the random
+/// handle of a sign-in held server-side for its second step, and nothing else.
+pub fn pending() -> CookieName {
+    static NAMES: std::sync::OnceLock<CookieName> = std::sync::OnceLock::new();
+    *NAMES.get_or_init(|| {
+        let site = site::get();
+        // Made once per process (one app per process), so the names live as long as it.
+        let name = |base: &str| &*Box::leak(format!("{base}_2fa").into_boxed_str());
+        CookieName {
+            plain: name(site.session_cookie),
+            host_only: name(site.session_cookie_host_only),
+        }
+    })
+}
+
+/// The cookie that holds a half-done sign-in's handle, for at most `mfa_pending_lifetime`.
+pub fn pending_cookie(handle: &Token, config: &AuthConfig) -> Cookie<'static> {
+    let value = handle.expose().to_string();
+    let mut cookie = pending().cookie(value, config.secure_cookie(), SameSite::Strict);
+    cookie.set_max_age(Duration::seconds(config.mfa_pending_lifetime as i64));
+    cookie
+}
+
 /// Whether the app's cookies are Secure (`secure_cookie`), read from the request's app.
 pub fn is_secure(req: &Request<'_>) -> bool {
     req.rocket()

@@ -17,8 +17,10 @@ mod flash;
 mod headers;
 mod page;
 mod recovery;
+mod second_step;
 mod sudo;
 mod tokens;
+mod two_factor;
 mod view;
 
 pub use cookie::CookieSession;
@@ -91,6 +93,8 @@ pub fn stage() -> AdHoc {
             .mount("/", activity::routes())
             .mount("/", address::routes())
             .mount("/", recovery::routes())
+            .mount("/", second_step::routes())
+            .mount("/", two_factor::routes())
             .mount("/static", files)
             .register("/", catchers![unauthorized, error_page])
     })

@@ -10,7 +10,7 @@ use super::account::login_uri;
 use super::csrf::{self, SignedOutForm};
 use super::flash;
 use super::page::{sentence, Page};
-use crate::auth::{Auth, ClientInfo, LinkKind, RecoveryError};
+use crate::auth::{Auth, ClientInfo, LinkKind, RecoveryError, SignInError};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::State;
@@ -132,9 +132,17 @@ async fn reset(
         }
         Err(RecoveryError::LinkInvalid) => Err(link_invalid(LinkKind::Reset)),
         Err(RecoveryError::Invalid(msg)) => Err(again(Status::UnprocessableEntity, &sentence(msg))),
-        Err(RecoveryError::MfaRequired) => Err(again(
+        Err(RecoveryError::SecondFactor(SignInError::MfaRequired)) => Err(again(
             Status::Unauthorized,
             "Enter a code from your authenticator app, or a recovery code.",
+        )),
+        Err(RecoveryError::SecondFactor(SignInError::WrongCode)) => Err(again(
+            Status::Unauthorized,
+            "That code is not right. Enter the current code, or a recovery code.",
+        )),
+        Err(RecoveryError::SecondFactor(SignInError::Throttled(_))) => Err(again(
+            Status::TooManyRequests,
+            "Too many wrong codes. Wait a few minutes, then try again.",
         )),
         Err(RecoveryError::Busy) => Err(Page::busy()),
         Err(RecoveryError::Db(e)) => Err(Page::from_db(e)),

@@ -50,6 +50,10 @@ fn refused(
                 format!("Too many wrong passwords. {}", wait_message(secs)),
             )
         },
+        SignInError::MfaRequired | SignInError::WrongCode => refusal(
+            Status::UnprocessableEntity,
+            "That code is not right.".into(),
+        ),
         SignInError::Busy => return Page::busy(),
         SignInError::Db(e) => return Page::from_db(e),
     };
@@ -76,6 +80,7 @@ fn form_page(
             csrf: csrf::session_token(session),
             flash: flash::take(jar, auth.config.secure_cookie()),
             next: next.filter(|path| is_local_path(path)),
+            two_factor: session.two_factor(),
             error,
         },
     );
@@ -99,9 +104,11 @@ pub fn sudo_page(
     form_page(auth, "sudo", &session, jar, next, None)
 }
 
+/// The password, or (with two-factor on) a code in its place.
 #[derive(FromForm)]
 struct SudoFields {
-    password: String,
+    password: Option<String>,
+    code: Option<String>,
     next: Option<String>,
 }
 
@@ -113,12 +120,27 @@ async fn sudo(
     jar: &CookieJar<'_>,
     form: CheckedForm<SudoFields>,
 ) -> Result<Redirect, Page> {
-    let SudoFields { password, next } = form.0;
-    match auth.sudo(&session, password, &client).await {
+    let SudoFields {
+        password,
+        code,
+        next,
+    } = form.0;
+    // The password when it is typed; else a code (as the API takes them).
+    let password = password.filter(|p| !p.is_empty());
+    let code = code.filter(|c| !c.trim().is_empty() && password.is_none());
+    let what = if code.is_some() { "Code" } else { "Password" };
+    let checked = match code {
+        Some(code) => auth.sudo_with_code(&session, &code, &client).await,
+        None => {
+            let password = password.unwrap_or_default();
+            auth.sudo(&session, password, &client).await
+        }
+    };
+    match checked {
         // The same session, now in sudo mode: no new cookie.
         Ok(()) => {
             let window = view::duration(auth.config.sudo_window as i64);
-            let message = format!("Password confirmed. It will not be asked again for {window}.");
+            let message = format!("{what} confirmed. It will not be asked again for {window}.");
             flash::set(jar, message, auth.config.secure_cookie());
             Ok(Redirect::to(landing(next.as_deref())))
         }

@@ -56,6 +56,8 @@ pub struct DeviceRow {
     pub created: Moment,
     pub last_used: Moment,
     pub current: bool,
+    /// Whether its sign-in passed a second factor.
+    pub mfa: bool,
 }
 
 impl DeviceRow {
@@ -71,6 +73,7 @@ impl DeviceRow {
                 .clone()
                 .filter(|ip| Some(ip) != session.ip.as_ref()),
             kind: session.kind,
+            mfa: session.mfa,
             icon: icon(session),
             created: Moment::new(session.created_at, now),
             last_used: Moment::new(session.last_used_at, now),

@@ -2,7 +2,7 @@
 //! read from its handler's guards, and the 403 of a route that names a scope.
 
 use super::{header, problem, responses};
-use crate::auth::{CurrentSession, Sudo, SudoOrPassword, Unscoped};
+use crate::auth::{CurrentSession, Mfa, Sudo, SudoOrPassword, Unscoped};
 use crate::scopes::{registered, FULL_ACCESS};
 use rocket::http::Method;
 use rocket::route::StaticInfo;
@@ -88,7 +88,7 @@ pub(super) fn names_a_scope(requirements: &[SecurityRequirement]) -> bool {
 /// with the route info of each handler of the module, on that module's part of the document:
 ///
 /// - a scope's marker type in the signature (`Scoped<'_, SessionsRead>`): that scope;
-/// - else `&CurrentSession`, `Sudo` or `SudoOrPassword`: `*`, full access;
+/// - else `&CurrentSession`, `Sudo`, `Mfa` or `SudoOrPassword`: `*`, full access;
 /// - else `Unscoped`: any valid token, `[]`;
 /// - else nothing: a public operation ([`Rules`](super) marks it so).
 ///
@@ -133,6 +133,7 @@ fn requirement(types: &[Sentry]) -> Option<Vec<&'static str>> {
         Some(scopes)
     } else if has(TypeId::of::<CurrentSession>())
         || has(TypeId::of::<Sudo<'static>>())
+        || has(TypeId::of::<Mfa<'static>>())
         || types
             .iter()
             .any(|t| generic_name(t.type_name) == sudo_or_password)

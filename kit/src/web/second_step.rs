@@ -1,0 +1,107 @@
+//! The login form's second step (`/login/two-factor`), for an account with two-factor on: the
+//! password was right, and the sign-in is held server-side (see `auth/second_step.rs`) under a
+//! random handle that this browser's cookie alone holds. A right code opens the session; a wrong
+//! one is a failed login, and the form again.
+
+use super::account::login_uri;
+use super::cookie;
+use super::csrf::SignedOutForm;
+use super::flash;
+use super::page::{is_local_path, landing, wait_message, FormView, Page};
+use crate::auth::{Auth, ClientInfo, SignInError};
+use rocket::http::{CookieJar, Status};
+use rocket::response::Redirect;
+use rocket::State;
+use rocket_dyn_templates::Template;
+
+/// The handle this browser holds, if any.
+fn held_handle(auth: &Auth, jar: &CookieJar<'_>) -> Option<String> {
+    let name = cookie::pending().get(auth.config.secure_cookie());
+    jar.get(name).map(|c| c.value().to_string())
+}
+
+/// Back to the sign-in form: the half-done sign-in is gone (expired, or never this browser's).
+fn start_again(auth: &Auth, jar: &CookieJar<'_>, next: Option<&str>) -> Redirect {
+    let secure = auth.config.secure_cookie();
+    jar.remove(cookie::pending().removal(secure));
+    let message = "Your sign-in timed out. Sign in again.";
+    flash::set(jar, message, secure);
+    Redirect::to(login_uri(next.filter(|path| is_local_path(path))))
+}
+
+/// The second step's form, afresh or again with `error`.
+fn second_step_form(
+    auth: &Auth,
+    jar: &CookieJar<'_>,
+    next: Option<&str>,
+    status: Status,
+    error: Option<String>,
+) -> Page {
+    let view = FormView {
+        next: next.filter(|path| is_local_path(path)),
+        error,
+        ..FormView::new(auth, jar)
+    };
+    Page::new(status, Template::render("login_two_factor", view))
+}
+
+#[get("/login/two-factor?<next>")]
+async fn second_step_page(
+    auth: &State<Auth>,
+    jar: &CookieJar<'_>,
+    next: Option<&str>,
+) -> Result<Page, Redirect> {
+    let Some(handle) = held_handle(auth, jar) else {
+        // Nothing begun in this browser: the sign-in form, without a word about time.
+        return Err(Redirect::to(login_uri(next.filter(|p| is_local_path(p)))));
+    };
+    match auth.sign_in_is_held(&handle).await {
+        Ok(true) => Ok(second_step_form(auth, jar, next, Status::Ok, None)),
+        Ok(false) => Err(start_again(auth, jar, next)),
+        Err(e) => Ok(Page::from_db(e)),
+    }
+}
+
+#[derive(FromForm)]
+struct CodeFields {
+    code: String,
+    next: Option<String>,
+}
+
+#[post("/login/two-factor", data = "<form>")]
+async fn second_step(
+    auth: &State<Auth>,
+    client: ClientInfo,
+    jar: &CookieJar<'_>,
+    form: SignedOutForm<CodeFields>,
+) -> Result<Redirect, Page> {
+    let CodeFields { code, next } = form.0;
+    let next = next.as_deref();
+    let Some(handle) = held_handle(auth, jar) else {
+        return Ok(start_again(auth, jar, next));
+    };
+    let (status, error) = match auth.finish_sign_in(&handle, &code, &client).await {
+        Ok(Some((token, _session))) => {
+            let secure = auth.config.secure_cookie();
+            jar.remove(cookie::pending().removal(secure));
+            jar.add(cookie::session_cookie(&token, &auth.config));
+            return Ok(Redirect::to(landing(next)));
+        }
+        Ok(None) => return Ok(start_again(auth, jar, next)),
+        Err(SignInError::Throttled(secs)) => (
+            Status::TooManyRequests,
+            format!("Too many wrong codes. {}", wait_message(secs)),
+        ),
+        Err(SignInError::Busy) => return Err(Page::busy()),
+        Err(SignInError::Db(e)) => return Err(Page::from_db(e)),
+        Err(_) => (
+            Status::UnprocessableEntity,
+            "That code is not right.".into(),
+        ),
+    };
+    Err(second_step_form(auth, jar, next, status, Some(error)))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![second_step_page, second_step]
+}
