@@ -6,6 +6,7 @@ use session_kit::testing::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
@@ -88,11 +89,23 @@ fn lines_after_launch(log: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The binary, serving on a fresh database with its log on a pipe.
+/// The binary, serving on a fresh database with its log on two pipes, each read to its end by a
+/// thread of its own from the start: a launch banner longer than a pipe's buffer (Rocket lists
+/// every route at `normal`) would otherwise stop the binary before it listens.
 struct Served {
     _db: TestDb,
     child: Child,
     port: u16,
+    output: Vec<JoinHandle<String>>,
+}
+
+/// A thread that reads `pipe` to its end and returns what it read.
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    })
 }
 
 impl Served {
@@ -102,7 +115,7 @@ impl Served {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let child = Command::new(BIN)
+        let mut child = Command::new(BIN)
             .arg("serve")
             .env("ROCKET_DATABASES", format!("{{db={{url=\"{url}\"}}}}"))
             .env("ROCKET_AUTH", "{bcrypt_cost=4}")
@@ -112,16 +125,22 @@ impl Served {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the binary starts");
+        let output = vec![
+            drain(child.stdout.take().expect("stdout is piped")),
+            drain(child.stderr.take().expect("stderr is piped")),
+        ];
+        let served = Served {
+            _db: db,
+            child,
+            port,
+            output,
+        };
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(start.elapsed() < Duration::from_secs(30), "no server");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Served {
-            _db: db,
-            child,
-            port,
-        }
+        served
     }
 
     /// One request (`request_line`, then headers and `body`); the answer's text.
@@ -157,21 +176,18 @@ impl Served {
     fn stop(mut self) -> String {
         let pid = self.child.id() as i32;
         unsafe { libc::kill(pid, libc::SIGTERM) };
-        let mut out = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        let mut err = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
         self.child.wait().unwrap();
-        out + &err
+        std::mem::take(&mut self.output)
+            .into_iter()
+            .map(|reader| reader.join().expect("the reader thread ends"))
+            .collect()
+    }
+}
+
+/// A test that fails half-way still ends the binary it started.
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

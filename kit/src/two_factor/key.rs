@@ -86,7 +86,10 @@ impl SealingKey {
         SealingKey(key)
     }
 
-    /// The key in `path`, made there first if there is none.
+    /// The key in `path`, made there first if there is none. Two processes starting at once
+    /// (tests, or two instances) agree on one key: the new key is written in full to a file of
+    /// its own, then linked to `path`, which fails if another process linked its key first; that
+    /// one is then read.
     fn kept_in(path: &Path) -> Result<SealingKey, String> {
         let failed = |e: std::io::Error| {
             format!(
@@ -94,21 +97,31 @@ impl SealingKey {
                 path.display()
             )
         };
-        match std::fs::read_to_string(path) {
-            Ok(text) => SealingKey::from_base64(text.trim())
-                .ok_or_else(|| format!("{} does not hold a 32-byte base64 key", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(failed)?;
-                }
-                let key = crate::token::random_bytes::<32>();
-                write_private(path, STANDARD.encode(key).as_bytes()).map_err(failed)?;
+        let read = |path: &Path| {
+            let text = std::fs::read_to_string(path).map_err(failed)?;
+            SealingKey::from_base64(text.trim())
+                .ok_or_else(|| format!("{} does not hold a 32-byte base64 key", path.display()))
+        };
+        if path.exists() {
+            return read(path);
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(failed)?;
+        }
+        let key = crate::token::random_bytes::<32>();
+        let draft = path.with_extension(format!("new-{}", crate::token::new_public_id()));
+        write_private(&draft, STANDARD.encode(key).as_bytes()).map_err(failed)?;
+        let linked = std::fs::hard_link(&draft, path);
+        let _ = std::fs::remove_file(&draft);
+        match linked {
+            Ok(()) => {
                 rocket::info!(
                     "made a key for two-factor secrets in {} (keep it with the database)",
                     path.display()
                 );
                 Ok(SealingKey(key))
             }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
             Err(e) => Err(failed(e)),
         }
     }
@@ -186,6 +199,29 @@ mod tests {
         let first = SealingKey::kept_in(&path).unwrap();
         let again = SealingKey::kept_in(&path).unwrap();
         assert_eq!(first.0, again.0);
+    }
+
+    #[test]
+    fn processes_starting_together_agree_on_one_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("data/totp.key");
+            let start = std::sync::Barrier::new(16);
+            let keys: Vec<[u8; 32]> = std::thread::scope(|s| {
+                let starts: Vec<_> = (0..16)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            SealingKey::kept_in(&path).unwrap().0
+                        })
+                    })
+                    .collect();
+                starts.into_iter().map(|t| t.join().unwrap()).collect()
+            });
+            assert!(keys.iter().all(|k| *k == keys[0]));
+            let left = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
+            assert_eq!(left, 1, "no draft left behind");
+        }
     }
 
     #[test]
