@@ -41,11 +41,12 @@ mkdir "$app"
 done
 echo "$(cd "$app" && find . -type f | wc -l) files in $app"
 
-step "a version of its own for the copy's packages"
+step "a version of its own for the copy's app"
 # Cargo names a path package's build by its name and version, not by its folder: with the same
 # version, the copy's build would land on the real one's in a shared target dir and then pass for
-# fresh there (the sources it compares are older). A version of its own keeps the two apart, for
-# the app and for the kit alike (the kit's build would otherwise be the real kit's).
+# fresh there (the sources it compares are older). A version of its own keeps the two apart. The
+# kit keeps its version: nothing of it is deleted, so the real kit's build is the copy's too (a
+# second build of it and its tests would double the target dir).
 own_version() {
   local manifest="$app/$1" package version
   package="$(sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest" | head -n 1)"
@@ -63,7 +64,6 @@ own_version() {
   echo "$package $version-without-example"
 }
 own_version Cargo.toml
-own_version kit/Cargo.toml
 
 step "delete what README.md's \"Removing the example\" lists"
 list="$(removal_list "$app/README.md")"
@@ -71,6 +71,7 @@ list="$(removal_list "$app/README.md")"
 while read -r path marker name rest; do
   [ -z "$rest" ] || fail "README.md list: cannot read '$path $marker $name $rest'"
   [ -f "$app/$path" ] || fail "README.md lists $path, which does not exist"
+  case "$path" in kit/*) fail "README.md lists $path: the example is the app's, not the kit's" ;; esac
   if [ -z "$marker" ]; then
     rm "$app/$path"
     echo "deleted $path"
