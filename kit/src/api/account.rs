@@ -2,7 +2,8 @@
 
 use super::openapi::{Busy, InvalidCredentials, ProblemDoc, SignupThrottled, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
-use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SecondStep, SignupOpen, Unscoped};
+use crate::auth::Unscoped;
+use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SecondStep, Sessions, SignupOpen};
 use crate::problem::Problem;
 use crate::scopes::{ProfileRead, SessionsWrite};
 use crate::store::sessions::{Kind, MAX_NAME};
@@ -186,8 +187,8 @@ async fn login(
     responses((status = 204, description = "Session ended"))
 )]
 #[post("/auth/logout")]
-async fn logout(auth: &State<Auth>, session: Unscoped<'_>) -> ApiResult<Status> {
-    auth.logout(&session).await?;
+async fn logout(sessions: Sessions<'_>, session: Unscoped<'_>) -> ApiResult<Status> {
+    sessions.logout(&session).await?;
     Ok(Status::NoContent)
 }
 
@@ -197,8 +198,11 @@ async fn logout(auth: &State<Auth>, session: Unscoped<'_>) -> ApiResult<Status> 
     responses((status = 204, description = "All sessions ended"))
 )]
 #[post("/auth/logout-all")]
-async fn logout_all(auth: &State<Auth>, session: Scoped<'_, SessionsWrite>) -> ApiResult<Status> {
-    auth.logout_all(&session).await?;
+async fn logout_all(
+    sessions: Sessions<'_>,
+    session: Scoped<'_, SessionsWrite>,
+) -> ApiResult<Status> {
+    sessions.logout_all(&session).await?;
     Ok(Status::NoContent)
 }
 

@@ -4,15 +4,14 @@
 use super::openapi::ProblemDoc;
 use super::query::once;
 use super::ApiResult;
-use crate::auth::{Auth, Scoped};
+use crate::auth::{Scoped, Sessions};
 use crate::clock::at;
 use crate::problem::Problem;
 use crate::scopes::SessionsRead;
-use crate::store::activity::{parse_cursor, Activity, ActivityKind, ActivityPage, ActivityRow};
+use crate::store::activity::{parse_cursor, ActivityKind, ActivityPage, ActivityRow};
 use crate::store::activity::{MAX_PAGE, PAGE_SIZE_API};
 use rocket::form::{Errors, Strict};
 use rocket::serde::json::Json;
-use rocket::State;
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -95,7 +94,7 @@ fn page_size(limit: Option<&str>) -> ApiResult<i64> {
 #[get("/activity?<limit>&<before>")]
 async fn activity(
     session: Scoped<'_, SessionsRead>,
-    auth: &State<Auth>,
+    sessions: Sessions<'_>,
     limit: Result<Strict<&str>, Errors<'_>>,
     before: Result<Strict<&str>, Errors<'_>>,
 ) -> ApiResult<Json<ActivityList>> {
@@ -106,11 +105,8 @@ async fn activity(
         }
         None => None,
     };
-    // A failed sign-in that this instance has answered is on record before it is read.
-    auth.entries_written().await;
-    let mut db = auth.db().acquire().await?;
     // Always the session's own user: a cursor says where, never whose.
-    let rows = Activity::page(&mut db, session.user_id(), before, limit).await?;
+    let rows = sessions.activity(session.user_id(), before, limit).await?;
     let page = ActivityPage::new(rows, limit);
     Ok(Json(ActivityList {
         events: page.entries.iter().map(ActivityEvent::from).collect(),

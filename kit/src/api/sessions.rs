@@ -3,7 +3,7 @@
 use super::openapi::{InvalidQuery, NotFound};
 use super::query::once;
 use super::ApiResult;
-use crate::auth::{Auth, Scoped};
+use crate::auth::{Scoped, Sessions};
 use crate::problem::Problem;
 use crate::scopes::{SessionsRead, SessionsWrite};
 use crate::store::history::MAX_LISTED;
@@ -12,7 +12,6 @@ use crate::token::PublicId;
 use rocket::form::{Errors, Strict};
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::State;
 
 api_routes![sessions, revoke];
 
@@ -29,14 +28,14 @@ api_routes![sessions, revoke];
 )]
 #[get("/sessions?<state>")]
 async fn sessions(
-    auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: Scoped<'_, SessionsRead>,
     state: Result<Strict<&str>, Errors<'_>>,
 ) -> ApiResult<Json<Vec<SessionView>>> {
     match once("state", state)? {
-        None | Some("live") => Ok(Json(auth.sessions_of(&session).await?)),
+        None | Some("live") => Ok(Json(sessions.sessions_of(&session).await?)),
         Some("ended") => {
-            let ended = auth.ended_sessions_of(session.user_id(), MAX_LISTED);
+            let ended = sessions.ended_sessions_of(session.user_id(), MAX_LISTED);
             Ok(Json(ended.await?))
         }
         Some(_) => Err(Problem::unprocessable("state must be live or ended")),
@@ -51,12 +50,12 @@ async fn sessions(
 )]
 #[delete("/sessions/<id>")]
 async fn revoke(
-    auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: Scoped<'_, SessionsWrite>,
     id: PublicId,
 ) -> ApiResult<Status> {
     // Another user's id is the same 404 as one that never existed: no hint that it does.
-    if auth.end_session(session.user_id(), id.as_str()).await? {
+    if sessions.end_session(session.user_id(), id.as_str()).await? {
         Ok(Status::NoContent)
     } else {
         Err(Problem::not_found().detail("no such session"))

@@ -2,8 +2,8 @@
 //! own transaction, so the entry and the action commit together or not at all; except the entry
 //! of a failed sign-in, written just after the answer (see [`Auth::record_later`]).
 
-use super::{Auth, ClientInfo};
-use crate::store::activity::{Activity, ActivityKind, NewActivity};
+use super::{Auth, ClientInfo, Sessions};
+use crate::store::activity::{Activity, ActivityKind, ActivityRow, NewActivity};
 use serde_json::Value;
 use sqlx::AnyConnection;
 use std::collections::BTreeSet;
@@ -147,5 +147,20 @@ impl Auth {
             }
             written.await;
         }
+    }
+}
+
+impl Sessions<'_> {
+    /// A page of the user's activity log, newest first: at most `limit` entries older than the
+    /// entry `before`. Whatever this instance has answered is on record first.
+    pub async fn activity(
+        &self,
+        user_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<ActivityRow>> {
+        self.0.entries_written().await;
+        let mut conn = self.0.db().acquire().await?;
+        Activity::page(&mut conn, user_id, before, limit).await
     }
 }

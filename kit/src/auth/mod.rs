@@ -15,6 +15,7 @@ mod email_errors;
 mod errors;
 mod fairing;
 mod guard;
+mod handles;
 mod links;
 mod listener;
 mod notices;
@@ -38,6 +39,7 @@ pub use email_errors::{EmailError, RecoveryError};
 pub use errors::{SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
+pub use handles::{Sessions, Settings};
 pub use links::LinkError;
 #[cfg(feature = "testing")]
 pub use links::{IssuedLink, UsedLink};

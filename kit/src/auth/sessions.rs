@@ -1,22 +1,12 @@
 //! Ending sessions (logout, revocation, disabling a user) and listing them.
 
-use super::{Auth, CurrentSession};
+use super::{Auth, CurrentSession, Sessions};
 use crate::events::AuthEvent;
 use crate::store::history::{EndReason, EndedSession, Ending};
 use crate::store::sessions::{Session, SessionView};
 use crate::store::users::User;
 
 impl Auth {
-    /// Ends the current session (logout).
-    pub async fn logout(&self, current: &CurrentSession) -> sqlx::Result<()> {
-        self.log_out(current, false).await
-    }
-
-    /// Ends every session of the current user, this one included (logout-all).
-    pub async fn logout_all(&self, current: &CurrentSession) -> sqlx::Result<()> {
-        self.log_out(current, true).await
-    }
-
     async fn log_out(&self, current: &CurrentSession, all: bool) -> sqlx::Result<()> {
         let (only, reason) = match all {
             false => (Some(current.id()), EndReason::Logout),
@@ -32,27 +22,6 @@ impl Auth {
             sessions_ended: ended,
         });
         Ok(())
-    }
-
-    /// Revokes one session of a user; `false` when the id is unknown or someone else's.
-    pub async fn end_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool> {
-        let reason = EndReason::Revoked;
-        let ended = self
-            .end_sessions(user_id, Some(session_id), None, reason)
-            .await?;
-        self.revoked(Some(user_id), Some(session_id), reason, ended);
-        Ok(ended > 0)
-    }
-
-    /// Revokes every session of a user but `except` ("sign out all other devices"); returns how
-    /// many ended.
-    pub async fn end_other_sessions(&self, user_id: i64, except: &str) -> sqlx::Result<usize> {
-        let reason = EndReason::RevokedOthers;
-        let ended = self
-            .end_sessions(user_id, None, Some(except), reason)
-            .await?;
-        self.revoked(Some(user_id), None, reason, ended);
-        Ok(ended)
     }
 
     /// Revokes a session by its id alone (the command line); `false` when there is none.
@@ -125,21 +94,6 @@ impl Auth {
         Ok(true)
     }
 
-    /// The user's live sessions as the API shows them, most recently used first.
-    pub async fn sessions_of(&self, current: &CurrentSession) -> sqlx::Result<Vec<SessionView>> {
-        let mut views = self
-            .sessions_of_user(current.user_id(), Some(current.id()))
-            .await?;
-        for view in views.iter_mut().filter(|v| v.current) {
-            // The current request's use may not be written yet.
-            view.last_used_at = view
-                .last_used_at
-                .max(crate::clock::at(current.last_used_at()));
-        }
-        views.sort_by_key(|view| std::cmp::Reverse(view.last_used_at));
-        Ok(views)
-    }
-
     /// A user's live sessions, most recently used first; `current` marks one as this device.
     pub async fn sessions_of_user(
         &self,
@@ -156,6 +110,58 @@ impl Auth {
             .map(|s| s.view(current == Some(s.id.as_str()), idle, s.last_used_at))
             .collect())
     }
+}
+
+impl Sessions<'_> {
+    /// Ends the current session (logout).
+    pub async fn logout(&self, current: &CurrentSession) -> sqlx::Result<()> {
+        self.0.log_out(current, false).await
+    }
+
+    /// Ends every session of the current user, this one included (logout-all).
+    pub async fn logout_all(&self, current: &CurrentSession) -> sqlx::Result<()> {
+        self.0.log_out(current, true).await
+    }
+
+    /// Revokes one session of a user; `false` when the id is unknown or someone else's.
+    pub async fn end_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool> {
+        let reason = EndReason::Revoked;
+        let ended = self
+            .0
+            .end_sessions(user_id, Some(session_id), None, reason)
+            .await?;
+        self.0
+            .revoked(Some(user_id), Some(session_id), reason, ended);
+        Ok(ended > 0)
+    }
+
+    /// Revokes every session of a user but `except` ("sign out all other devices"); returns how
+    /// many ended.
+    pub async fn end_other_sessions(&self, user_id: i64, except: &str) -> sqlx::Result<usize> {
+        let reason = EndReason::RevokedOthers;
+        let ended = self
+            .0
+            .end_sessions(user_id, None, Some(except), reason)
+            .await?;
+        self.0.revoked(Some(user_id), None, reason, ended);
+        Ok(ended)
+    }
+
+    /// The user's live sessions as the API shows them, most recently used first.
+    pub async fn sessions_of(&self, current: &CurrentSession) -> sqlx::Result<Vec<SessionView>> {
+        let mut views = self
+            .0
+            .sessions_of_user(current.user_id(), Some(current.id()))
+            .await?;
+        for view in views.iter_mut().filter(|v| v.current) {
+            // The current request's use may not be written yet.
+            view.last_used_at = view
+                .last_used_at
+                .max(crate::clock::at(current.last_used_at()));
+        }
+        views.sort_by_key(|view| std::cmp::Reverse(view.last_used_at));
+        Ok(views)
+    }
 
     /// The user's ended sessions still kept, most recently ended first (at most `limit`).
     pub async fn ended_sessions_of(
@@ -163,9 +169,9 @@ impl Auth {
         user_id: i64,
         limit: i64,
     ) -> sqlx::Result<Vec<SessionView>> {
-        let mut conn = self.db.acquire().await?;
+        let mut conn = self.0.db.acquire().await?;
         let ended = EndedSession::list(&mut conn, user_id, limit).await?;
-        let idle = self.config.idle_timeout;
+        let idle = self.0.config.idle_timeout;
         Ok(ended.iter().map(|e| e.view(idle)).collect())
     }
 }

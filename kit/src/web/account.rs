@@ -9,7 +9,8 @@ use super::csrf::SignedOutForm;
 use super::flash;
 use super::page::{is_local_path, landing, sentence, FormView, Page, PageOrRedirect, HOME};
 use super::view;
-use crate::auth::{Auth, ClientInfo, SecondStep, SignInError, SignUpError, SignedIn, SignupOpen};
+use crate::auth::{Auth, ClientInfo, SecondStep, Sessions, Settings, SignInError, SignUpError};
+use crate::auth::{SignedIn, SignupOpen};
 use crate::store::sessions::Kind;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
@@ -24,12 +25,12 @@ pub fn login_uri(next: Option<&str>) -> String {
 /// Ends the browser's own session and clears its cookie (also before the browser signs in or up
 /// as someone: one browser, one session).
 pub(super) async fn end_own_session(
-    auth: &Auth,
+    sessions: Sessions<'_>,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
 ) -> Result<(), Page> {
-    auth.logout(session).await.map_err(Page::from_db)?;
-    jar.remove(cookie::session().removal(auth.config.secure_cookie()));
+    sessions.logout(session).await.map_err(Page::from_db)?;
+    jar.remove(cookie::session().removal(sessions.config().secure_cookie()));
     Ok(())
 }
 
@@ -54,7 +55,7 @@ fn index(session: Option<CookieSession<'_>>) -> Redirect {
 
 #[get("/login?<next>")]
 pub fn login_page(
-    auth: &State<Auth>,
+    settings: Settings<'_>,
     session: Option<CookieSession<'_>>,
     jar: &CookieJar<'_>,
     next: Option<&str>,
@@ -64,7 +65,7 @@ pub fn login_page(
     }
     let form = FormView {
         next: next.filter(|path| is_local_path(path)),
-        ..FormView::new(auth, jar)
+        ..FormView::new(settings.config(), jar)
     };
     PageOrRedirect::Page(Page::ok(Template::render("login", form)))
 }
@@ -79,12 +80,12 @@ struct LoginFields {
 
 /// Ends the session this browser holds, if any (see the module's comment).
 async fn end_held(
-    auth: &Auth,
+    sessions: Sessions<'_>,
     held: Option<CookieSession<'_>>,
     jar: &CookieJar<'_>,
 ) -> Result<(), Page> {
     match held {
-        Some(held) => end_own_session(auth, &held, jar).await,
+        Some(held) => end_own_session(sessions, &held, jar).await,
         None => Ok(()),
     }
 }
@@ -92,6 +93,7 @@ async fn end_held(
 #[post("/login", data = "<form>")]
 async fn login(
     auth: &State<Auth>,
+    sessions: Sessions<'_>,
     held: Option<CookieSession<'_>>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
@@ -103,7 +105,7 @@ async fn login(
         name,
         next,
     } = form.0;
-    end_held(auth, held, jar).await?;
+    end_held(sessions, held, jar).await?;
     let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let result = auth
         .sign_in(
@@ -157,7 +159,7 @@ async fn login(
         name: name.unwrap_or_default(),
         next: next.as_deref().filter(|path| is_local_path(path)),
         error: Some(error),
-        ..FormView::new(auth, jar)
+        ..FormView::new(&auth.config, jar)
     };
     let mut page = Page::new(status, Template::render("login", view));
     page.retry_after = retry_after;
@@ -167,14 +169,14 @@ async fn login(
 #[get("/signup")]
 fn signup_page(
     _open: SignupOpen,
-    auth: &State<Auth>,
+    settings: Settings<'_>,
     session: Option<CookieSession<'_>>,
     jar: &CookieJar<'_>,
 ) -> PageOrRedirect {
     if session.is_some() {
         return PageOrRedirect::Redirect(Redirect::to(HOME));
     }
-    let form = FormView::new(auth, jar);
+    let form = FormView::new(settings.config(), jar);
     PageOrRedirect::Page(Page::ok(Template::render("signup", form)))
 }
 
@@ -191,6 +193,7 @@ struct SignupFields {
 async fn signup(
     _open: SignupOpen,
     auth: &State<Auth>,
+    sessions: Sessions<'_>,
     held: Option<CookieSession<'_>>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
@@ -202,7 +205,7 @@ async fn signup(
         password,
         confirm,
     } = form.0;
-    end_held(auth, held, jar).await?;
+    end_held(sessions, held, jar).await?;
     let mut retry_after = None;
     let failure = if password != confirm {
         Some((
@@ -241,7 +244,7 @@ async fn signup(
             username: username.trim(),
             email: email.as_deref().unwrap_or_default().trim(),
             error: Some(error),
-            ..FormView::new(auth, jar)
+            ..FormView::new(&auth.config, jar)
         };
         let mut page = Page::new(status, Template::render("signup", view));
         page.retry_after = retry_after;

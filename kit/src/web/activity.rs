@@ -4,12 +4,11 @@ use super::cookie::CookieSession;
 use super::csrf;
 use super::page::Page;
 use super::view::Moment;
-use crate::auth::Auth;
+use crate::auth::Sessions;
 use crate::clock::at;
-use crate::store::activity::{parse_cursor, Activity, ActivityPage, ActivityRow};
+use crate::store::activity::{parse_cursor, ActivityPage, ActivityRow};
 use crate::store::history::EndReason;
 use rocket::http::Status;
-use rocket::State;
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 use serde_json::Value;
@@ -105,7 +104,7 @@ fn words(row: &ActivityRow, detail: &Value) -> String {
 
 #[get("/activity?<before>")]
 async fn activity_page(
-    auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: CookieSession<'_>,
     before: Option<&str>,
 ) -> Page {
@@ -114,17 +113,12 @@ async fn activity_page(
         Some(Some(id)) => Some(id),
         None => None,
     };
-    // A failed sign-in that this instance has answered is on record before it is read.
-    auth.entries_written().await;
-    let rows = match auth.db().acquire().await {
-        Ok(mut conn) => Activity::page(&mut conn, session.user_id(), before, PAGE_SIZE).await,
-        Err(e) => Err(e),
-    };
-    let page = match rows {
+    let rows = sessions.activity(session.user_id(), before, PAGE_SIZE);
+    let page = match rows.await {
         Ok(rows) => ActivityPage::new(rows, PAGE_SIZE),
         Err(e) => return Page::from_db(e),
     };
-    let now = auth.clock.now();
+    let now = sessions.clock().now();
     let entries: Vec<Entry> = page
         .entries
         .iter()

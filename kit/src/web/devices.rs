@@ -6,12 +6,11 @@ use super::csrf::{self, CsrfChecked};
 use super::flash;
 use super::page::{Page, HOME};
 use super::view::{DeviceRow, EndedRow};
-use crate::auth::Auth;
+use crate::auth::Sessions;
 use crate::store::sessions::{Kind, SessionView};
 use crate::token::PublicId;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::State;
 use rocket_dyn_templates::{context, Template};
 
 /// How many ended sessions "Recently signed out" shows.
@@ -19,22 +18,22 @@ const RECENTLY_ENDED: i64 = 10;
 
 #[get("/sessions")]
 async fn sessions_page(
-    auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
 ) -> Page {
     let listed = async {
-        let live = auth.sessions_of(&session).await?;
-        let ended = auth.ended_sessions_of(session.user_id(), RECENTLY_ENDED);
+        let live = sessions.sessions_of(&session).await?;
+        let ended = sessions.ended_sessions_of(session.user_id(), RECENTLY_ENDED);
         Ok::<_, sqlx::Error>((live, ended.await?))
     };
-    let (sessions, ended) = match listed.await {
+    let (live, ended) = match listed.await {
         Ok(listed) => listed,
         Err(e) => return Page::from_db(e),
     };
-    let now = auth.clock.now();
+    let now = sessions.clock().now();
     // Personal tokens have their own page; this one lists the sign-ins.
-    let (tokens, sign_ins): (Vec<_>, Vec<_>) = sessions.iter().partition(|s| s.kind == Kind::Token);
+    let (tokens, sign_ins): (Vec<_>, Vec<_>) = live.iter().partition(|s| s.kind == Kind::Token);
     let mut rows: Vec<DeviceRow> = sign_ins.iter().map(|s| DeviceRow::new(s, now)).collect();
     // This device is in use right now, so it leads; the rest stay most recently used first.
     rows.sort_by_key(|row| !row.current);
@@ -45,7 +44,7 @@ async fn sessions_page(
         context! {
             user: session.username(),
             csrf: csrf::session_token(&session),
-            flash: flash::take(jar, auth.config.secure_cookie()),
+            flash: flash::take(jar, sessions.config().secure_cookie()),
             rows,
             others,
             ended,
@@ -56,15 +55,15 @@ async fn sessions_page(
 
 /// Signs the browser out, with a message for the sign-in page.
 async fn sign_out(
-    auth: &Auth,
+    sessions: Sessions<'_>,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
 ) -> Result<(), Page> {
-    end_own_session(auth, session, jar).await?;
+    end_own_session(sessions, session, jar).await?;
     flash::set(
         jar,
         "You have been signed out.",
-        auth.config.secure_cookie(),
+        sessions.config().secure_cookie(),
     );
     Ok(())
 }
@@ -73,17 +72,17 @@ async fn sign_out(
 /// in the message). `None` when the id is unknown, another user's (no hint that it exists),
 /// refused by `pick`, or ended meanwhile.
 pub(super) async fn end_listed(
-    auth: &Auth,
+    sessions: Sessions<'_>,
     session: &CookieSession<'_>,
     id: &PublicId,
     pick: impl Fn(&SessionView) -> bool,
 ) -> Result<Option<SessionView>, Page> {
     let id = id.as_str();
-    let sessions = auth.sessions_of(session).await.map_err(Page::from_db)?;
-    let Some(target) = sessions.into_iter().find(|s| s.id == id && pick(s)) else {
+    let listed = sessions.sessions_of(session).await.map_err(Page::from_db)?;
+    let Some(target) = listed.into_iter().find(|s| s.id == id && pick(s)) else {
         return Ok(None);
     };
-    let ended = auth
+    let ended = sessions
         .end_session(session.user_id(), id)
         .await
         .map_err(Page::from_db)?;
@@ -92,42 +91,45 @@ pub(super) async fn end_listed(
 
 #[post("/sessions/<id>/revoke", data = "<_csrf>")]
 async fn revoke(
-    auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
     id: PublicId,
     _csrf: CsrfChecked,
 ) -> Result<Redirect, Page> {
     if id.as_str() == session.id() {
-        sign_out(auth, &session, jar).await?;
+        sign_out(sessions, &session, jar).await?;
         return Ok(Redirect::to(login_uri(None)));
     }
-    let Some(ended) = end_listed(auth, &session, &id, |_| true).await? else {
+    let Some(ended) = end_listed(sessions, &session, &id, |_| true).await? else {
         return Err(Page::error(
             Status::NotFound,
             Some("That session does not exist or has already ended."),
         ));
     };
-    let title = DeviceRow::new(&ended, auth.clock.now()).title();
+    let title = DeviceRow::new(&ended, sessions.clock().now()).title();
     flash::set(
         jar,
         format!("Signed out {title}."),
-        auth.config.secure_cookie(),
+        sessions.config().secure_cookie(),
     );
     Ok(Redirect::to(HOME))
 }
 
 #[post("/sessions/revoke-others", data = "<_csrf>")]
 async fn revoke_others(
-    auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
     _csrf: CsrfChecked,
 ) -> Result<Redirect, Page> {
     // Personal tokens end too (as with a password change): counted before, for the message.
-    let sessions = auth.sessions_of(&session).await.map_err(Page::from_db)?;
-    let tokens = sessions.iter().filter(|s| s.kind == Kind::Token).count();
-    let ended = auth
+    let listed = sessions
+        .sessions_of(&session)
+        .await
+        .map_err(Page::from_db)?;
+    let tokens = listed.iter().filter(|s| s.kind == Kind::Token).count();
+    let ended = sessions
         .end_other_sessions(session.user_id(), session.id())
         .await
         .map_err(Page::from_db)?;
@@ -144,18 +146,18 @@ async fn revoke_others(
         n => format!("Your {n} personal tokens have ended."),
     };
     let message = format!("{devices} {tokens}").trim().to_string();
-    flash::set(jar, message, auth.config.secure_cookie());
+    flash::set(jar, message, sessions.config().secure_cookie());
     Ok(Redirect::to(HOME))
 }
 
 #[post("/logout", data = "<_csrf>")]
 async fn logout(
-    auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
     _csrf: CsrfChecked,
 ) -> Result<Redirect, Page> {
-    sign_out(auth, &session, jar).await?;
+    sign_out(sessions, &session, jar).await?;
     Ok(Redirect::to(login_uri(None)))
 }
 

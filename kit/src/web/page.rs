@@ -4,8 +4,7 @@
 use super::csrf;
 use super::flash;
 use super::view;
-use crate::auth::Auth;
-use crate::config::SignupEmail;
+use crate::config::{AuthConfig, SignupEmail};
 use crate::problem::DbFault;
 use rocket::http::uri::Origin;
 use rocket::http::{CookieJar, RawStr, Status};
@@ -154,12 +153,12 @@ pub struct FormView<'a> {
 }
 
 impl<'a> FormView<'a> {
-    pub fn new(auth: &Auth, jar: &CookieJar<'_>) -> FormView<'a> {
+    pub fn new(config: &AuthConfig, jar: &CookieJar<'_>) -> FormView<'a> {
         FormView {
-            csrf: csrf::signed_out_token(jar, auth.config.secure_cookie()),
-            flash: flash::take(jar, auth.config.secure_cookie()),
-            signup: auth.config.signup,
-            email_required: auth.config.signup_email == SignupEmail::Required,
+            csrf: csrf::signed_out_token(jar, config.secure_cookie()),
+            flash: flash::take(jar, config.secure_cookie()),
+            signup: config.signup,
+            email_required: config.signup_email == SignupEmail::Required,
             ..FormView::default()
         }
     }

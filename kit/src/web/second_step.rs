@@ -40,7 +40,7 @@ fn second_step_form(
     let view = FormView {
         next: next.filter(|path| is_local_path(path)),
         error,
-        ..FormView::new(auth, jar)
+        ..FormView::new(&auth.config, jar)
     };
     Page::new(status, Template::render("login_two_factor", view))
 }

@@ -9,7 +9,7 @@ use super::csrf::{self, CheckedForm};
 use super::flash;
 use super::page::{is_local_path, landing, sentence, wait_message, Page, HOME};
 use super::view;
-use crate::auth::{Auth, ClientInfo, SignInError};
+use crate::auth::{Auth, ClientInfo, Sessions, SignInError};
 use crate::store::sessions::Kind;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
@@ -171,6 +171,7 @@ struct PasswordFields {
 #[post("/password", data = "<form>")]
 async fn change_password(
     auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
@@ -197,7 +198,10 @@ async fn change_password(
         ));
     }
     // Counted before, for the message: the change ends them all in one transaction.
-    let others = auth.sessions_of(&session).await.map_err(Page::from_db)?;
+    let others = sessions
+        .sessions_of(&session)
+        .await
+        .map_err(Page::from_db)?;
     let others: Vec<_> = others.iter().filter(|s| !s.current).collect();
     let tokens = others.iter().filter(|s| s.kind == Kind::Token).count();
     if let Err(e) = auth

@@ -13,7 +13,7 @@ use super::page::{sentence, Page, PageOrRedirect};
 use super::sudo::sudo_uri;
 use super::view::TokenRow;
 use crate::auth::ClientInfo;
-use crate::auth::{Auth, AuthError, SignInError, Sudo, TokenError, TokenRequest};
+use crate::auth::{Auth, AuthError, Sessions, SignInError, Sudo, TokenError, TokenRequest};
 use crate::scopes;
 use crate::store::sessions::{Kind, SessionView};
 use crate::token::{PublicId, Token};
@@ -102,6 +102,7 @@ fn day_choices(auth: &Auth, chosen: Option<u32>) -> Vec<DayChoice> {
 /// The tokens page, with what the last form left: a new token to show, or an error.
 async fn render(
     auth: &Auth,
+    sessions: Sessions<'_>,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
     shown: Shown,
@@ -117,12 +118,12 @@ async fn render(
         Err(AuthError::Fault(_)) => return Page::error(Status::InternalServerError, None),
         Err(_) => false,
     };
-    let sessions = match auth.sessions_of(session).await {
-        Ok(sessions) => sessions,
+    let listed = match sessions.sessions_of(session).await {
+        Ok(listed) => listed,
         Err(e) => return Page::from_db(e),
     };
     let now = auth.clock.now();
-    let rows: Vec<TokenRow> = sessions
+    let rows: Vec<TokenRow> = listed
         .iter()
         .filter(|s| s.kind == Kind::Token)
         .map(|s| TokenRow::new(s, now))
@@ -148,7 +149,7 @@ async fn render(
             name: draft.name.trim(),
             scopes,
             days: day_choices(auth, draft.days),
-            at_limit: at_token_limit(auth, &sessions),
+            at_limit: at_token_limit(auth, &listed),
         },
     );
     Page::new(status, template)
@@ -161,8 +162,13 @@ fn at_token_limit(auth: &Auth, sessions: &[SessionView]) -> bool {
 }
 
 #[get("/tokens")]
-async fn tokens_page(auth: &State<Auth>, session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
-    render(auth, &session, jar, Shown::Blank).await
+async fn tokens_page(
+    auth: &State<Auth>,
+    sessions: Sessions<'_>,
+    session: CookieSession<'_>,
+    jar: &CookieJar<'_>,
+) -> Page {
+    render(auth, sessions, &session, jar, Shown::Blank).await
 }
 
 /// To the password form, and back here once the session is in sudo mode.
@@ -222,6 +228,7 @@ fn chosen_days(field: Option<&str>) -> Result<Option<u32>, ()> {
 #[post("/tokens", data = "<form>")]
 async fn create(
     auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
@@ -258,7 +265,7 @@ async fn create(
     let (status, error) = match created {
         Ok((token, created)) => {
             let fresh = Shown::Fresh(Fresh::new(&token, created.name, false));
-            return PageOrRedirect::Page(render(auth, &session, jar, fresh).await);
+            return PageOrRedirect::Page(render(auth, sessions, &session, jar, fresh).await);
         }
         Err(TokenError::Refused(AuthError::SudoRequired)) => return to_sudo(auth, jar),
         Err(TokenError::Invalid(msg)) => (Status::UnprocessableEntity, form_message(&msg)),
@@ -273,12 +280,13 @@ async fn create(
         Err(e) => return PageOrRedirect::Page(failure(e)),
     };
     let refused = Shown::Refused(status, error, draft);
-    PageOrRedirect::Page(render(auth, &session, jar, refused).await)
+    PageOrRedirect::Page(render(auth, sessions, &session, jar, refused).await)
 }
 
 #[post("/tokens/<id>/regenerate", data = "<_csrf>")]
 async fn regenerate(
     auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
@@ -293,7 +301,7 @@ async fn regenerate(
     match auth.regenerate_token(&sudo, &id, &client).await {
         Ok(Some((token, regenerated))) => {
             let fresh = Shown::Fresh(Fresh::new(&token, regenerated.name, true));
-            PageOrRedirect::Page(render(auth, &session, jar, fresh).await)
+            PageOrRedirect::Page(render(auth, sessions, &session, jar, fresh).await)
         }
         Ok(None) => PageOrRedirect::Page(gone()),
         Err(e) => PageOrRedirect::Page(failure(e)),
@@ -309,21 +317,21 @@ fn gone() -> Page {
 
 #[post("/tokens/<id>/revoke", data = "<_csrf>")]
 async fn revoke(
-    auth: &State<Auth>,
+    sessions: Sessions<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
     id: PublicId,
     _csrf: CsrfChecked,
 ) -> Result<Redirect, Page> {
     // Only a token of this user: another user's id, or a sign-in session, is 404 here.
-    let Some(ended) = end_listed(auth, &session, &id, |s| s.kind == Kind::Token).await? else {
+    let Some(ended) = end_listed(sessions, &session, &id, |s| s.kind == Kind::Token).await? else {
         return Err(gone());
     };
     let name = ended.name.unwrap_or_default();
     flash::set(
         jar,
         format!("Revoked token {name}."),
-        auth.config.secure_cookie(),
+        sessions.config().secure_cookie(),
     );
     Ok(Redirect::to(TOKENS))
 }
