@@ -2,8 +2,8 @@
 
 use super::openapi::{Busy, InvalidCredentials, ProblemDoc, SignupThrottled, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
-use crate::auth::Unscoped;
-use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SecondStep, Sessions, SignupOpen};
+use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SecondStep, Sessions, SignIns};
+use crate::auth::{SignupOpen, Unscoped};
 use crate::problem::Problem;
 use crate::scopes::{ProfileRead, SessionsWrite};
 use crate::store::sessions::{Kind, MAX_NAME};
@@ -116,7 +116,7 @@ pub struct MeView {
 )]
 #[post("/users", data = "<body>")]
 async fn sign_up(
-    auth: &State<Auth>,
+    sign_ins: SignIns<'_>,
     _open: SignupOpen,
     client: ClientInfo,
     body: JsonBody<SignUpRequest>,
@@ -126,7 +126,7 @@ async fn sign_up(
         password,
         email,
     } = body.0;
-    let user = auth
+    let user = sign_ins
         .sign_up_from(&username, password, email.as_deref(), &client)
         .await?;
     let view = UserView {
@@ -149,7 +149,7 @@ async fn sign_up(
 )]
 #[post("/auth/login", data = "<body>")]
 async fn login(
-    auth: &State<Auth>,
+    sign_ins: SignIns<'_>,
     client: ClientInfo,
     body: JsonBody<LoginRequest>,
 ) -> ApiResult<NoStore<Json<IssuedToken>>> {
@@ -167,7 +167,7 @@ async fn login(
         let msg = "name must have a visible character (leave it out for none)";
         return Err(Problem::unprocessable(msg));
     }
-    let (token, session) = auth
+    let (token, session) = sign_ins
         .sign_in(
             &username,
             password,
@@ -178,7 +178,12 @@ async fn login(
         )
         .await?
         .opened()?;
-    Ok(IssuedToken::answer(auth, token, &session, true))
+    Ok(IssuedToken::answer(
+        sign_ins.config(),
+        token,
+        &session,
+        true,
+    ))
 }
 
 /// Log out: ends the session of the presented token only (any token may end itself).
@@ -250,14 +255,14 @@ async fn change_password(
 )]
 #[post("/auth/sudo", data = "<body>")]
 async fn sudo(
-    auth: &State<Auth>,
+    sign_ins: SignIns<'_>,
     session: &CurrentSession,
     client: ClientInfo,
     body: JsonBody<SudoRequest>,
 ) -> ApiResult<Status> {
     match body.0 {
-        SudoRequest::Password { password } => auth.sudo(session, password, &client).await?,
-        SudoRequest::Code { code } => auth.sudo_with_code(session, &code, &client).await?,
+        SudoRequest::Password { password } => sign_ins.sudo(session, password, &client).await?,
+        SudoRequest::Code { code } => sign_ins.sudo_with_code(session, &code, &client).await?,
     }
     Ok(Status::NoContent)
 }

@@ -79,7 +79,7 @@ pub mod schemas;
 
 pub use json::{JsonBody, OptionalJsonBody};
 
-use crate::auth::Auth;
+use crate::config::AuthConfig;
 use crate::problem::Problem;
 use crate::store::sessions::{Session, SessionView};
 use crate::token::{PublicId, Token};
@@ -110,10 +110,7 @@ pub fn document(features: &Features) -> utoipa::openapi::OpenApi {
 
 /// The document as this server serves it: with the bounds that are settings (the longest
 /// token expiry) as configured.
-pub fn configured_document(
-    features: &Features,
-    config: &crate::config::AuthConfig,
-) -> serde_json::Value {
+pub fn configured_document(features: &Features, config: &AuthConfig) -> serde_json::Value {
     let mut doc = serde_json::to_value(document(features)).unwrap_or_default();
     tokens::configured(&mut doc, config);
     doc
@@ -129,8 +126,13 @@ pub struct IssuedToken {
 
 impl IssuedToken {
     /// The answer that hands out a token: never to be stored by a cache.
-    fn answer(auth: &Auth, token: Token, session: &Session, current: bool) -> NoStore<Json<Self>> {
-        let view = session.view(current, auth.config.idle_timeout, session.last_used_at);
+    fn answer(
+        config: &AuthConfig,
+        token: Token,
+        session: &Session,
+        current: bool,
+    ) -> NoStore<Json<Self>> {
+        let view = session.view(current, config.idle_timeout, session.last_used_at);
         NoStore::new(Json(IssuedToken {
             token: token.expose().to_string(),
             session: view,

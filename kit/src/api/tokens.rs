@@ -3,14 +3,13 @@
 
 use super::openapi::{Busy, InvalidCredentials, NotFound, ProblemDoc, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
-use crate::auth::{Auth, CarriesPassword, ClientInfo, Sudo, SudoOrPassword, TokenRequest};
+use crate::auth::{CarriesPassword, ClientInfo, Sudo, SudoOrPassword, TokenRequest, Tokens};
 use crate::config::AuthConfig;
 use crate::problem::Problem;
 use crate::scopes::{registered, ScopeInfo};
 use crate::token::PublicId;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::State;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -84,7 +83,7 @@ fn scopes() -> Json<&'static [ScopeInfo]> {
 )]
 #[post("/tokens", data = "<body>")]
 async fn create_token(
-    auth: &State<Auth>,
+    tokens: Tokens<'_>,
     client: ClientInfo,
     body: SudoOrPassword<'_, JsonBody<CreateTokenRequest>>,
 ) -> ApiResult<(Status, NoStore<Json<IssuedToken>>)> {
@@ -94,8 +93,8 @@ async fn create_token(
         scopes: body.scopes,
         expires_in_days: body.expires_in_days.map(whole_days).transpose()?,
     };
-    let (token, created) = auth.create_token(proof, request, &client).await?;
-    let answer = IssuedToken::answer(auth, token, &created, false);
+    let (token, created) = tokens.create_token(proof, request, &client).await?;
+    let answer = IssuedToken::answer(tokens.config(), token, &created, false);
     Ok((Status::Created, answer))
 }
 
@@ -112,13 +111,18 @@ async fn create_token(
 )]
 #[post("/tokens/<id>/regenerate")]
 async fn regenerate_token(
-    auth: &State<Auth>,
+    tokens: Tokens<'_>,
     session: Sudo<'_>,
     client: ClientInfo,
     id: PublicId,
 ) -> ApiResult<NoStore<Json<IssuedToken>>> {
-    match auth.regenerate_token(&session, &id, &client).await? {
-        Some((token, regenerated)) => Ok(IssuedToken::answer(auth, token, &regenerated, false)),
+    match tokens.regenerate_token(&session, &id, &client).await? {
+        Some((token, regenerated)) => Ok(IssuedToken::answer(
+            tokens.config(),
+            token,
+            &regenerated,
+            false,
+        )),
         // Another user's token, a sign-in session, or no such id: one answer for all.
         None => Err(Problem::not_found().detail("no such personal token")),
     }

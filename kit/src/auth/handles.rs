@@ -3,7 +3,7 @@
 //! this folder's other files), and none reaches the sweep, disabling an account, revoking a
 //! session by id or the password hasher, which stay the command line's and the stages'.
 
-use super::Auth;
+use super::{Auth, AuthError, CurrentSession, Sudo};
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use rocket::http::Status;
@@ -65,6 +65,11 @@ handles! {
     /// The user's sessions: listing the live and the ended ones and the activity log, ending
     /// one, all others, this one (logout) or all (logout everywhere).
     Sessions { clock }
+    /// Signing up and in: sign-up, sign-in (with its held second step) and sudo mode by password
+    /// or code.
+    SignIns {}
+    /// Personal tokens: making one and regenerating one (revoking one is ending a session).
+    Tokens { sudo_mode }
     /// Settings only, for a page that shows a form and nothing more.
     Settings {}
 }

@@ -5,7 +5,7 @@
 //! session in sudo mode for `sudo_window` seconds: the same session, no new row or token.
 
 use super::attempts::CheckOutcome;
-use super::{Auth, ClientInfo, CurrentSession, SignInError};
+use super::{Auth, ClientInfo, CurrentSession, SignInError, SignIns};
 use crate::events::{AuthEvent, EndReason, Reauth};
 use crate::mail::MailKind;
 use crate::password::check_new_password;
@@ -157,65 +157,6 @@ impl Auth {
         });
     }
 
-    /// Puts a sign-in session in sudo mode after checking its user's password
-    /// (`POST /api/auth/sudo`, the /sudo form).
-    pub async fn sudo(
-        &self,
-        current: &CurrentSession,
-        password: String,
-        client: &ClientInfo,
-    ) -> Result<(), SignInError> {
-        let checked = self.check_password(current, password, client).await?;
-        let elevated = self
-            .after_check(Some(&checked), async {
-                let mut tx = self.db().begin().await?;
-                let elevated = self
-                    .elevate(&mut tx, current, &checked, Reauth::Sudo)
-                    .await?;
-                tx.commit().await?;
-                Ok::<_, SignInError>(elevated)
-            })
-            .await?;
-        self.sudo_granted(current, elevated);
-        Ok(())
-    }
-
-    /// Puts a sign-in session in sudo mode after checking a two-factor code (an authenticator
-    /// or recovery code) in place of the password: the one check every way in goes through,
-    /// with its throttle. Only for a user with two-factor on.
-    pub async fn sudo_with_code(
-        &self,
-        current: &CurrentSession,
-        code: &str,
-        client: &ClientInfo,
-    ) -> Result<(), SignInError> {
-        let mut conn = self.db().acquire().await?;
-        let user = User::find(&mut conn, current.user_id()).await?;
-        let user = user.ok_or(SignInError::InvalidCredentials)?;
-        if !self
-            .check_second_factor(&mut conn, &user, Some(code), client)
-            .await?
-        {
-            // Two-factor is off: no code can be right (the password is what to send).
-            return Err(SignInError::InvalidCredentials);
-        }
-        let until = self.clock.now() + self.config.sudo_window as i64;
-        let via = Reauth::SecondFactor;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        Session::grant_sudo(&mut tx, current.id(), until).await?;
-        let kind = ActivityKind::SudoGranted;
-        let entry = client.activity(current.user_id(), kind, current.id(), json!({"via": via}));
-        self.record(&mut tx, entry).await?;
-        tx.commit().await?;
-        current.note_sudo(until);
-        self.events.emit(AuthEvent::SudoGranted {
-            user_id: current.user_id(),
-            session_id: current.id().to_string(),
-            via,
-        });
-        Ok(())
-    }
-
     /// Changes the password of the session's user and ends every other session of that user,
     /// personal tokens included. The current password counts as a re-authentication.
     pub async fn change_password(
@@ -275,6 +216,70 @@ impl Auth {
             user_id: checked.user.id,
             session_id: current.id().to_string(),
             sessions_ended: ended.len(),
+        });
+        Ok(())
+    }
+}
+
+impl SignIns<'_> {
+    /// Puts a sign-in session in sudo mode after checking its user's password
+    /// (`POST /api/auth/sudo`, the /sudo form).
+    pub async fn sudo(
+        &self,
+        current: &CurrentSession,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        let checked = self.0.check_password(current, password, client).await?;
+        let elevated = self
+            .0
+            .after_check(Some(&checked), async {
+                let mut tx = self.0.db().begin().await?;
+                let elevated = self
+                    .0
+                    .elevate(&mut tx, current, &checked, Reauth::Sudo)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, SignInError>(elevated)
+            })
+            .await?;
+        self.0.sudo_granted(current, elevated);
+        Ok(())
+    }
+
+    /// Puts a sign-in session in sudo mode after checking a two-factor code (an authenticator
+    /// or recovery code) in place of the password: the one check every way in goes through,
+    /// with its throttle. Only for a user with two-factor on.
+    pub async fn sudo_with_code(
+        &self,
+        current: &CurrentSession,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        let mut conn = self.0.db().acquire().await?;
+        let user = User::find(&mut conn, current.user_id()).await?;
+        let user = user.ok_or(SignInError::InvalidCredentials)?;
+        if !self
+            .0
+            .check_second_factor(&mut conn, &user, Some(code), client)
+            .await?
+        {
+            // Two-factor is off: no code can be right (the password is what to send).
+            return Err(SignInError::InvalidCredentials);
+        }
+        let until = self.0.clock.now() + self.0.config.sudo_window as i64;
+        let via = Reauth::SecondFactor;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        Session::grant_sudo(&mut tx, current.id(), until).await?;
+        let kind = ActivityKind::SudoGranted;
+        let entry = client.activity(current.user_id(), kind, current.id(), json!({"via": via}));
+        self.0.record(&mut tx, entry).await?;
+        tx.commit().await?;
+        current.note_sudo(until);
+        self.0.events.emit(AuthEvent::SudoGranted {
+            user_id: current.user_id(),
+            session_id: current.id().to_string(),
+            via,
         });
         Ok(())
     }

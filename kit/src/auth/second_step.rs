@@ -5,7 +5,7 @@
 //! (a fingerprint of the password hash it was checked against, so a password changed meanwhile
 //! voids it). The second step goes through the one check of every way in.
 
-use super::{Auth, ClientInfo, SignInError};
+use super::{Auth, ClientInfo, SignInError, SignIns};
 use crate::store::sessions::{Kind, Session};
 use crate::store::two_factor::{self, PendingSignIn};
 use crate::store::users::User;
@@ -88,13 +88,24 @@ impl Auth {
         Ok(handle)
     }
 
+    /// Drops the half-done sign-in of `handle`, if any (the second step's "Cancel").
+    pub async fn drop_held_sign_in(&self, handle: &str) -> sqlx::Result<()> {
+        if let Some(hash) = TokenHash::parse(&self.config.token_prefix, handle) {
+            let mut conn = self.db().acquire().await?;
+            two_factor::drop_pending(&mut conn, &hash.0).await?;
+        }
+        Ok(())
+    }
+}
+
+impl SignIns<'_> {
     /// Whether `handle` holds a half-done sign-in now (the second step's page asks).
     pub async fn sign_in_is_held(&self, handle: &str) -> sqlx::Result<bool> {
-        let Some(hash) = TokenHash::parse(&self.config.token_prefix, handle) else {
+        let Some(hash) = TokenHash::parse(&self.0.config.token_prefix, handle) else {
             return Ok(false);
         };
-        let mut conn = self.db().acquire().await?;
-        let found = two_factor::find_pending(&mut conn, &hash.0, self.clock.now()).await?;
+        let mut conn = self.0.db().acquire().await?;
+        let found = two_factor::find_pending(&mut conn, &hash.0, self.0.clock.now()).await?;
         Ok(found.is_some())
     }
 
@@ -108,11 +119,11 @@ impl Auth {
         code: &str,
         client: &ClientInfo,
     ) -> Result<Option<(Token, Session)>, SignInError> {
-        let Some(hash) = TokenHash::parse(&self.config.token_prefix, handle) else {
+        let Some(hash) = TokenHash::parse(&self.0.config.token_prefix, handle) else {
             return Ok(None);
         };
-        let mut conn = self.db().acquire().await?;
-        let now = self.clock.now();
+        let mut conn = self.0.db().acquire().await?;
+        let now = self.0.clock.now();
         let Some(pending) = two_factor::find_pending(&mut conn, &hash.0, now).await? else {
             return Ok(None);
         };
@@ -125,6 +136,7 @@ impl Auth {
             return Ok(None);
         }
         let mfa = self
+            .0
             .check_second_factor(&mut conn, &user, Some(code), client)
             .await?;
         // One session per held sign-in, however many second steps race for it.
@@ -140,18 +152,10 @@ impl Auth {
         };
         let name = pending.name.as_deref();
         let opened = self
+            .0
             .start_session(right, mfa, name, Kind::Browser, client)
             .await?;
-        self.announce(&opened, username);
+        self.0.announce(&opened, username);
         Ok(Some((opened.token, opened.session)))
-    }
-
-    /// Drops the half-done sign-in of `handle`, if any (the second step's "Cancel").
-    pub async fn drop_held_sign_in(&self, handle: &str) -> sqlx::Result<()> {
-        if let Some(hash) = TokenHash::parse(&self.config.token_prefix, handle) {
-            let mut conn = self.db().acquire().await?;
-            two_factor::drop_pending(&mut conn, &hash.0).await?;
-        }
-        Ok(())
     }
 }

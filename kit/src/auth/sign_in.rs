@@ -4,7 +4,7 @@
 use super::attempts::CheckOutcome;
 use super::client::network;
 use super::second_step::{Opened, PasswordRight, SecondStep, SignedIn, Step};
-use super::{Auth, ClientInfo, SecondFactorError, SignInError};
+use super::{Auth, ClientInfo, SecondFactorError, SignInError, SignIns};
 use crate::events::{AuthEvent, EndReason};
 use crate::mail::MailKind;
 use crate::store::activity::{Activity, ActivityKind, NewActivity};
@@ -17,50 +17,6 @@ use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
 impl Auth {
-    /// Checks a username and password, and the second factor when the user has two-factor on
-    /// (as `second` says: a code sent along, or a second step), and opens a new session of
-    /// `kind`, or holds the sign-in for its second step.
-    pub async fn sign_in(
-        &self,
-        username: &str,
-        password: String,
-        second: SecondStep<'_>,
-        name: Option<&str>,
-        kind: Kind,
-        client: &ClientInfo,
-    ) -> Result<SignedIn, SignInError> {
-        let shown_name = drop_hidden(&crate::device::truncate(username.trim(), 64));
-        self.events.emit(AuthEvent::LoginAttempt {
-            username: shown_name.clone(),
-            ip: client.ip.clone(),
-        });
-        match self
-            .open_session(username, password, second, name, kind, client)
-            .await
-        {
-            Ok(Step::Opened(opened)) => {
-                self.announce(&opened, shown_name);
-                Ok(SignedIn::Opened(opened.token, opened.session))
-            }
-            Ok(Step::Held(handle)) => Ok(SignedIn::Held(handle)),
-            Err(e) => {
-                let reason = match e {
-                    SignInError::Throttled(_) => Some("throttled"),
-                    SignInError::InvalidCredentials => Some("invalid_credentials"),
-                    _ => None,
-                };
-                if let Some(reason) = reason {
-                    self.events.emit(AuthEvent::LoginFailed {
-                        username: shown_name,
-                        ip: client.ip.clone(),
-                        reason,
-                    });
-                }
-                Err(e)
-            }
-        }
-    }
-
     /// The events of a sign-in: `login_succeeded`, and `new_device_sign_in` for a new device.
     pub(super) fn announce(&self, opened: &Opened, username: String) {
         let session = &opened.session;
@@ -331,5 +287,52 @@ pub(super) fn failed_sign_in(user_id: i64, client: &ClientInfo, detail: Value) -
         session_id: None,
         network: None,
         detail,
+    }
+}
+
+impl SignIns<'_> {
+    /// Checks a username and password, and the second factor when the user has two-factor on
+    /// (as `second` says: a code sent along, or a second step), and opens a new session of
+    /// `kind`, or holds the sign-in for its second step.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: String,
+        second: SecondStep<'_>,
+        name: Option<&str>,
+        kind: Kind,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, SignInError> {
+        let shown_name = drop_hidden(&crate::device::truncate(username.trim(), 64));
+        self.0.events.emit(AuthEvent::LoginAttempt {
+            username: shown_name.clone(),
+            ip: client.ip.clone(),
+        });
+        match self
+            .0
+            .open_session(username, password, second, name, kind, client)
+            .await
+        {
+            Ok(Step::Opened(opened)) => {
+                self.0.announce(&opened, shown_name);
+                Ok(SignedIn::Opened(opened.token, opened.session))
+            }
+            Ok(Step::Held(handle)) => Ok(SignedIn::Held(handle)),
+            Err(e) => {
+                let reason = match e {
+                    SignInError::Throttled(_) => Some("throttled"),
+                    SignInError::InvalidCredentials => Some("invalid_credentials"),
+                    _ => None,
+                };
+                if let Some(reason) = reason {
+                    self.0.events.emit(AuthEvent::LoginFailed {
+                        username: shown_name,
+                        ip: client.ip.clone(),
+                        reason,
+                    });
+                }
+                Err(e)
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! server could not finish (hashing busy, database unavailable) is withdrawn. Refused sign-ups
 //! (429) do not count again.
 
-use super::{Auth, ClientInfo, SignUpError};
+use super::{Auth, ClientInfo, SignIns, SignUpError};
 use crate::address::EmailAddress;
 use crate::config::SignupEmail;
 use crate::password::check_new_password;
@@ -23,29 +23,6 @@ impl Auth {
     /// asked for an address (whatever `signup_email` says).
     pub async fn sign_up(&self, username: &str, password: String) -> Result<User, SignUpError> {
         self.create_user(username, password, None, false, None)
-            .await
-    }
-
-    /// Creates a user for a client of `POST /api/users` or `/signup` (the caller checks that
-    /// signup is open), with an email address or none (blank counts as none; required when
-    /// `signup_email = "required"`): at most `signup_max_per_ip` sign-ups per client an hour
-    /// (see [`Auth::count_sign_up`] for what counts).
-    pub async fn sign_up_from(
-        &self,
-        username: &str,
-        password: String,
-        email: Option<&str>,
-        client: &ClientInfo,
-    ) -> Result<User, SignUpError> {
-        let required = self.config.signup_email == SignupEmail::Required;
-        let max = self.config.signup_max_per_ip;
-        let key = client
-            .ip
-            .as_deref()
-            .filter(|_| max > 0)
-            .map(throttle::ip_key);
-        let limit = key.as_deref().map(|key| (key, max));
-        self.create_user(username, password, email, required, limit)
             .await
     }
 
@@ -135,5 +112,31 @@ impl Auth {
         if let Ok(mut conn) = self.db().acquire().await {
             let _ = signups::withdraw(&mut conn, attempt).await;
         }
+    }
+}
+
+impl SignIns<'_> {
+    /// Creates a user for a client of `POST /api/users` or `/signup` (the caller checks that
+    /// signup is open), with an email address or none (blank counts as none; required when
+    /// `signup_email = "required"`): at most `signup_max_per_ip` sign-ups per client an hour
+    /// (see [`Auth::count_sign_up`] for what counts).
+    pub async fn sign_up_from(
+        &self,
+        username: &str,
+        password: String,
+        email: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<User, SignUpError> {
+        let required = self.0.config.signup_email == SignupEmail::Required;
+        let max = self.0.config.signup_max_per_ip;
+        let key = client
+            .ip
+            .as_deref()
+            .filter(|_| max > 0)
+            .map(throttle::ip_key);
+        let limit = key.as_deref().map(|key| (key, max));
+        self.0
+            .create_user(username, password, email, required, limit)
+            .await
     }
 }

@@ -9,7 +9,7 @@
 
 use super::attempts::CheckOutcome;
 use super::reauth;
-use super::{Auth, AuthError, ClientInfo, CurrentSession, Sudo, SudoProof, TokenError};
+use super::{Auth, AuthError, ClientInfo, CurrentSession, Sudo, SudoProof, TokenError, Tokens};
 use crate::events::{AuthEvent, Reauth};
 use crate::mail::MailKind;
 use crate::scopes::ScopeSet;
@@ -65,45 +65,6 @@ impl Auth {
             scopes,
             days,
         })
-    }
-
-    /// Creates a personal token for the session's user. When the proof carries a password, it is
-    /// checked once the request passes the rules (counting against the login throttle) and puts
-    /// the session in sudo mode, in the transaction that stores the token.
-    pub async fn create_token(
-        &self,
-        proof: SudoProof<'_>,
-        request: TokenRequest,
-        client: &ClientInfo,
-    ) -> Result<(Token, Session), TokenError> {
-        let SudoProof {
-            session: current,
-            password,
-        } = proof;
-        let checked = self.check_token_request(request)?;
-        let password_checked = match password {
-            Some(password) => Some(
-                self.check_password(current, password, client)
-                    .await
-                    .map_err(TokenError::Password)?,
-            ),
-            None => None,
-        };
-
-        let stored = self.store_token(current, checked, password_checked.as_ref(), client);
-        let (elevated, created) = self.after_check(password_checked.as_ref(), stored).await?;
-        if let Some(elevated) = elevated {
-            self.sudo_granted(current, elevated);
-        }
-        let (token, session) = created.ok_or(TokenError::TooMany)?;
-        self.events.emit(AuthEvent::TokenCreated {
-            user_id: session.user_id,
-            session_id: session.id.clone(),
-            name: session.name.clone().unwrap_or_default(),
-            scopes: session.access().names(),
-            expires_at: session.expires_at,
-        });
-        Ok((token, session))
     }
 
     /// In one transaction with the user locked: the sudo window a right password starts, and the
@@ -173,6 +134,53 @@ impl Auth {
         self.mail_committed();
         Ok((elevated, created))
     }
+}
+
+impl Tokens<'_> {
+    /// Creates a personal token for the session's user. When the proof carries a password, it is
+    /// checked once the request passes the rules (counting against the login throttle) and puts
+    /// the session in sudo mode, in the transaction that stores the token.
+    pub async fn create_token(
+        &self,
+        proof: SudoProof<'_>,
+        request: TokenRequest,
+        client: &ClientInfo,
+    ) -> Result<(Token, Session), TokenError> {
+        let SudoProof {
+            session: current,
+            password,
+        } = proof;
+        let checked = self.0.check_token_request(request)?;
+        let password_checked = match password {
+            Some(password) => Some(
+                self.0
+                    .check_password(current, password, client)
+                    .await
+                    .map_err(TokenError::Password)?,
+            ),
+            None => None,
+        };
+
+        let stored = self
+            .0
+            .store_token(current, checked, password_checked.as_ref(), client);
+        let (elevated, created) = self
+            .0
+            .after_check(password_checked.as_ref(), stored)
+            .await?;
+        if let Some(elevated) = elevated {
+            self.0.sudo_granted(current, elevated);
+        }
+        let (token, session) = created.ok_or(TokenError::TooMany)?;
+        self.0.events.emit(AuthEvent::TokenCreated {
+            user_id: session.user_id,
+            session_id: session.id.clone(),
+            name: session.name.clone().unwrap_or_default(),
+            scopes: session.access().names(),
+            expires_at: session.expires_at,
+        });
+        Ok((token, session))
+    }
 
     /// Gives one of the user's live personal tokens a new secret (same id, name and scopes; the
     /// expiry restarts with the same length). The old secret is refused at once, on every
@@ -184,9 +192,9 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<Option<(Token, Session)>, TokenError> {
         let id = id.as_str();
-        let (token, hash) = Token::generate(&self.config.token_prefix);
-        let now = self.clock.now();
-        let mut tx = self.db().begin().await?;
+        let (token, hash) = Token::generate(&self.0.config.token_prefix);
+        let now = self.0.clock.now();
+        let mut tx = self.0.db().begin().await?;
         // A write first, so that SQLite takes its write lock before the transaction reads (a
         // read lock cannot be upgraded while another regeneration writes: 503); and the
         // regenerating session must still exist once the user is locked.
@@ -207,9 +215,9 @@ impl Auth {
             &session.id,
             json!({"name": session.name}),
         );
-        self.record(&mut tx, entry).await?;
-        self.commit_revocation(tx, &[old]).await?;
-        self.events.emit(AuthEvent::TokenRegenerated {
+        self.0.record(&mut tx, entry).await?;
+        self.0.commit_revocation(tx, &[old]).await?;
+        self.0.events.emit(AuthEvent::TokenRegenerated {
             user_id: session.user_id,
             session_id: session.id.clone(),
         });

@@ -185,11 +185,9 @@ impl EndedSession {
         user_id: i64,
         limit: i64,
     ) -> sqlx::Result<Vec<EndedSession>> {
-        // Sudo and a token's length in days end with the session: they are not kept.
         let sql = format!(
-            "SELECT {COLUMNS}, CAST(NULL AS BIGINT) AS token_days, \
-                    CAST(NULL AS BIGINT) AS sudo_until \
-             FROM session_history WHERE user_id = $1 ORDER BY ended_at DESC, id LIMIT $2"
+            "SELECT {COLUMNS} FROM session_history \
+             WHERE user_id = $1 ORDER BY ended_at DESC, id LIMIT $2"
         );
         sqlx::query_as(&sql)
             .bind(user_id)

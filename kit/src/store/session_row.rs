@@ -59,9 +59,6 @@ pub struct Session {
     pub expires_at: Option<i64>,
     /// A personal token's scopes, space-separated; `None` for full access (a sign-in).
     pub scopes: Option<String>,
-    /// A personal token's lifetime in days.
-    pub token_days: Option<i64>,
-    pub sudo_until: Option<i64>,
     pub last_ip: Option<String>,
     /// 0/1: whether the sign-in passed a second factor.
     pub mfa: i64,

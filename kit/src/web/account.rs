@@ -9,12 +9,11 @@ use super::csrf::SignedOutForm;
 use super::flash;
 use super::page::{is_local_path, landing, sentence, FormView, Page, PageOrRedirect, HOME};
 use super::view;
-use crate::auth::{Auth, ClientInfo, SecondStep, Sessions, Settings, SignInError, SignUpError};
-use crate::auth::{SignedIn, SignupOpen};
+use crate::auth::{ClientInfo, SecondStep, Sessions, Settings, SignInError, SignIns};
+use crate::auth::{SignUpError, SignedIn, SignupOpen};
 use crate::store::sessions::Kind;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::State;
 use rocket_dyn_templates::Template;
 
 /// The sign-in page, with a return path when there is one.
@@ -92,7 +91,7 @@ async fn end_held(
 
 #[post("/login", data = "<form>")]
 async fn login(
-    auth: &State<Auth>,
+    sign_ins: SignIns<'_>,
     sessions: Sessions<'_>,
     held: Option<CookieSession<'_>>,
     client: ClientInfo,
@@ -107,7 +106,7 @@ async fn login(
     } = form.0;
     end_held(sessions, held, jar).await?;
     let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    let result = auth
+    let result = sign_ins
         .sign_in(
             &username,
             password,
@@ -119,12 +118,12 @@ async fn login(
         .await;
     let (status, error, retry_after) = match result {
         Ok(SignedIn::Opened(token, _session)) => {
-            jar.add(cookie::session_cookie(&token, &auth.config));
+            jar.add(cookie::session_cookie(&token, sign_ins.config()));
             return Ok(Redirect::to(landing(next.as_deref())));
         }
         // Two-factor is on: the code is asked on a page of its own.
         Ok(SignedIn::Held(handle)) => {
-            jar.add(cookie::pending_cookie(&handle, &auth.config));
+            jar.add(cookie::pending_cookie(&handle, sign_ins.config()));
             return Ok(Redirect::to(second_step_uri(next.as_deref())));
         }
         // One message for an unknown user, a wrong password and a disabled account.
@@ -159,7 +158,7 @@ async fn login(
         name: name.unwrap_or_default(),
         next: next.as_deref().filter(|path| is_local_path(path)),
         error: Some(error),
-        ..FormView::new(&auth.config, jar)
+        ..FormView::new(sign_ins.config(), jar)
     };
     let mut page = Page::new(status, Template::render("login", view));
     page.retry_after = retry_after;
@@ -192,7 +191,7 @@ struct SignupFields {
 #[post("/signup", data = "<form>")]
 async fn signup(
     _open: SignupOpen,
-    auth: &State<Auth>,
+    sign_ins: SignIns<'_>,
     sessions: Sessions<'_>,
     held: Option<CookieSession<'_>>,
     client: ClientInfo,
@@ -213,7 +212,7 @@ async fn signup(
             "The passwords do not match.".into(),
         ))
     } else {
-        match auth
+        match sign_ins
             .sign_up_from(&username, password.clone(), email.as_deref(), &client)
             .await
         {
@@ -244,15 +243,15 @@ async fn signup(
             username: username.trim(),
             email: email.as_deref().unwrap_or_default().trim(),
             error: Some(error),
-            ..FormView::new(&auth.config, jar)
+            ..FormView::new(sign_ins.config(), jar)
         };
         let mut page = Page::new(status, Template::render("signup", view));
         page.retry_after = retry_after;
         return Err(page);
     }
     // The new account is signed in at once, as a browser session like any other.
-    let secure = auth.config.secure_cookie();
-    match auth
+    let secure = sign_ins.config().secure_cookie();
+    match sign_ins
         .sign_in(
             &username,
             password,
@@ -265,7 +264,7 @@ async fn signup(
         .and_then(SignedIn::opened)
     {
         Ok((token, _)) => {
-            jar.add(cookie::session_cookie(&token, &auth.config));
+            jar.add(cookie::session_cookie(&token, sign_ins.config()));
             flash::set(jar, "Your account is ready. Welcome!", secure);
             Ok(Redirect::to(HOME))
         }

@@ -8,21 +8,21 @@ use super::cookie;
 use super::csrf::SignedOutForm;
 use super::flash;
 use super::page::{is_local_path, landing, wait_message, FormView, Page};
-use crate::auth::{Auth, ClientInfo, SignInError};
+use crate::auth::{ClientInfo, SignInError, SignIns};
+use crate::config::AuthConfig;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::State;
 use rocket_dyn_templates::Template;
 
 /// The handle this browser holds, if any.
-fn held_handle(auth: &Auth, jar: &CookieJar<'_>) -> Option<String> {
-    let name = cookie::pending().get(auth.config.secure_cookie());
+fn held_handle(config: &AuthConfig, jar: &CookieJar<'_>) -> Option<String> {
+    let name = cookie::pending().get(config.secure_cookie());
     jar.get(name).map(|c| c.value().to_string())
 }
 
 /// Back to the sign-in form: the half-done sign-in is gone (expired, or never this browser's).
-fn start_again(auth: &Auth, jar: &CookieJar<'_>, next: Option<&str>) -> Redirect {
-    let secure = auth.config.secure_cookie();
+fn start_again(config: &AuthConfig, jar: &CookieJar<'_>, next: Option<&str>) -> Redirect {
+    let secure = config.secure_cookie();
     jar.remove(cookie::pending().removal(secure));
     let message = "Your sign-in timed out. Sign in again.";
     flash::set(jar, message, secure);
@@ -31,7 +31,7 @@ fn start_again(auth: &Auth, jar: &CookieJar<'_>, next: Option<&str>) -> Redirect
 
 /// The second step's form, afresh or again with `error`.
 fn second_step_form(
-    auth: &Auth,
+    config: &AuthConfig,
     jar: &CookieJar<'_>,
     next: Option<&str>,
     status: Status,
@@ -40,24 +40,30 @@ fn second_step_form(
     let view = FormView {
         next: next.filter(|path| is_local_path(path)),
         error,
-        ..FormView::new(&auth.config, jar)
+        ..FormView::new(config, jar)
     };
     Page::new(status, Template::render("login_two_factor", view))
 }
 
 #[get("/login/two-factor?<next>")]
 async fn second_step_page(
-    auth: &State<Auth>,
+    sign_ins: SignIns<'_>,
     jar: &CookieJar<'_>,
     next: Option<&str>,
 ) -> Result<Page, Redirect> {
-    let Some(handle) = held_handle(auth, jar) else {
+    let Some(handle) = held_handle(sign_ins.config(), jar) else {
         // Nothing begun in this browser: the sign-in form, without a word about time.
         return Err(Redirect::to(login_uri(next.filter(|p| is_local_path(p)))));
     };
-    match auth.sign_in_is_held(&handle).await {
-        Ok(true) => Ok(second_step_form(auth, jar, next, Status::Ok, None)),
-        Ok(false) => Err(start_again(auth, jar, next)),
+    match sign_ins.sign_in_is_held(&handle).await {
+        Ok(true) => Ok(second_step_form(
+            sign_ins.config(),
+            jar,
+            next,
+            Status::Ok,
+            None,
+        )),
+        Ok(false) => Err(start_again(sign_ins.config(), jar, next)),
         Err(e) => Ok(Page::from_db(e)),
     }
 }
@@ -70,24 +76,24 @@ struct CodeFields {
 
 #[post("/login/two-factor", data = "<form>")]
 async fn second_step(
-    auth: &State<Auth>,
+    sign_ins: SignIns<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
     form: SignedOutForm<CodeFields>,
 ) -> Result<Redirect, Page> {
     let CodeFields { code, next } = form.0;
     let next = next.as_deref();
-    let Some(handle) = held_handle(auth, jar) else {
-        return Ok(start_again(auth, jar, next));
+    let Some(handle) = held_handle(sign_ins.config(), jar) else {
+        return Ok(start_again(sign_ins.config(), jar, next));
     };
-    let (status, error) = match auth.finish_sign_in(&handle, &code, &client).await {
+    let (status, error) = match sign_ins.finish_sign_in(&handle, &code, &client).await {
         Ok(Some((token, _session))) => {
-            let secure = auth.config.secure_cookie();
+            let secure = sign_ins.config().secure_cookie();
             jar.remove(cookie::pending().removal(secure));
-            jar.add(cookie::session_cookie(&token, &auth.config));
+            jar.add(cookie::session_cookie(&token, sign_ins.config()));
             return Ok(Redirect::to(landing(next)));
         }
-        Ok(None) => return Ok(start_again(auth, jar, next)),
+        Ok(None) => return Ok(start_again(sign_ins.config(), jar, next)),
         Err(SignInError::Throttled(secs)) => (
             Status::TooManyRequests,
             format!("Too many wrong codes. {}", wait_message(secs)),
@@ -99,7 +105,13 @@ async fn second_step(
             "That code is not right.".into(),
         ),
     };
-    Err(second_step_form(auth, jar, next, status, Some(error)))
+    Err(second_step_form(
+        sign_ins.config(),
+        jar,
+        next,
+        status,
+        Some(error),
+    ))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

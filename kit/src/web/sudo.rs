@@ -9,7 +9,8 @@ use super::csrf::{self, CheckedForm};
 use super::flash;
 use super::page::{is_local_path, landing, sentence, wait_message, Page, HOME};
 use super::view;
-use crate::auth::{Auth, ClientInfo, Sessions, SignInError};
+use crate::auth::{Auth, ClientInfo, Sessions, Settings, SignInError, SignIns};
+use crate::config::AuthConfig;
 use crate::store::sessions::Kind;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
@@ -25,7 +26,7 @@ struct Refusal {
 
 /// The form again after a failed password check, or the page for what is no fault of the form.
 fn refused(
-    auth: &Auth,
+    config: &AuthConfig,
     e: SignInError,
     wrong: &str,
     template: &'static str,
@@ -57,12 +58,12 @@ fn refused(
         SignInError::Busy => return Page::busy(),
         SignInError::Db(e) => return Page::from_db(e),
     };
-    form_page(auth, template, session, jar, next, Some(refusal))
+    form_page(config, template, session, jar, next, Some(refusal))
 }
 
 /// One of this file's forms, shown afresh or again after a refusal.
 fn form_page(
-    auth: &Auth,
+    config: &AuthConfig,
     template: &'static str,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
@@ -78,7 +79,7 @@ fn form_page(
         context! {
             user: session.username(),
             csrf: csrf::session_token(session),
-            flash: flash::take(jar, auth.config.secure_cookie()),
+            flash: flash::take(jar, config.secure_cookie()),
             next: next.filter(|path| is_local_path(path)),
             two_factor: session.two_factor(),
             error,
@@ -96,12 +97,12 @@ pub fn sudo_uri(next: &str) -> String {
 
 #[get("/sudo?<next>")]
 pub fn sudo_page(
-    auth: &State<Auth>,
+    settings: Settings<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
     next: Option<&str>,
 ) -> Page {
-    form_page(auth, "sudo", &session, jar, next, None)
+    form_page(settings.config(), "sudo", &session, jar, next, None)
 }
 
 /// The password, or (with two-factor on) a code in its place.
@@ -114,7 +115,7 @@ struct SudoFields {
 
 #[post("/sudo", data = "<form>")]
 async fn sudo(
-    auth: &State<Auth>,
+    sign_ins: SignIns<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
@@ -130,22 +131,22 @@ async fn sudo(
     let code = code.filter(|c| !c.trim().is_empty() && password.is_none());
     let what = if code.is_some() { "Code" } else { "Password" };
     let checked = match code {
-        Some(code) => auth.sudo_with_code(&session, &code, &client).await,
+        Some(code) => sign_ins.sudo_with_code(&session, &code, &client).await,
         None => {
             let password = password.unwrap_or_default();
-            auth.sudo(&session, password, &client).await
+            sign_ins.sudo(&session, password, &client).await
         }
     };
     match checked {
         // The same session, now in sudo mode: no new cookie.
         Ok(()) => {
-            let window = view::duration(auth.config.sudo_window as i64);
+            let window = view::duration(sign_ins.config().sudo_window as i64);
             let message = format!("{what} confirmed. It will not be asked again for {window}.");
-            flash::set(jar, message, auth.config.secure_cookie());
+            flash::set(jar, message, sign_ins.config().secure_cookie());
             Ok(Redirect::to(landing(next.as_deref())))
         }
         Err(e) => Err(refused(
-            auth,
+            sign_ins.config(),
             e,
             "Incorrect password.",
             "sudo",
@@ -157,8 +158,8 @@ async fn sudo(
 }
 
 #[get("/password")]
-fn password_page(auth: &State<Auth>, session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
-    form_page(auth, "password", &session, jar, None, None)
+fn password_page(settings: Settings<'_>, session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
+    form_page(settings.config(), "password", &session, jar, None, None)
 }
 
 #[derive(FromForm)]
@@ -189,7 +190,7 @@ async fn change_password(
             retry_after: None,
         };
         return Err(form_page(
-            auth,
+            &auth.config,
             "password",
             &session,
             jar,
@@ -209,7 +210,15 @@ async fn change_password(
         .await
     {
         let wrong = "Incorrect current password.";
-        return Err(refused(auth, e, wrong, "password", &session, jar, None));
+        return Err(refused(
+            &auth.config,
+            e,
+            wrong,
+            "password",
+            &session,
+            jar,
+            None,
+        ));
     }
     let message = match (others.len(), tokens) {
         (0, _) => "Password changed. No other session was signed in.".to_string(),

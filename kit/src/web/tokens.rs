@@ -13,13 +13,13 @@ use super::page::{sentence, Page, PageOrRedirect};
 use super::sudo::sudo_uri;
 use super::view::TokenRow;
 use crate::auth::ClientInfo;
-use crate::auth::{Auth, AuthError, Sessions, SignInError, Sudo, TokenError, TokenRequest};
+use crate::auth::{AuthError, Sessions, SignInError, TokenError, TokenRequest, Tokens};
+use crate::config::AuthConfig;
 use crate::scopes;
 use crate::store::sessions::{Kind, SessionView};
 use crate::token::{PublicId, Token};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::State;
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
@@ -79,9 +79,9 @@ struct DayChoice {
     selected: bool,
 }
 
-fn day_choices(auth: &Auth, chosen: Option<u32>) -> Vec<DayChoice> {
-    let max = auth.config.token_max_days;
-    let chosen = chosen.unwrap_or(auth.config.default_token_days());
+fn day_choices(config: &AuthConfig, chosen: Option<u32>) -> Vec<DayChoice> {
+    let max = config.token_max_days;
+    let chosen = chosen.unwrap_or(config.default_token_days());
     let mut days: Vec<u32> = DAY_CHOICES.into_iter().filter(|d| *d <= max).collect();
     if !days.contains(&max) {
         days.push(max);
@@ -101,7 +101,7 @@ fn day_choices(auth: &Auth, chosen: Option<u32>) -> Vec<DayChoice> {
 
 /// The tokens page, with what the last form left: a new token to show, or an error.
 async fn render(
-    auth: &Auth,
+    tokens: Tokens<'_>,
     sessions: Sessions<'_>,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
@@ -112,8 +112,8 @@ async fn render(
         Shown::Fresh(fresh) => (Status::Ok, Some(fresh), None, Draft::default()),
         Shown::Refused(status, error, draft) => (status, None, Some(error), draft),
     };
-    let in_sudo = match auth.check_sudo(session).await {
-        Ok(()) => true,
+    let in_sudo = match tokens.sudo_mode(session).await {
+        Ok(_) => true,
         Err(AuthError::Unavailable) => return Page::error(Status::ServiceUnavailable, None),
         Err(AuthError::Fault(_)) => return Page::error(Status::InternalServerError, None),
         Err(_) => false,
@@ -122,7 +122,7 @@ async fn render(
         Ok(listed) => listed,
         Err(e) => return Page::from_db(e),
     };
-    let now = auth.clock.now();
+    let now = sessions.clock().now();
     let rows: Vec<TokenRow> = listed
         .iter()
         .filter(|s| s.kind == Kind::Token)
@@ -141,42 +141,42 @@ async fn render(
         context! {
             user: session.username(),
             csrf: csrf::session_token(session),
-            flash: flash::take(jar, auth.config.secure_cookie()),
+            flash: flash::take(jar, tokens.config().secure_cookie()),
             rows,
             fresh,
             error,
             in_sudo,
             name: draft.name.trim(),
             scopes,
-            days: day_choices(auth, draft.days),
-            at_limit: at_token_limit(auth, &listed),
+            days: day_choices(tokens.config(), draft.days),
+            at_limit: at_token_limit(tokens.config(), &listed),
         },
     );
     Page::new(status, template)
 }
 
 /// Whether the account has as many live tokens as `max_tokens` allows.
-fn at_token_limit(auth: &Auth, sessions: &[SessionView]) -> bool {
+fn at_token_limit(config: &AuthConfig, sessions: &[SessionView]) -> bool {
     let live = sessions.iter().filter(|s| s.kind == Kind::Token).count();
-    live >= auth.config.max_tokens as usize
+    live >= config.max_tokens as usize
 }
 
 #[get("/tokens")]
 async fn tokens_page(
-    auth: &State<Auth>,
+    tokens: Tokens<'_>,
     sessions: Sessions<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
 ) -> Page {
-    render(auth, sessions, &session, jar, Shown::Blank).await
+    render(tokens, sessions, &session, jar, Shown::Blank).await
 }
 
 /// To the password form, and back here once the session is in sudo mode.
-fn to_sudo(auth: &Auth, jar: &CookieJar<'_>) -> PageOrRedirect {
+fn to_sudo(config: &AuthConfig, jar: &CookieJar<'_>) -> PageOrRedirect {
     flash::set(
         jar,
         "Confirm your password to create or regenerate personal tokens.",
-        auth.config.secure_cookie(),
+        config.secure_cookie(),
     );
     PageOrRedirect::Redirect(Redirect::to(sudo_uri(TOKENS)))
 }
@@ -227,7 +227,7 @@ fn chosen_days(field: Option<&str>) -> Result<Option<u32>, ()> {
 
 #[post("/tokens", data = "<form>")]
 async fn create(
-    auth: &State<Auth>,
+    tokens: Tokens<'_>,
     sessions: Sessions<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
@@ -247,7 +247,7 @@ async fn create(
     };
     // Sudo mode first, as the API's guard checks it (the form carries no password): out of it,
     // the form leads to the password check. Checked here, after the form's CSRF token.
-    let created = match (Sudo::check(auth, &session).await, days) {
+    let created = match (tokens.sudo_mode(&session).await, days) {
         (Err(e), _) => Err(TokenError::Refused(e)),
         (Ok(sudo), Ok(expires_in_days)) => {
             let request = TokenRequest {
@@ -255,7 +255,7 @@ async fn create(
                 scopes,
                 expires_in_days,
             };
-            auth.create_token(sudo.proof(), request, &client).await
+            tokens.create_token(sudo.proof(), request, &client).await
         }
         // Refused as the rules refuse a number out of range.
         (Ok(_), Err(())) => Err(TokenError::Invalid(
@@ -265,27 +265,27 @@ async fn create(
     let (status, error) = match created {
         Ok((token, created)) => {
             let fresh = Shown::Fresh(Fresh::new(&token, created.name, false));
-            return PageOrRedirect::Page(render(auth, sessions, &session, jar, fresh).await);
+            return PageOrRedirect::Page(render(tokens, sessions, &session, jar, fresh).await);
         }
-        Err(TokenError::Refused(AuthError::SudoRequired)) => return to_sudo(auth, jar),
+        Err(TokenError::Refused(AuthError::SudoRequired)) => return to_sudo(tokens.config(), jar),
         Err(TokenError::Invalid(msg)) => (Status::UnprocessableEntity, form_message(&msg)),
         Err(TokenError::TooMany) => (
             Status::Conflict,
             format!(
                 "You already have {} personal tokens, as many as allowed. Revoke one you no \
                  longer use, then try again.",
-                auth.config.max_tokens
+                tokens.config().max_tokens
             ),
         ),
         Err(e) => return PageOrRedirect::Page(failure(e)),
     };
     let refused = Shown::Refused(status, error, draft);
-    PageOrRedirect::Page(render(auth, sessions, &session, jar, refused).await)
+    PageOrRedirect::Page(render(tokens, sessions, &session, jar, refused).await)
 }
 
 #[post("/tokens/<id>/regenerate", data = "<_csrf>")]
 async fn regenerate(
-    auth: &State<Auth>,
+    tokens: Tokens<'_>,
     sessions: Sessions<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
@@ -293,15 +293,15 @@ async fn regenerate(
     id: PublicId,
     _csrf: CsrfChecked,
 ) -> PageOrRedirect {
-    let sudo = match Sudo::check(auth, &session).await {
+    let sudo = match tokens.sudo_mode(&session).await {
         Ok(sudo) => sudo,
-        Err(AuthError::SudoRequired) => return to_sudo(auth, jar),
+        Err(AuthError::SudoRequired) => return to_sudo(tokens.config(), jar),
         Err(e) => return PageOrRedirect::Page(failure(TokenError::Refused(e))),
     };
-    match auth.regenerate_token(&sudo, &id, &client).await {
+    match tokens.regenerate_token(&sudo, &id, &client).await {
         Ok(Some((token, regenerated))) => {
             let fresh = Shown::Fresh(Fresh::new(&token, regenerated.name, true));
-            PageOrRedirect::Page(render(auth, sessions, &session, jar, fresh).await)
+            PageOrRedirect::Page(render(tokens, sessions, &session, jar, fresh).await)
         }
         Ok(None) => PageOrRedirect::Page(gone()),
         Err(e) => PageOrRedirect::Page(failure(e)),
