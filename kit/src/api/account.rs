@@ -2,7 +2,7 @@
 
 use super::openapi::{Busy, InvalidCredentials, ProblemDoc, SignupThrottled, Throttled};
 use super::{ApiResult, IssuedToken, JsonBody, NoStore};
-use crate::auth::{Auth, ClientInfo, CurrentSession, Scoped, SecondStep, Sessions, SignIns};
+use crate::auth::{Accounts, ClientInfo, CurrentSession, Scoped, SecondStep, Sessions, SignIns};
 use crate::auth::{SignupOpen, Unscoped};
 use crate::problem::Problem;
 use crate::scopes::{ProfileRead, SessionsWrite};
@@ -10,7 +10,6 @@ use crate::store::sessions::{Kind, MAX_NAME};
 use crate::text::label;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -225,7 +224,7 @@ async fn logout_all(
 )]
 #[post("/auth/password", data = "<body>")]
 async fn change_password(
-    auth: &State<Auth>,
+    accounts: Accounts<'_>,
     session: &CurrentSession,
     client: ClientInfo,
     body: JsonBody<PasswordChangeRequest>,
@@ -234,7 +233,8 @@ async fn change_password(
         current_password,
         new_password,
     } = body.0;
-    auth.change_password(session, current_password, new_password, &client)
+    accounts
+        .change_password(session, current_password, new_password, &client)
         .await?;
     Ok(Status::NoContent)
 }

@@ -2,11 +2,10 @@
 
 use super::openapi::{Busy, InvalidCredentials, MailThrottled, ProblemDoc, Throttled};
 use super::{ApiResult, JsonBody, OptionalJsonBody};
-use crate::auth::{Auth, CarriesPassword, ClientInfo, CurrentSession, SudoOrPassword};
+use crate::auth::{Accounts, CarriesPassword, ClientInfo, CurrentSession, SudoOrPassword};
 use crate::problem::Problem;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -53,8 +52,8 @@ impl CarriesPassword for OptionalJsonBody<PasswordOnly> {
     }
 }
 
-async fn view(auth: &Auth, session: &CurrentSession) -> ApiResult<Json<EmailView>> {
-    let user = auth.account(session.user_id()).await?;
+async fn view(accounts: Accounts<'_>, session: &CurrentSession) -> ApiResult<Json<EmailView>> {
+    let user = accounts.account(session.user_id()).await?;
     let user = user.ok_or_else(Problem::not_found)?;
     Ok(Json(EmailView {
         verified: user.is_email_verified(),
@@ -69,8 +68,8 @@ async fn view(auth: &Auth, session: &CurrentSession) -> ApiResult<Json<EmailView
     responses((status = 200, description = "The account's address", body = EmailView))
 )]
 #[get("/me/email")]
-async fn email(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Json<EmailView>> {
-    view(auth, session).await
+async fn email(accounts: Accounts<'_>, session: &CurrentSession) -> ApiResult<Json<EmailView>> {
+    view(accounts, session).await
 }
 
 /// Change the account's address. The new one gets a verification link and becomes the
@@ -93,14 +92,16 @@ async fn email(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Json<E
 )]
 #[put("/me/email", data = "<body>")]
 async fn change_email(
-    auth: &State<Auth>,
+    accounts: Accounts<'_>,
     client: ClientInfo,
     body: SudoOrPassword<'_, JsonBody<ChangeEmailRequest>>,
 ) -> ApiResult<Json<EmailView>> {
     let (JsonBody(request), proof) = body.into_parts();
     let session = proof.session();
-    auth.change_email(proof, &request.email, &client).await?;
-    view(auth, session).await
+    accounts
+        .change_email(proof, &request.email, &client)
+        .await?;
+    view(accounts, session).await
 }
 
 /// Remove the account's address (and a change waiting); its links stop working. Refused while
@@ -120,12 +121,12 @@ async fn change_email(
 )]
 #[delete("/me/email", data = "<body>")]
 async fn remove_email(
-    auth: &State<Auth>,
+    accounts: Accounts<'_>,
     client: ClientInfo,
     body: SudoOrPassword<'_, OptionalJsonBody<PasswordOnly>>,
 ) -> ApiResult<Status> {
     let (_, proof) = body.into_parts();
-    auth.remove_email(proof, &client).await?;
+    accounts.remove_email(proof, &client).await?;
     Ok(Status::NoContent)
 }
 
@@ -141,7 +142,7 @@ async fn remove_email(
     )
 )]
 #[post("/me/email/verification")]
-async fn send_verification(auth: &State<Auth>, session: &CurrentSession) -> ApiResult<Status> {
-    auth.send_verification(session).await?;
+async fn send_verification(accounts: Accounts<'_>, session: &CurrentSession) -> ApiResult<Status> {
+    accounts.send_verification(session).await?;
     Ok(Status::Accepted)
 }

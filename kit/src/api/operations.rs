@@ -2,7 +2,7 @@
 
 use super::openapi::ProblemDoc;
 use super::{ApiResult, Features};
-use crate::auth::Auth;
+use crate::auth::Settings;
 use crate::db::Db;
 use crate::problem::Problem;
 use rocket::serde::json::Json;
@@ -53,6 +53,6 @@ async fn ready(mut db: Connection<Db>) -> ApiResult<Json<StatusView>> {
     responses((status = 200, description = "The OpenAPI document", body = Object, content_type = "application/json"))
 )]
 #[get("/openapi.json")]
-fn openapi_json(auth: &State<Auth>, features: &State<Features>) -> Json<serde_json::Value> {
-    Json(super::configured_document(features, &auth.config))
+fn openapi_json(settings: Settings<'_>, features: &State<Features>) -> Json<serde_json::Value> {
+    Json(super::configured_document(features, settings.config()))
 }

@@ -3,10 +3,9 @@
 
 use super::openapi::{Busy, LinkInvalid, MfaRequired, Outage, ProblemDoc};
 use super::{ApiResult, JsonBody};
-use crate::auth::{Auth, ClientInfo};
+use crate::auth::{Accounts, ClientInfo, Recovery};
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -67,11 +66,11 @@ const RESET_REQUESTED: ResetRequested = ResetRequested {
 )]
 #[post("/auth/verify-email", data = "<body>")]
 async fn verify_email(
-    auth: &State<Auth>,
+    accounts: Accounts<'_>,
     client: ClientInfo,
     body: JsonBody<VerifyEmailRequest>,
 ) -> ApiResult<Status> {
-    auth.verify_email(&body.0.token, &client).await?;
+    accounts.verify_email(&body.0.token, &client).await?;
     Ok(Status::NoContent)
 }
 
@@ -88,11 +87,11 @@ async fn verify_email(
 )]
 #[post("/auth/password-reset", data = "<body>")]
 fn request_password_reset(
-    auth: &State<Auth>,
+    recovery: Recovery<'_>,
     client: ClientInfo,
     body: JsonBody<PasswordResetRequest>,
 ) -> (Status, Json<ResetRequested>) {
-    auth.request_password_reset(&body.0.login, &client);
+    recovery.request_password_reset(&body.0.login, &client);
     (Status::Accepted, Json(RESET_REQUESTED))
 }
 
@@ -112,7 +111,7 @@ fn request_password_reset(
 )]
 #[post("/auth/password-reset/confirm", data = "<body>")]
 async fn confirm_password_reset(
-    auth: &State<Auth>,
+    recovery: Recovery<'_>,
     client: ClientInfo,
     body: JsonBody<PasswordResetConfirmRequest>,
 ) -> ApiResult<Status> {
@@ -121,7 +120,8 @@ async fn confirm_password_reset(
         new_password,
         code,
     } = body.0;
-    auth.confirm_password_reset(&token, new_password, code.as_deref(), &client)
+    recovery
+        .confirm_password_reset(&token, new_password, code.as_deref(), &client)
         .await?;
     Ok(Status::NoContent)
 }

@@ -4,11 +4,10 @@
 
 use super::openapi::ProblemDoc;
 use super::{ApiResult, JsonBody, NoStore};
-use crate::auth::{Auth, ClientInfo, Sudo, TotpSetup};
+use crate::auth::{ClientInfo, Sudo, TotpSetup, TwoFactor};
 use crate::two_factor::RecoveryCode;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -62,13 +61,13 @@ impl RecoveryCodesView {
 )]
 #[post("/auth/2fa/totp")]
 async fn begin_totp(
-    auth: &State<Auth>,
+    two_factor: TwoFactor<'_>,
     session: Sudo<'_>,
 ) -> ApiResult<NoStore<Json<TotpSetupView>>> {
     let TotpSetup {
         secret,
         otpauth_url,
-    } = auth.begin_totp(&session).await?;
+    } = two_factor.begin_totp(&session).await?;
     let view = TotpSetupView {
         secret,
         otpauth_url,
@@ -90,12 +89,14 @@ async fn begin_totp(
 )]
 #[post("/auth/2fa/totp/confirm", data = "<body>")]
 async fn confirm_totp(
-    auth: &State<Auth>,
+    two_factor: TwoFactor<'_>,
     session: Sudo<'_>,
     client: ClientInfo,
     body: JsonBody<ConfirmRequest>,
 ) -> ApiResult<NoStore<Json<RecoveryCodesView>>> {
-    let codes = auth.confirm_totp(&session, &body.0.code, &client).await?;
+    let codes = two_factor
+        .confirm_totp(&session, &body.0.code, &client)
+        .await?;
     Ok(RecoveryCodesView::answer(codes))
 }
 
@@ -111,10 +112,10 @@ async fn confirm_totp(
 )]
 #[post("/auth/2fa/recovery-codes")]
 async fn replace_recovery_codes(
-    auth: &State<Auth>,
+    two_factor: TwoFactor<'_>,
     session: Sudo<'_>,
 ) -> ApiResult<NoStore<Json<RecoveryCodesView>>> {
-    let codes = auth.replace_recovery_codes(&session).await?;
+    let codes = two_factor.replace_recovery_codes(&session).await?;
     Ok(RecoveryCodesView::answer(codes))
 }
 
@@ -129,7 +130,11 @@ async fn replace_recovery_codes(
     )
 )]
 #[delete("/auth/2fa")]
-async fn disable(auth: &State<Auth>, session: Sudo<'_>, client: ClientInfo) -> ApiResult<Status> {
-    auth.disable_two_factor(&session, &client).await?;
+async fn disable(
+    two_factor: TwoFactor<'_>,
+    session: Sudo<'_>,
+    client: ClientInfo,
+) -> ApiResult<Status> {
+    two_factor.disable_two_factor(&session, &client).await?;
     Ok(Status::NoContent)
 }

@@ -6,7 +6,7 @@
 //! password is checked like a login and, when right, starts sudo mode in the same transaction.
 
 use super::reauth::Checked;
-use super::{Auth, ClientInfo, CurrentSession, EmailError, RecoveryError, SudoProof};
+use super::{Accounts, Auth, ClientInfo, CurrentSession, EmailError, RecoveryError, SudoProof};
 use crate::address::{self, EmailAddress};
 use crate::config::SignupEmail;
 use crate::events::{AuthEvent, Reauth};
@@ -19,157 +19,6 @@ use serde_json::json;
 use sqlx::{Any, Transaction};
 
 impl Auth {
-    /// `POST /api/auth/verify-email`: uses a verification link. The address it was mailed to
-    /// becomes verified; if it was a change waiting for this link, it becomes the account's
-    /// address. Returns the user's id.
-    pub async fn verify_email(
-        &self,
-        token: &str,
-        client: &ClientInfo,
-    ) -> Result<i64, RecoveryError> {
-        let mut tx = self.db().begin().await?;
-        let link = self.consume_link(&mut tx, LinkKind::Verify, token).await?;
-        let user_id = link.user_id;
-        let (kind, event) = match emails::apply_pending(&mut tx, user_id, &link.email).await {
-            Ok(()) => {
-                // Links mailed to the old address (a reset) must not outlive the change.
-                self.void_links(&mut tx, user_id).await?;
-                let event = AuthEvent::EmailChanged {
-                    user_id,
-                    removed: false,
-                };
-                (ActivityKind::EmailChanged, event)
-            }
-            Err(ApplyError::Taken) => return Err(RecoveryError::EmailTaken),
-            Err(ApplyError::Db(e)) => return Err(e.into()),
-            Err(ApplyError::NotPending) => {
-                if !User::mark_email_verified(&mut tx, user_id, &link.email).await? {
-                    // Mailed to an address the account no longer has.
-                    return Err(RecoveryError::LinkInvalid);
-                }
-                (
-                    ActivityKind::EmailVerified,
-                    AuthEvent::EmailVerified { user_id },
-                )
-            }
-        };
-        let entry = client.unsigned_activity(user_id, kind, json!({}));
-        self.record(&mut tx, entry).await?;
-        self.commit_account_change(tx, user_id).await?;
-        self.events.emit(event);
-        Ok(user_id)
-    }
-
-    /// `POST /api/me/email/verification`: mails a new verification link to the address waiting
-    /// to replace the account's, or else to the account's address while it is unverified.
-    pub async fn send_verification(&self, current: &CurrentSession) -> Result<(), EmailError> {
-        let user = self.account(current.user_id()).await?;
-        let user = user.ok_or(EmailError::NothingToVerify)?;
-        let to = match (&user.pending_email, &user.email) {
-            (Some(pending), _) => pending.clone(),
-            (None, Some(email)) if !user.is_email_verified() => email.clone(),
-            _ => return Err(EmailError::NothingToVerify),
-        };
-        let mut tx = self.db().begin().await?;
-        if let Some(wait) = self
-            .mail_link(&mut tx, &user, LinkKind::Verify, &to, None)
-            .await?
-        {
-            return Err(EmailError::Throttled(wait));
-        }
-        tx.commit().await?;
-        self.mail_committed();
-        Ok(())
-    }
-
-    /// `PUT /api/me/email`: asks to change the account's address to `email`. The new address
-    /// gets a verification link and replaces the old one when it is used; the old one, if
-    /// verified, is told now (the new one masked). The current address again cancels a change
-    /// waiting.
-    pub async fn change_email(
-        &self,
-        proof: SudoProof<'_>,
-        email: &str,
-        client: &ClientInfo,
-    ) -> Result<(), EmailError> {
-        let SudoProof {
-            session: current,
-            password,
-        } = proof;
-        let email = EmailAddress::parse(email).map_err(EmailError::Invalid)?;
-        let checked = self.check_given_password(current, password, client).await?;
-        let changed = self.after_check(checked.as_ref(), async {
-            let (mut tx, user) = self.lock_account(current).await?;
-            let elevated = self
-                .elevate_with(&mut tx, current, checked.as_ref())
-                .await?;
-            let unchanged = user.email.as_deref().map(address::key) == Some(email.key());
-            if unchanged {
-                emails::set_pending(&mut tx, user.id, None).await?;
-            } else {
-                if emails::taken_by_other(&mut tx, &email, user.id).await? {
-                    return Err(EmailError::Taken);
-                }
-                emails::set_pending(&mut tx, user.id, Some(&email)).await?;
-                let link = self.mail_link(&mut tx, &user, LinkKind::Verify, email.as_str(), None);
-                if let Some(wait) = link.await? {
-                    return Err(EmailError::Throttled(wait));
-                }
-                let context = json!({"new_email": super::mask_email(email.as_str())});
-                let notice = MailKind::EmailChangeRequested;
-                self.notify(&mut tx, &user, notice, context).await?;
-                let kind = ActivityKind::EmailChangeRequested;
-                let entry = client.activity(user.id, kind, current.id(), json!({}));
-                self.record(&mut tx, entry).await?;
-            }
-            tx.commit().await?;
-            Ok(elevated)
-        });
-        if let Some(elevated) = changed.await? {
-            self.sudo_granted(current, elevated);
-        }
-        self.mail_committed();
-        Ok(())
-    }
-
-    /// `DELETE /api/me/email`: removes the account's address (and any change waiting), and
-    /// voids its links. Refused while `signup_email = "required"`.
-    pub async fn remove_email(
-        &self,
-        proof: SudoProof<'_>,
-        client: &ClientInfo,
-    ) -> Result<(), EmailError> {
-        if self.config.signup_email == SignupEmail::Required {
-            return Err(EmailError::Required);
-        }
-        let SudoProof {
-            session: current,
-            password,
-        } = proof;
-        let checked = self.check_given_password(current, password, client).await?;
-        let removed = self.after_check(checked.as_ref(), async {
-            let (mut tx, user) = self.lock_account(current).await?;
-            let elevated = self
-                .elevate_with(&mut tx, current, checked.as_ref())
-                .await?;
-            emails::remove(&mut tx, user.id).await?;
-            self.void_links(&mut tx, user.id).await?;
-            let kind = ActivityKind::EmailChanged;
-            let entry = client.activity(user.id, kind, current.id(), json!({"removed": true}));
-            self.record(&mut tx, entry).await?;
-            self.commit_account_change(tx, user.id).await?;
-            Ok::<_, EmailError>(elevated)
-        });
-        if let Some(elevated) = removed.await? {
-            self.sudo_granted(current, elevated);
-        }
-        self.events.emit(AuthEvent::EmailChanged {
-            user_id: current.user_id(),
-            removed: true,
-        });
-        Ok(())
-    }
-
     /// The password a request carried instead of sudo mode, checked like a login.
     async fn check_given_password(
         &self,
@@ -215,5 +64,172 @@ impl Auth {
             )),
             None => Ok(None),
         }
+    }
+}
+
+impl Accounts<'_> {
+    /// `POST /api/auth/verify-email`: uses a verification link. The address it was mailed to
+    /// becomes verified; if it was a change waiting for this link, it becomes the account's
+    /// address. Returns the user's id.
+    pub async fn verify_email(
+        &self,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<i64, RecoveryError> {
+        let mut tx = self.0.db().begin().await?;
+        let link = self
+            .0
+            .consume_link(&mut tx, LinkKind::Verify, token)
+            .await?;
+        let user_id = link.user_id;
+        let (kind, event) = match emails::apply_pending(&mut tx, user_id, &link.email).await {
+            Ok(()) => {
+                // Links mailed to the old address (a reset) must not outlive the change.
+                self.0.void_links(&mut tx, user_id).await?;
+                let event = AuthEvent::EmailChanged {
+                    user_id,
+                    removed: false,
+                };
+                (ActivityKind::EmailChanged, event)
+            }
+            Err(ApplyError::Taken) => return Err(RecoveryError::EmailTaken),
+            Err(ApplyError::Db(e)) => return Err(e.into()),
+            Err(ApplyError::NotPending) => {
+                if !User::mark_email_verified(&mut tx, user_id, &link.email).await? {
+                    // Mailed to an address the account no longer has.
+                    return Err(RecoveryError::LinkInvalid);
+                }
+                (
+                    ActivityKind::EmailVerified,
+                    AuthEvent::EmailVerified { user_id },
+                )
+            }
+        };
+        let entry = client.unsigned_activity(user_id, kind, json!({}));
+        self.0.record(&mut tx, entry).await?;
+        self.0.commit_account_change(tx, user_id).await?;
+        self.0.events.emit(event);
+        Ok(user_id)
+    }
+
+    /// `POST /api/me/email/verification`: mails a new verification link to the address waiting
+    /// to replace the account's, or else to the account's address while it is unverified.
+    pub async fn send_verification(&self, current: &CurrentSession) -> Result<(), EmailError> {
+        let user = self.account(current.user_id()).await?;
+        let user = user.ok_or(EmailError::NothingToVerify)?;
+        let to = match (&user.pending_email, &user.email) {
+            (Some(pending), _) => pending.clone(),
+            (None, Some(email)) if !user.is_email_verified() => email.clone(),
+            _ => return Err(EmailError::NothingToVerify),
+        };
+        let mut tx = self.0.db().begin().await?;
+        if let Some(wait) = self
+            .0
+            .mail_link(&mut tx, &user, LinkKind::Verify, &to, None)
+            .await?
+        {
+            return Err(EmailError::Throttled(wait));
+        }
+        tx.commit().await?;
+        self.0.mail_committed();
+        Ok(())
+    }
+
+    /// `PUT /api/me/email`: asks to change the account's address to `email`. The new address
+    /// gets a verification link and replaces the old one when it is used; the old one, if
+    /// verified, is told now (the new one masked). The current address again cancels a change
+    /// waiting.
+    pub async fn change_email(
+        &self,
+        proof: SudoProof<'_>,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<(), EmailError> {
+        let SudoProof {
+            session: current,
+            password,
+        } = proof;
+        let email = EmailAddress::parse(email).map_err(EmailError::Invalid)?;
+        let checked = self
+            .0
+            .check_given_password(current, password, client)
+            .await?;
+        let changed = self.0.after_check(checked.as_ref(), async {
+            let (mut tx, user) = self.0.lock_account(current).await?;
+            let elevated = self
+                .0
+                .elevate_with(&mut tx, current, checked.as_ref())
+                .await?;
+            let unchanged = user.email.as_deref().map(address::key) == Some(email.key());
+            if unchanged {
+                emails::set_pending(&mut tx, user.id, None).await?;
+            } else {
+                if emails::taken_by_other(&mut tx, &email, user.id).await? {
+                    return Err(EmailError::Taken);
+                }
+                emails::set_pending(&mut tx, user.id, Some(&email)).await?;
+                let link = self
+                    .0
+                    .mail_link(&mut tx, &user, LinkKind::Verify, email.as_str(), None);
+                if let Some(wait) = link.await? {
+                    return Err(EmailError::Throttled(wait));
+                }
+                let context = json!({"new_email": super::mask_email(email.as_str())});
+                let notice = MailKind::EmailChangeRequested;
+                self.0.notify(&mut tx, &user, notice, context).await?;
+                let kind = ActivityKind::EmailChangeRequested;
+                let entry = client.activity(user.id, kind, current.id(), json!({}));
+                self.0.record(&mut tx, entry).await?;
+            }
+            tx.commit().await?;
+            Ok(elevated)
+        });
+        if let Some(elevated) = changed.await? {
+            self.0.sudo_granted(current, elevated);
+        }
+        self.0.mail_committed();
+        Ok(())
+    }
+
+    /// `DELETE /api/me/email`: removes the account's address (and any change waiting), and
+    /// voids its links. Refused while `signup_email = "required"`.
+    pub async fn remove_email(
+        &self,
+        proof: SudoProof<'_>,
+        client: &ClientInfo,
+    ) -> Result<(), EmailError> {
+        if self.0.config.signup_email == SignupEmail::Required {
+            return Err(EmailError::Required);
+        }
+        let SudoProof {
+            session: current,
+            password,
+        } = proof;
+        let checked = self
+            .0
+            .check_given_password(current, password, client)
+            .await?;
+        let removed = self.0.after_check(checked.as_ref(), async {
+            let (mut tx, user) = self.0.lock_account(current).await?;
+            let elevated = self
+                .0
+                .elevate_with(&mut tx, current, checked.as_ref())
+                .await?;
+            emails::remove(&mut tx, user.id).await?;
+            self.0.void_links(&mut tx, user.id).await?;
+            let kind = ActivityKind::EmailChanged;
+            let entry = client.activity(user.id, kind, current.id(), json!({"removed": true}));
+            self.0.record(&mut tx, entry).await?;
+            self.0.commit_account_change(tx, user.id).await?;
+            Ok::<_, EmailError>(elevated)
+        });
+        if let Some(elevated) = removed.await? {
+            self.0.sudo_granted(current, elevated);
+        }
+        self.0.events.emit(AuthEvent::EmailChanged {
+            user_id: current.user_id(),
+            removed: true,
+        });
+        Ok(())
     }
 }

@@ -70,6 +70,15 @@ handles! {
     SignIns {}
     /// Personal tokens: making one and regenerating one (revoking one is ending a session).
     Tokens { sudo_mode }
+    /// The user's account: its email address (read, change, remove, verify, a new link) and
+    /// the password change.
+    Accounts { sudo_mode }
+    /// What a mailed link leads to: checking a link before its form is shown, and the password
+    /// reset (the request, answered the same for every login, and the confirmation).
+    Recovery {}
+    /// Two-factor authentication: setting it up, confirming it, new recovery codes, turning it
+    /// off.
+    TwoFactor { sudo_mode }
     /// Settings only, for a page that shows a form and nothing more.
     Settings {}
 }

@@ -7,7 +7,7 @@
 //! CSPRNG, a checksum); only its SHA-256 is stored. A used, expired, superseded, tampered or
 //! unknown token all give the one [`LinkError::Spent`]: a client learns nothing about which.
 
-use super::Auth;
+use super::{Auth, Recovery};
 use crate::store::links::{self, LinkKind, LinkRow};
 use crate::token::{Token, TokenHash};
 use sqlx::AnyConnection;
@@ -75,15 +75,6 @@ impl Auth {
         self.still_valid(link)
     }
 
-    /// Whether a link of `kind` would work now, without using it: for a page that shows a link
-    /// before its form consumes it, and to refuse a dead link before slow work.
-    pub async fn check_link(&self, kind: LinkKind, token: &str) -> Result<UsedLink, LinkError> {
-        let hash = self.link_hash(token)?;
-        let mut conn = self.db().acquire().await?;
-        let link = links::find(&mut conn, kind, &hash).await?;
-        self.still_valid(link)
-    }
-
     /// The hash of a link's token; a token whose form or checksum is wrong is spent.
     fn link_hash(&self, token: &str) -> Result<TokenHash, LinkError> {
         TokenHash::parse(&self.config.token_prefix, token.trim()).ok_or(LinkError::Spent)
@@ -99,5 +90,16 @@ impl Auth {
     /// many.
     pub async fn void_links(&self, conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<u64> {
         links::delete_for_user(conn, user_id).await
+    }
+}
+
+impl Recovery<'_> {
+    /// Whether a link of `kind` would work now, without using it: for a page that shows a link
+    /// before its form consumes it, and to refuse a dead link before slow work.
+    pub async fn check_link(&self, kind: LinkKind, token: &str) -> Result<UsedLink, LinkError> {
+        let hash = self.0.link_hash(token)?;
+        let mut conn = self.0.db().acquire().await?;
+        let link = links::find(&mut conn, kind, &hash).await?;
+        self.0.still_valid(link)
     }
 }

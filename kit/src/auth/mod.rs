@@ -39,7 +39,7 @@ pub use email_errors::{EmailError, RecoveryError};
 pub use errors::{SignInError, SignUpError, TokenError};
 pub use fairing::stage;
 pub use guard::{AuthError, CurrentSession, SignupOpen};
-pub use handles::{Sessions, Settings, SignIns, Tokens};
+pub use handles::{Accounts, Recovery, Sessions, Settings, SignIns, Tokens, TwoFactor};
 pub use links::LinkError;
 #[cfg(feature = "testing")]
 pub use links::{IssuedLink, UsedLink};

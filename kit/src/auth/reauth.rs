@@ -5,7 +5,7 @@
 //! session in sudo mode for `sudo_window` seconds: the same session, no new row or token.
 
 use super::attempts::CheckOutcome;
-use super::{Auth, ClientInfo, CurrentSession, SignInError, SignIns};
+use super::{Accounts, Auth, ClientInfo, CurrentSession, SignInError, SignIns};
 use crate::events::{AuthEvent, EndReason, Reauth};
 use crate::mail::MailKind;
 use crate::password::check_new_password;
@@ -156,69 +156,6 @@ impl Auth {
             via,
         });
     }
-
-    /// Changes the password of the session's user and ends every other session of that user,
-    /// personal tokens included. The current password counts as a re-authentication.
-    pub async fn change_password(
-        &self,
-        current: &CurrentSession,
-        current_password: String,
-        new_password: String,
-        client: &ClientInfo,
-    ) -> Result<(), SignInError> {
-        if let Some(msg) = check_new_password(&new_password) {
-            return Err(SignInError::Invalid(msg));
-        }
-        let checked = self
-            .check_password(current, current_password, client)
-            .await?;
-        let Ok(new_hash) = self.hasher.hash(new_password).await else {
-            self.withdraw(&checked.attempt).await;
-            return Err(SignInError::Busy);
-        };
-        let (elevated, ended) = self
-            .after_check(Some(&checked), async {
-                let mut tx = self.db().begin().await?;
-                // With the user's row locked: a change that raced another (or a revocation of
-                // this session) must change nothing. The second of two changes finds the hash
-                // it checked gone, and its own session ended by the first.
-                if !User::lock_unchanged(&mut tx, checked.user.id, &checked.user.password_hash)
-                    .await?
-                    || !Session::still_exists(&mut tx, current.id()).await?
-                {
-                    self.count_check(CheckOutcome::Failed);
-                    self.announce_failure(current, client);
-                    return Err(SignInError::InvalidCredentials);
-                }
-                let via = Reauth::PasswordChange;
-                let elevated = self.elevate(&mut tx, current, &checked, via).await?;
-                User::set_password(&mut tx, checked.user.id, &new_hash).await?;
-                // A reset link mailed before the change must not undo it.
-                self.void_links(&mut tx, checked.user.id).await?;
-                let ending = self.ending(EndReason::PasswordChanged);
-                let others = Some(current.id());
-                let ended =
-                    Session::delete_all_for_user(&mut tx, checked.user.id, others, ending).await?;
-                let detail = json!({"sessions_ended": ended.len()});
-                let kind = ActivityKind::PasswordChanged;
-                let entry = client.activity(checked.user.id, kind, current.id(), detail);
-                self.record(&mut tx, entry).await?;
-                let notice = MailKind::PasswordChanged;
-                self.notify(&mut tx, &checked.user, notice, json!({}))
-                    .await?;
-                self.commit_revocation(tx, &ended).await?;
-                Ok::<_, SignInError>((elevated, ended))
-            })
-            .await?;
-        self.sudo_granted(current, elevated);
-        self.mail_committed();
-        self.events.emit(AuthEvent::PasswordChanged {
-            user_id: checked.user.id,
-            session_id: current.id().to_string(),
-            sessions_ended: ended.len(),
-        });
-        Ok(())
-    }
 }
 
 impl SignIns<'_> {
@@ -280,6 +217,74 @@ impl SignIns<'_> {
             user_id: current.user_id(),
             session_id: current.id().to_string(),
             via,
+        });
+        Ok(())
+    }
+}
+
+impl Accounts<'_> {
+    /// Changes the password of the session's user and ends every other session of that user,
+    /// personal tokens included. The current password counts as a re-authentication.
+    pub async fn change_password(
+        &self,
+        current: &CurrentSession,
+        current_password: String,
+        new_password: String,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        if let Some(msg) = check_new_password(&new_password) {
+            return Err(SignInError::Invalid(msg));
+        }
+        let checked = self
+            .0
+            .check_password(current, current_password, client)
+            .await?;
+        let Ok(new_hash) = self.0.hasher.hash(new_password).await else {
+            self.0.withdraw(&checked.attempt).await;
+            return Err(SignInError::Busy);
+        };
+        let (elevated, ended) = self
+            .0
+            .after_check(Some(&checked), async {
+                let mut tx = self.0.db().begin().await?;
+                // With the user's row locked: a change that raced another (or a revocation of
+                // this session) must change nothing. The second of two changes finds the hash
+                // it checked gone, and its own session ended by the first.
+                if !User::lock_unchanged(&mut tx, checked.user.id, &checked.user.password_hash)
+                    .await?
+                    || !Session::still_exists(&mut tx, current.id()).await?
+                {
+                    self.0.count_check(CheckOutcome::Failed);
+                    self.0.announce_failure(current, client);
+                    return Err(SignInError::InvalidCredentials);
+                }
+                let via = Reauth::PasswordChange;
+                let elevated = self.0.elevate(&mut tx, current, &checked, via).await?;
+                User::set_password(&mut tx, checked.user.id, &new_hash).await?;
+                // A reset link mailed before the change must not undo it.
+                self.0.void_links(&mut tx, checked.user.id).await?;
+                let ending = self.0.ending(EndReason::PasswordChanged);
+                let others = Some(current.id());
+                let ended =
+                    Session::delete_all_for_user(&mut tx, checked.user.id, others, ending).await?;
+                let detail = json!({"sessions_ended": ended.len()});
+                let kind = ActivityKind::PasswordChanged;
+                let entry = client.activity(checked.user.id, kind, current.id(), detail);
+                self.0.record(&mut tx, entry).await?;
+                let notice = MailKind::PasswordChanged;
+                self.0
+                    .notify(&mut tx, &checked.user, notice, json!({}))
+                    .await?;
+                self.0.commit_revocation(tx, &ended).await?;
+                Ok::<_, SignInError>((elevated, ended))
+            })
+            .await?;
+        self.0.sudo_granted(current, elevated);
+        self.0.mail_committed();
+        self.0.events.emit(AuthEvent::PasswordChanged {
+            user_id: checked.user.id,
+            session_id: current.id().to_string(),
+            sessions_ended: ended.len(),
         });
         Ok(())
     }

@@ -10,7 +10,7 @@
 //! proved it), ends every session and personal token of the user (`password_reset`, on every
 //! instance), voids every other link and signs nobody in.
 
-use super::{Auth, ClientInfo, LinkError, RecoveryError};
+use super::{Auth, ClientInfo, LinkError, Recovery, RecoveryError};
 use crate::address::{looks_like_email, EmailAddress};
 use crate::events::{AuthEvent, EndReason};
 use crate::mail::{MailError, MailKind};
@@ -23,18 +23,6 @@ use crate::store::{mail_sends, throttle};
 use serde_json::json;
 
 impl Auth {
-    /// `POST /api/auth/password-reset`: hands the request to a task of its own and returns at
-    /// once, whatever `login` (a username or an address) names.
-    pub fn request_password_reset(&self, login: &str, client: &ClientInfo) {
-        let login = login.to_string();
-        let ip = client.ip.clone();
-        self.after_answer(|auth| async move {
-            if let Err(e) = auth.mail_reset_link(&login, ip).await {
-                rocket::warn!("could not handle a password reset request: {e}");
-            }
-        });
-    }
-
     /// The account a reset request names: by username, or by its address (verified or not:
     /// the reset link proves it). Disabled accounts are not found.
     async fn account_to_reset(&self, login: &str) -> sqlx::Result<Option<User>> {
@@ -85,6 +73,29 @@ impl Auth {
         }
         Ok(())
     }
+}
+
+impl From<LinkError> for RecoveryError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::Spent => RecoveryError::LinkInvalid,
+            LinkError::Db(e) => RecoveryError::Db(e),
+        }
+    }
+}
+
+impl Recovery<'_> {
+    /// `POST /api/auth/password-reset`: hands the request to a task of its own and returns at
+    /// once, whatever `login` (a username or an address) names.
+    pub fn request_password_reset(&self, login: &str, client: &ClientInfo) {
+        let login = login.to_string();
+        let ip = client.ip.clone();
+        self.0.after_answer(|auth| async move {
+            if let Err(e) = auth.mail_reset_link(&login, ip).await {
+                rocket::warn!("could not handle a password reset request: {e}");
+            }
+        });
+    }
 
     /// `POST /api/auth/password-reset/confirm`: sets `new_password` for the user of a reset
     /// link. `code` is the second factor of an account with two-factor on (see
@@ -102,41 +113,35 @@ impl Auth {
         // A dead link is refused before the second factor and the slow hash; the transaction
         // below uses it.
         let live = self.check_link(LinkKind::Reset, token).await?;
-        self.reset_second_factor(live.user_id, code, client).await?;
-        let hash = self.hasher.hash(new_password).await;
+        self.0
+            .reset_second_factor(live.user_id, code, client)
+            .await?;
+        let hash = self.0.hasher.hash(new_password).await;
         let hash = hash.map_err(|_| RecoveryError::Busy)?;
 
-        let mut tx = self.db().begin().await?;
-        let link = self.consume_link(&mut tx, LinkKind::Reset, token).await?;
+        let mut tx = self.0.db().begin().await?;
+        let link = self.0.consume_link(&mut tx, LinkKind::Reset, token).await?;
         let user_id = link.user_id;
         if !User::lock(&mut tx, user_id).await? {
             return Err(RecoveryError::LinkInvalid); // Disabled since the link was mailed.
         }
         User::set_password(&mut tx, user_id, &hash).await?;
         User::mark_email_verified(&mut tx, user_id, &link.email).await?;
-        self.void_links(&mut tx, user_id).await?;
-        let ending = self.ending(EndReason::PasswordReset);
+        self.0.void_links(&mut tx, user_id).await?;
+        let ending = self.0.ending(EndReason::PasswordReset);
         let ended = Session::delete_all_for_user(&mut tx, user_id, None, ending).await?;
         let detail = json!({"sessions_ended": ended.len()});
         let entry = client.unsigned_activity(user_id, ActivityKind::PasswordReset, detail);
-        self.record(&mut tx, entry).await?;
-        self.notify_user(&mut tx, user_id, MailKind::PasswordChanged, json!({}))
+        self.0.record(&mut tx, entry).await?;
+        self.0
+            .notify_user(&mut tx, user_id, MailKind::PasswordChanged, json!({}))
             .await?;
-        self.commit_revocation(tx, &ended).await?;
-        self.mail_committed();
-        self.events.emit(AuthEvent::PasswordReset {
+        self.0.commit_revocation(tx, &ended).await?;
+        self.0.mail_committed();
+        self.0.events.emit(AuthEvent::PasswordReset {
             user_id,
             sessions_ended: ended.len(),
         });
         Ok(())
-    }
-}
-
-impl From<LinkError> for RecoveryError {
-    fn from(e: LinkError) -> Self {
-        match e {
-            LinkError::Spent => RecoveryError::LinkInvalid,
-            LinkError::Db(e) => RecoveryError::Db(e),
-        }
     }
 }

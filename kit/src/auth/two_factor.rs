@@ -6,7 +6,7 @@
 //! and only a right code confirms it. The secret and the codes are in the answer that makes them
 //! and nowhere else: no log, event, activity entry or metric.
 
-use super::{Auth, ClientInfo, Sudo};
+use super::{Auth, ClientInfo, Sudo, TwoFactor};
 use crate::events::AuthEvent;
 use crate::mail::MailKind;
 use crate::store::activity::{ActivityKind, NewActivity};
@@ -74,117 +74,6 @@ impl Auth {
         Ok(())
     }
 
-    /// Begins (or begins again) setting up an authenticator: a new secret, pending until
-    /// [`Auth::confirm_totp`]. Refused while two-factor is on.
-    pub async fn begin_totp(&self, session: &Sudo<'_>) -> Result<TotpSetup, TwoFactorError> {
-        let key = self.sealing_key().ok_or(TwoFactorError::NoKey)?;
-        let secret = TotpSecret::generate();
-        let sealed = key.seal(secret.as_bytes(), session.user_id());
-        let mut conn = self.db().acquire().await?;
-        let now = self.clock.now();
-        if !TwoFactorRow::begin_setup(&mut conn, session.user_id(), &sealed, now).await? {
-            return Err(TwoFactorError::AlreadyOn);
-        }
-        Ok(TotpSetup {
-            secret: secret.base32(),
-            otpauth_url: secret.otpauth_url(crate::site::get().name, session.username()),
-        })
-    }
-
-    /// The set-up begun and not yet confirmed, if any, to show again (the account page).
-    pub async fn pending_totp(
-        &self,
-        session: &Sudo<'_>,
-    ) -> Result<Option<TotpSetup>, TwoFactorError> {
-        let mut conn = self.db().acquire().await?;
-        let row = TwoFactorRow::find(&mut conn, session.user_id()).await?;
-        let Some(row) = row.filter(|row| !row.is_enabled()) else {
-            return Ok(None);
-        };
-        Ok(self.open_secret(&row).map(|secret| TotpSetup {
-            secret: secret.base32(),
-            otpauth_url: secret.otpauth_url(crate::site::get().name, session.username()),
-        }))
-    }
-
-    /// Turns two-factor on once `code` proves the pending authenticator works; answers the
-    /// recovery codes, this once.
-    pub async fn confirm_totp(
-        &self,
-        session: &Sudo<'_>,
-        code: &str,
-        client: &ClientInfo,
-    ) -> Result<Vec<RecoveryCode>, TwoFactorError> {
-        let user_id = session.user_id();
-        let mut conn = self.db().acquire().await?;
-        let row = TwoFactorRow::find(&mut conn, user_id).await?;
-        let row = match row {
-            Some(row) if row.is_enabled() => return Err(TwoFactorError::AlreadyOn),
-            Some(row) => row,
-            None => return Err(TwoFactorError::NotOn),
-        };
-        let secret = self.open_secret(&row).ok_or(TwoFactorError::WrongCode)?;
-        let step = secret
-            .matching_step(&typed_code(code), self.clock.now())
-            .ok_or(TwoFactorError::WrongCode)?;
-        let codes = RecoveryCode::generate_set();
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        // A write first, so that SQLite takes its write lock before the transaction reads.
-        let confirmed = TwoFactorRow::confirm(&mut tx, user_id, step).await?;
-        let user = User::find(&mut tx, user_id).await?;
-        let (Some(user), true) = (user, confirmed) else {
-            return Err(TwoFactorError::AlreadyOn); // Confirmed meanwhile, from elsewhere.
-        };
-        let hashes: Vec<Vec<u8>> = codes.iter().map(RecoveryCode::hash).collect();
-        two_factor::replace_recovery_codes(&mut tx, user_id, &hashes).await?;
-        let entry = client.activity(
-            user_id,
-            ActivityKind::TwoFactorEnabled,
-            session.id(),
-            json!({}),
-        );
-        let change = "two-factor authentication was turned on";
-        self.commit_two_factor_change(tx, &user, entry, change)
-            .await?;
-        self.events.emit(AuthEvent::TwoFactorEnabled {
-            user_id,
-            session_id: session.id().to_string(),
-        });
-        Ok(codes)
-    }
-
-    /// Replaces the recovery codes (the old ones stop working); answers the new ones, this once.
-    pub async fn replace_recovery_codes(
-        &self,
-        session: &Sudo<'_>,
-    ) -> Result<Vec<RecoveryCode>, TwoFactorError> {
-        let user_id = session.user_id();
-        let codes = RecoveryCode::generate_set();
-        let mut tx = self.db().begin().await?;
-        // A write first (as below), then the read it depends on.
-        User::lock(&mut tx, user_id).await?;
-        let on = TwoFactorRow::find(&mut tx, user_id).await?;
-        if !on.is_some_and(|row| row.is_enabled()) {
-            return Err(TwoFactorError::NotOn);
-        }
-        let hashes: Vec<Vec<u8>> = codes.iter().map(RecoveryCode::hash).collect();
-        two_factor::replace_recovery_codes(&mut tx, user_id, &hashes).await?;
-        self.commit_account_change(tx, user_id).await?;
-        Ok(codes)
-    }
-
-    /// Turns two-factor off for the session's user (`DELETE /api/auth/2fa`).
-    pub async fn disable_two_factor(
-        &self,
-        session: &Sudo<'_>,
-        client: &ClientInfo,
-    ) -> Result<(), TwoFactorError> {
-        let done = self
-            .turn_off(session.user_id(), Some((session.id(), client)))
-            .await?;
-        done.then_some(()).ok_or(TwoFactorError::NotOn)
-    }
-
     /// Turns two-factor off, from a session (`by`: its id and client) or from the command line
     /// (`None`: recorded as done by `admin`). `false` when it was off.
     pub async fn turn_off(
@@ -224,5 +113,120 @@ impl Auth {
             session_id: by.map(|(id, _)| id.to_string()),
         });
         Ok(true)
+    }
+}
+
+impl TwoFactor<'_> {
+    /// Begins (or begins again) setting up an authenticator: a new secret, pending until
+    /// [`Auth::confirm_totp`]. Refused while two-factor is on.
+    pub async fn begin_totp(&self, session: &Sudo<'_>) -> Result<TotpSetup, TwoFactorError> {
+        let key = self.0.sealing_key().ok_or(TwoFactorError::NoKey)?;
+        let secret = TotpSecret::generate();
+        let sealed = key.seal(secret.as_bytes(), session.user_id());
+        let mut conn = self.0.db().acquire().await?;
+        let now = self.0.clock.now();
+        if !TwoFactorRow::begin_setup(&mut conn, session.user_id(), &sealed, now).await? {
+            return Err(TwoFactorError::AlreadyOn);
+        }
+        Ok(TotpSetup {
+            secret: secret.base32(),
+            otpauth_url: secret.otpauth_url(crate::site::get().name, session.username()),
+        })
+    }
+
+    /// The set-up begun and not yet confirmed, if any, to show again (the account page).
+    pub async fn pending_totp(
+        &self,
+        session: &Sudo<'_>,
+    ) -> Result<Option<TotpSetup>, TwoFactorError> {
+        let mut conn = self.0.db().acquire().await?;
+        let row = TwoFactorRow::find(&mut conn, session.user_id()).await?;
+        let Some(row) = row.filter(|row| !row.is_enabled()) else {
+            return Ok(None);
+        };
+        Ok(self.0.open_secret(&row).map(|secret| TotpSetup {
+            secret: secret.base32(),
+            otpauth_url: secret.otpauth_url(crate::site::get().name, session.username()),
+        }))
+    }
+
+    /// Turns two-factor on once `code` proves the pending authenticator works; answers the
+    /// recovery codes, this once.
+    pub async fn confirm_totp(
+        &self,
+        session: &Sudo<'_>,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<Vec<RecoveryCode>, TwoFactorError> {
+        let user_id = session.user_id();
+        let mut conn = self.0.db().acquire().await?;
+        let row = TwoFactorRow::find(&mut conn, user_id).await?;
+        let row = match row {
+            Some(row) if row.is_enabled() => return Err(TwoFactorError::AlreadyOn),
+            Some(row) => row,
+            None => return Err(TwoFactorError::NotOn),
+        };
+        let secret = self.0.open_secret(&row).ok_or(TwoFactorError::WrongCode)?;
+        let step = secret
+            .matching_step(&typed_code(code), self.0.clock.now())
+            .ok_or(TwoFactorError::WrongCode)?;
+        let codes = RecoveryCode::generate_set();
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        // A write first, so that SQLite takes its write lock before the transaction reads.
+        let confirmed = TwoFactorRow::confirm(&mut tx, user_id, step).await?;
+        let user = User::find(&mut tx, user_id).await?;
+        let (Some(user), true) = (user, confirmed) else {
+            return Err(TwoFactorError::AlreadyOn); // Confirmed meanwhile, from elsewhere.
+        };
+        let hashes: Vec<Vec<u8>> = codes.iter().map(RecoveryCode::hash).collect();
+        two_factor::replace_recovery_codes(&mut tx, user_id, &hashes).await?;
+        let entry = client.activity(
+            user_id,
+            ActivityKind::TwoFactorEnabled,
+            session.id(),
+            json!({}),
+        );
+        let change = "two-factor authentication was turned on";
+        self.0
+            .commit_two_factor_change(tx, &user, entry, change)
+            .await?;
+        self.0.events.emit(AuthEvent::TwoFactorEnabled {
+            user_id,
+            session_id: session.id().to_string(),
+        });
+        Ok(codes)
+    }
+
+    /// Replaces the recovery codes (the old ones stop working); answers the new ones, this once.
+    pub async fn replace_recovery_codes(
+        &self,
+        session: &Sudo<'_>,
+    ) -> Result<Vec<RecoveryCode>, TwoFactorError> {
+        let user_id = session.user_id();
+        let codes = RecoveryCode::generate_set();
+        let mut tx = self.0.db().begin().await?;
+        // A write first (as below), then the read it depends on.
+        User::lock(&mut tx, user_id).await?;
+        let on = TwoFactorRow::find(&mut tx, user_id).await?;
+        if !on.is_some_and(|row| row.is_enabled()) {
+            return Err(TwoFactorError::NotOn);
+        }
+        let hashes: Vec<Vec<u8>> = codes.iter().map(RecoveryCode::hash).collect();
+        two_factor::replace_recovery_codes(&mut tx, user_id, &hashes).await?;
+        self.0.commit_account_change(tx, user_id).await?;
+        Ok(codes)
+    }
+
+    /// Turns two-factor off for the session's user (`DELETE /api/auth/2fa`).
+    pub async fn disable_two_factor(
+        &self,
+        session: &Sudo<'_>,
+        client: &ClientInfo,
+    ) -> Result<(), TwoFactorError> {
+        let done = self
+            .0
+            .turn_off(session.user_id(), Some((session.id(), client)))
+            .await?;
+        done.then_some(()).ok_or(TwoFactorError::NotOn)
     }
 }

@@ -7,10 +7,9 @@ use super::csrf::{self, CheckedForm, CsrfChecked};
 use super::flash;
 use super::page::{sentence, wait_message, Page, PageOrRedirect};
 use super::sudo::sudo_uri;
-use crate::auth::{Auth, AuthError, ClientInfo, EmailError, SignInError, Sudo};
+use crate::auth::{Accounts, AuthError, ClientInfo, EmailError, SignInError};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::State;
 use rocket_dyn_templates::{context, Template};
 
 /// The account page's path.
@@ -31,12 +30,12 @@ enum Refused {
 
 /// The page, with an error (and the address as typed) when a change was refused.
 async fn render(
-    auth: &Auth,
+    accounts: Accounts<'_>,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
     refused: Option<(Refusal, &str)>,
 ) -> Page {
-    let user = match auth.account(session.user_id()).await {
+    let user = match accounts.account(session.user_id()).await {
         Ok(Some(user)) => user,
         Ok(None) => return Page::error(Status::NotFound, None),
         Err(e) => return Page::from_db(e),
@@ -48,7 +47,7 @@ async fn render(
     let view = context! {
         user: session.username(),
         csrf: csrf::session_token(session),
-        flash: flash::take(jar, auth.config.secure_cookie()),
+        flash: flash::take(jar, accounts.config().secure_cookie()),
         verified: user.is_email_verified(),
         email: user.email,
         pending_email: user.pending_email,
@@ -61,8 +60,12 @@ async fn render(
 }
 
 #[get("/account")]
-async fn account_page(auth: &State<Auth>, session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
-    render(auth, &session, jar, None).await
+async fn account_page(
+    accounts: Accounts<'_>,
+    session: CookieSession<'_>,
+    jar: &CookieJar<'_>,
+) -> Page {
+    render(accounts, &session, jar, None).await
 }
 
 #[derive(FromForm)]
@@ -72,7 +75,7 @@ struct EmailFields {
 
 #[post("/account/email", data = "<form>")]
 async fn change_email(
-    auth: &State<Auth>,
+    accounts: Accounts<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
@@ -80,20 +83,20 @@ async fn change_email(
 ) -> PageOrRedirect {
     let email = form.0.email;
     // Sudo mode, checked after the form's CSRF token: out of it, the password form first.
-    let changed = match Sudo::check(auth, &session).await {
-        Ok(sudo) => auth.change_email(sudo.proof(), &email, &client).await,
+    let changed = match accounts.sudo_mode(&session).await {
+        Ok(sudo) => accounts.change_email(sudo.proof(), &email, &client).await,
         Err(e) => Err(EmailError::Refused(e)),
     };
     let refused = match changed {
         Ok(()) => {
             let message = "A link is on its way to the new address. The change happens once \
                            you open it.";
-            flash::set(jar, message, auth.config.secure_cookie());
+            flash::set(jar, message, accounts.config().secure_cookie());
             return PageOrRedirect::Redirect(Redirect::to(ACCOUNT));
         }
         Err(EmailError::Refused(AuthError::SudoRequired)) => {
             let message = "Confirm your password to change your email address.";
-            flash::set(jar, message, auth.config.secure_cookie());
+            flash::set(jar, message, accounts.config().secure_cookie());
             return PageOrRedirect::Redirect(Redirect::to(sudo_uri(ACCOUNT)));
         }
         Err(e) => refusal(e),
@@ -101,7 +104,7 @@ async fn change_email(
     match refused {
         Refused::Again(refused) => {
             let typed = Some((refused, email.trim()));
-            PageOrRedirect::Page(render(auth, &session, jar, typed).await)
+            PageOrRedirect::Page(render(accounts, &session, jar, typed).await)
         }
         Refused::Page(page) => PageOrRedirect::Page(*page),
     }
@@ -144,23 +147,23 @@ fn refusal(e: EmailError) -> Refused {
 
 #[post("/account/email/verification", data = "<_csrf>")]
 async fn send_verification(
-    auth: &State<Auth>,
+    accounts: Accounts<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
     _csrf: CsrfChecked,
 ) -> PageOrRedirect {
-    match auth.send_verification(&session).await {
+    match accounts.send_verification(&session).await {
         Ok(()) => {
             flash::set(
                 jar,
                 "A new link is on its way.",
-                auth.config.secure_cookie(),
+                accounts.config().secure_cookie(),
             );
             PageOrRedirect::Redirect(Redirect::to(ACCOUNT))
         }
         Err(e) => match refusal(e) {
             Refused::Again(refused) => {
-                PageOrRedirect::Page(render(auth, &session, jar, Some((refused, ""))).await)
+                PageOrRedirect::Page(render(accounts, &session, jar, Some((refused, ""))).await)
             }
             Refused::Page(page) => PageOrRedirect::Page(*page),
         },

@@ -10,10 +10,10 @@ use super::account::login_uri;
 use super::csrf::{self, SignedOutForm};
 use super::flash;
 use super::page::{sentence, Page};
-use crate::auth::{Auth, ClientInfo, LinkKind, RecoveryError, SignInError};
+use crate::auth::{Accounts, ClientInfo, LinkKind, Recovery, RecoveryError, Settings, SignInError};
+use crate::config::AuthConfig;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::State;
 use rocket_dyn_templates::{context, Template};
 
 /// The one page of every dead link: used, expired, superseded, tampered or unknown.
@@ -27,38 +27,37 @@ fn link_invalid(kind: LinkKind) -> Page {
 
 /// The form a link leads to, with its token in a hidden field, and an error when shown again.
 fn link_form(
-    auth: &Auth,
+    config: &AuthConfig,
     jar: &CookieJar<'_>,
     template: &'static str,
     token: &str,
     status: Status,
     error: Option<String>,
 ) -> Page {
-    let csrf = csrf::signed_out_token(jar, auth.config.secure_cookie());
-    let view =
-        context! { csrf, token, error, flash: flash::take(jar, auth.config.secure_cookie()) };
+    let csrf = csrf::signed_out_token(jar, config.secure_cookie());
+    let view = context! { csrf, token, error, flash: flash::take(jar, config.secure_cookie()) };
     Page::new(status, Template::render(template, view))
 }
 
 /// A link's page: its form while the link works, the dead-link page otherwise.
 async fn link_page(
-    auth: &Auth,
+    recovery: Recovery<'_>,
     jar: &CookieJar<'_>,
     kind: LinkKind,
     template: &'static str,
     token: Option<&str>,
 ) -> Page {
     let token = token.unwrap_or_default();
-    match auth.check_link(kind, token).await {
-        Ok(_) => link_form(auth, jar, template, token, Status::Ok, None),
+    match recovery.check_link(kind, token).await {
+        Ok(_) => link_form(recovery.config(), jar, template, token, Status::Ok, None),
         Err(crate::auth::LinkError::Spent) => link_invalid(kind),
         Err(crate::auth::LinkError::Db(e)) => Page::from_db(e),
     }
 }
 
 #[get("/forgot-password")]
-fn forgot_page(auth: &State<Auth>, jar: &CookieJar<'_>) -> Page {
-    let csrf = csrf::signed_out_token(jar, auth.config.secure_cookie());
+fn forgot_page(settings: Settings<'_>, jar: &CookieJar<'_>) -> Page {
+    let csrf = csrf::signed_out_token(jar, settings.config().secure_cookie());
     Page::ok(Template::render("forgot_password", context! { csrf }))
 }
 
@@ -70,21 +69,21 @@ struct ForgotFields {
 /// The same answer whatever the login names: back to the sign-in page, with a flash.
 #[post("/forgot-password", data = "<form>")]
 fn forgot(
-    auth: &State<Auth>,
+    recovery: Recovery<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
     form: SignedOutForm<ForgotFields>,
 ) -> Redirect {
-    auth.request_password_reset(&form.0.login, &client);
+    recovery.request_password_reset(&form.0.login, &client);
     let message = "If an account has this username or email address, and an address to mail, \
                    a link to reset its password is on its way.";
-    flash::set(jar, message, auth.config.secure_cookie());
+    flash::set(jar, message, recovery.config().secure_cookie());
     Redirect::to(login_uri(None))
 }
 
 #[get("/reset-password?<token>")]
-async fn reset_page(auth: &State<Auth>, jar: &CookieJar<'_>, token: Option<&str>) -> Page {
-    link_page(auth, jar, LinkKind::Reset, "reset_password", token).await
+async fn reset_page(recovery: Recovery<'_>, jar: &CookieJar<'_>, token: Option<&str>) -> Page {
+    link_page(recovery, jar, LinkKind::Reset, "reset_password", token).await
 }
 
 #[derive(FromForm)]
@@ -98,7 +97,7 @@ struct ResetFields {
 
 #[post("/reset-password", data = "<form>")]
 async fn reset(
-    auth: &State<Auth>,
+    recovery: Recovery<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
     form: SignedOutForm<ResetFields>,
@@ -111,7 +110,14 @@ async fn reset(
     } = form.0;
     let again = |status, error: &str| {
         let error = Some(error.to_string());
-        link_form(auth, jar, "reset_password", &token, status, error)
+        link_form(
+            recovery.config(),
+            jar,
+            "reset_password",
+            &token,
+            status,
+            error,
+        )
     };
     if password != confirm {
         return Err(again(
@@ -120,14 +126,14 @@ async fn reset(
         ));
     }
     let code = code.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    match auth
+    match recovery
         .confirm_password_reset(&token, password, code, &client)
         .await
     {
         Ok(()) => {
             let message = "Your password is set, and every device was signed out. Sign in with \
                            the new password.";
-            flash::set(jar, message, auth.config.secure_cookie());
+            flash::set(jar, message, recovery.config().secure_cookie());
             Ok(Redirect::to(login_uri(None)))
         }
         Err(RecoveryError::LinkInvalid) => Err(link_invalid(LinkKind::Reset)),
@@ -151,8 +157,8 @@ async fn reset(
 }
 
 #[get("/verify-email?<token>")]
-async fn verify_page(auth: &State<Auth>, jar: &CookieJar<'_>, token: Option<&str>) -> Page {
-    link_page(auth, jar, LinkKind::Verify, "verify_email", token).await
+async fn verify_page(recovery: Recovery<'_>, jar: &CookieJar<'_>, token: Option<&str>) -> Page {
+    link_page(recovery, jar, LinkKind::Verify, "verify_email", token).await
 }
 
 #[derive(FromForm)]
@@ -162,15 +168,15 @@ struct VerifyFields {
 
 #[post("/verify-email", data = "<form>")]
 async fn verify(
-    auth: &State<Auth>,
+    accounts: Accounts<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
     form: SignedOutForm<VerifyFields>,
 ) -> Result<Redirect, Page> {
-    match auth.verify_email(&form.0.token, &client).await {
+    match accounts.verify_email(&form.0.token, &client).await {
         Ok(_) => {
             let message = "Your email address is verified.";
-            flash::set(jar, message, auth.config.secure_cookie());
+            flash::set(jar, message, accounts.config().secure_cookie());
             Ok(Redirect::to(super::address::ACCOUNT))
         }
         Err(RecoveryError::LinkInvalid) => Err(link_invalid(LinkKind::Verify)),

@@ -9,12 +9,11 @@ use super::csrf::{self, CheckedForm};
 use super::flash;
 use super::page::{is_local_path, landing, sentence, wait_message, Page, HOME};
 use super::view;
-use crate::auth::{Auth, ClientInfo, Sessions, Settings, SignInError, SignIns};
+use crate::auth::{Accounts, ClientInfo, Sessions, Settings, SignInError, SignIns};
 use crate::config::AuthConfig;
 use crate::store::sessions::Kind;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::State;
 use rocket_dyn_templates::{context, Template};
 
 /// How a refused password check is shown: the form again, with this status and message.
@@ -171,7 +170,7 @@ struct PasswordFields {
 
 #[post("/password", data = "<form>")]
 async fn change_password(
-    auth: &State<Auth>,
+    accounts: Accounts<'_>,
     sessions: Sessions<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
@@ -190,7 +189,7 @@ async fn change_password(
             retry_after: None,
         };
         return Err(form_page(
-            &auth.config,
+            accounts.config(),
             "password",
             &session,
             jar,
@@ -205,13 +204,13 @@ async fn change_password(
         .map_err(Page::from_db)?;
     let others: Vec<_> = others.iter().filter(|s| !s.current).collect();
     let tokens = others.iter().filter(|s| s.kind == Kind::Token).count();
-    if let Err(e) = auth
+    if let Err(e) = accounts
         .change_password(&session, current, password, &client)
         .await
     {
         let wrong = "Incorrect current password.";
         return Err(refused(
-            &auth.config,
+            accounts.config(),
             e,
             wrong,
             "password",
@@ -227,7 +226,7 @@ async fn change_password(
         (n, 0) => format!("Password changed. {n} other sessions ended."),
         (n, _) => format!("Password changed. {n} other sessions ended, personal tokens included."),
     };
-    flash::set(jar, message, auth.config.secure_cookie());
+    flash::set(jar, message, accounts.config().secure_cookie());
     Ok(Redirect::to(HOME))
 }
 

@@ -8,12 +8,11 @@ use super::csrf::{self, CheckedForm, CsrfChecked};
 use super::flash;
 use super::page::{Page, PageOrRedirect};
 use super::sudo::sudo_uri;
-use crate::auth::{Auth, AuthError, ClientInfo, Sudo, TwoFactorError};
+use crate::auth::{AuthError, ClientInfo, Sudo, TwoFactor, TwoFactorError};
 use crate::site;
 use crate::two_factor::{qr_svg, RecoveryCode};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::State;
 use rocket_dyn_templates::{context, Template};
 
 /// The account's two-factor page.
@@ -33,7 +32,7 @@ struct Shown {
 
 /// The page: whether two-factor is on, and what `shown` adds.
 async fn render(
-    auth: &Auth,
+    two_factor: TwoFactor<'_>,
     session: &CookieSession<'_>,
     jar: &CookieJar<'_>,
     shown: Shown,
@@ -41,8 +40,8 @@ async fn render(
     let mut shown = shown;
     if shown.setup.is_none() && shown.codes.is_none() && !session.two_factor() {
         // A set-up begun earlier is shown again, in sudo mode only.
-        if let Ok(sudo) = Sudo::check(auth, session).await {
-            if let Ok(Some(setup)) = auth.pending_totp(&sudo).await {
+        if let Ok(sudo) = two_factor.sudo_mode(session).await {
+            if let Ok(Some(setup)) = two_factor.pending_totp(&sudo).await {
                 shown.setup = qr_svg(&setup.otpauth_url).map(|qr| (qr, setup.secret));
             }
         }
@@ -65,7 +64,7 @@ async fn render(
         context! {
             user: session.username(),
             csrf: csrf::session_token(session),
-            flash: flash::take(jar, auth.config.secure_cookie()),
+            flash: flash::take(jar, two_factor.config().secure_cookie()),
             on,
             codes_left: shown.codes.as_ref().map_or(session.recovery_codes_left(), |c| c.len() as i64),
             qr: shown.setup.as_ref().map(|(qr, _)| qr),
@@ -98,26 +97,26 @@ fn codes_file(username: &str, codes: &[&str]) -> String {
 }
 
 #[get("/account/two-factor")]
-async fn page(auth: &State<Auth>, session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
-    render(auth, &session, jar, Shown::default()).await
+async fn page(two_factor: TwoFactor<'_>, session: CookieSession<'_>, jar: &CookieJar<'_>) -> Page {
+    render(two_factor, &session, jar, Shown::default()).await
 }
 
 /// To the password form, and back to this page once the session is in sudo mode.
-fn to_sudo(auth: &Auth, jar: &CookieJar<'_>) -> PageOrRedirect {
+fn to_sudo(two_factor: TwoFactor<'_>, jar: &CookieJar<'_>) -> PageOrRedirect {
     let message = "Confirm it's you to change two-factor authentication.";
-    flash::set(jar, message, auth.config.secure_cookie());
+    flash::set(jar, message, two_factor.config().secure_cookie());
     PageOrRedirect::Redirect(Redirect::to(sudo_uri(PAGE)))
 }
 
 /// Sudo mode, or the way to it (after the form's CSRF token is checked by its guard).
 async fn in_sudo<'r>(
-    auth: &Auth,
+    two_factor: TwoFactor<'_>,
     session: &'r CookieSession<'_>,
     jar: &CookieJar<'_>,
 ) -> Result<Sudo<'r>, PageOrRedirect> {
-    match Sudo::check(auth, session).await {
+    match two_factor.sudo_mode(session).await {
         Ok(sudo) => Ok(sudo),
-        Err(AuthError::SudoRequired) => Err(to_sudo(auth, jar)),
+        Err(AuthError::SudoRequired) => Err(to_sudo(two_factor, jar)),
         Err(e) => Err(PageOrRedirect::Page(Page::error(e.problem().status, None))),
     }
 }
@@ -136,16 +135,16 @@ fn failed(e: TwoFactorError) -> PageOrRedirect {
 
 #[post("/account/two-factor/setup", data = "<_csrf>")]
 async fn setup(
-    auth: &State<Auth>,
+    two_factor: TwoFactor<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
     _csrf: CsrfChecked,
 ) -> PageOrRedirect {
-    let sudo = match in_sudo(auth, &session, jar).await {
+    let sudo = match in_sudo(two_factor, &session, jar).await {
         Ok(sudo) => sudo,
         Err(away) => return away,
     };
-    if let Err(e) = auth.begin_totp(&sudo).await {
+    if let Err(e) = two_factor.begin_totp(&sudo).await {
         return failed(e);
     }
     PageOrRedirect::Redirect(Redirect::to(PAGE))
@@ -158,17 +157,17 @@ struct ConfirmFields {
 
 #[post("/account/two-factor/confirm", data = "<form>")]
 async fn confirm(
-    auth: &State<Auth>,
+    two_factor: TwoFactor<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
     form: CheckedForm<ConfirmFields>,
 ) -> PageOrRedirect {
-    let sudo = match in_sudo(auth, &session, jar).await {
+    let sudo = match in_sudo(two_factor, &session, jar).await {
         Ok(sudo) => sudo,
         Err(away) => return away,
     };
-    let shown = match auth.confirm_totp(&sudo, &form.0.code, &client).await {
+    let shown = match two_factor.confirm_totp(&sudo, &form.0.code, &client).await {
         Ok(codes) => Shown {
             codes: Some(codes),
             just_enabled: true,
@@ -180,27 +179,27 @@ async fn confirm(
         },
         Err(e) => return failed(e),
     };
-    PageOrRedirect::Page(render(auth, &session, jar, shown).await)
+    PageOrRedirect::Page(render(two_factor, &session, jar, shown).await)
 }
 
 #[post("/account/two-factor/recovery-codes", data = "<_csrf>")]
 async fn replace_codes(
-    auth: &State<Auth>,
+    two_factor: TwoFactor<'_>,
     session: CookieSession<'_>,
     jar: &CookieJar<'_>,
     _csrf: CsrfChecked,
 ) -> PageOrRedirect {
-    let sudo = match in_sudo(auth, &session, jar).await {
+    let sudo = match in_sudo(two_factor, &session, jar).await {
         Ok(sudo) => sudo,
         Err(away) => return away,
     };
-    match auth.replace_recovery_codes(&sudo).await {
+    match two_factor.replace_recovery_codes(&sudo).await {
         Ok(codes) => {
             let shown = Shown {
                 codes: Some(codes),
                 ..Shown::default()
             };
-            PageOrRedirect::Page(render(auth, &session, jar, shown).await)
+            PageOrRedirect::Page(render(two_factor, &session, jar, shown).await)
         }
         Err(e) => failed(e),
     }
@@ -208,20 +207,20 @@ async fn replace_codes(
 
 #[post("/account/two-factor/disable", data = "<_csrf>")]
 async fn disable(
-    auth: &State<Auth>,
+    two_factor: TwoFactor<'_>,
     session: CookieSession<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
     _csrf: CsrfChecked,
 ) -> PageOrRedirect {
-    let sudo = match in_sudo(auth, &session, jar).await {
+    let sudo = match in_sudo(two_factor, &session, jar).await {
         Ok(sudo) => sudo,
         Err(away) => return away,
     };
-    match auth.disable_two_factor(&sudo, &client).await {
+    match two_factor.disable_two_factor(&sudo, &client).await {
         Ok(()) | Err(TwoFactorError::NotOn) => {
             let message = "Two-factor authentication is off.";
-            flash::set(jar, message, auth.config.secure_cookie());
+            flash::set(jar, message, two_factor.config().secure_cookie());
             PageOrRedirect::Redirect(Redirect::to(PAGE))
         }
         Err(e) => failed(e),
