@@ -1,5 +1,5 @@
 //! The account's email address as the API and the pages show it. Addresses are given at
-//! sign-up ([`Auth::sign_up_from`]) and checked by [`crate::address`].
+//! sign-up ([`super::SignIns::sign_up_from`]) and checked by [`crate::address`].
 
 use super::{Accounts, Auth};
 use crate::store::sessions::Session;

@@ -2,7 +2,10 @@
 //! the validation cache and the background tasks; the request guard [`CurrentSession`] is what
 //! a new route puts in its signature.
 //!
-//! Handlers reach the machinery as `auth: &State<Auth>` (a cheap clone of shared state).
+//! The kit's handlers never take the whole machinery: each takes the narrow handle it needs
+//! (`Sessions`, `SignIns`, `Tokens`, `Accounts`, `Recovery`, `TwoFactor`, `Settings`; see
+//! `handles.rs`), a request guard on the managed [`Auth`]. `Auth` itself (the sweep, disabling an
+//! account, revoking by id, the hasher) serves the command line, the stages and the guards.
 
 mod access;
 mod activity;
@@ -71,8 +74,8 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// The auth machinery, as managed state: `auth: &State<Auth>` in a handler. Cloning it is cheap
-/// (one shared [`Machinery`]).
+/// The auth machinery, as managed state (a handler takes a narrow handle of it instead, see
+/// [`Sessions`] and its siblings). Cloning it is cheap (one shared [`Machinery`]).
 #[derive(Clone)]
 pub struct Auth(Arc<Machinery>);
 

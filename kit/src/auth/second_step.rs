@@ -18,7 +18,7 @@ use sqlx::AnyConnection;
 pub enum SecondStep<'a> {
     /// With the code the request carries, if any (none: `mfa_required`): the API.
     Code(Option<&'a str>),
-    /// In a second step: the sign-in is held for [`Auth::finish_sign_in`] (the login form).
+    /// In a second step: the sign-in is held for [`SignIns::finish_sign_in`] (the login form).
     Later,
 }
 

@@ -34,7 +34,7 @@ pub struct TokenRequest {
     pub expires_in_days: Option<u32>,
 }
 
-/// A request checked against the rules: what [`Auth::create_token`] stores.
+/// A request checked against the rules: what [`Tokens::create_token`] stores.
 struct Checked {
     name: String,
     scopes: ScopeSet,

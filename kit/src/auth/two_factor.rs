@@ -118,7 +118,7 @@ impl Auth {
 
 impl TwoFactor<'_> {
     /// Begins (or begins again) setting up an authenticator: a new secret, pending until
-    /// [`Auth::confirm_totp`]. Refused while two-factor is on.
+    /// [`TwoFactor::confirm_totp`]. Refused while two-factor is on.
     pub async fn begin_totp(&self, session: &Sudo<'_>) -> Result<TotpSetup, TwoFactorError> {
         let key = self.0.sealing_key().ok_or(TwoFactorError::NoKey)?;
         let secret = TotpSecret::generate();
