@@ -21,10 +21,14 @@ async fn signed_up(app: &TestApp, username: &str, email: Value) {
 
 /// Marks the user's address verified, as a used verification link does.
 async fn verify(app: &TestApp, username: &str) {
-    let mut tx = app.auth().db().begin().await.unwrap();
-    let user = User::find_by_username(&mut tx, username).await.unwrap();
+    // Read before the transaction: on SQLite, a transaction that reads first cannot write once
+    // another connection (the mail sender) has written meanwhile.
+    let mut conn = app.auth().db().acquire().await.unwrap();
+    let user = User::find_by_username(&mut conn, username).await.unwrap();
+    drop(conn);
     let user = user.expect("the user");
     let email = user.email.expect("an address");
+    let mut tx = app.auth().db().begin().await.unwrap();
     let verified = User::mark_email_verified(&mut tx, user.id, &email).await;
     assert!(verified.unwrap());
     app.auth().commit_account_change(tx, user.id).await.unwrap();
@@ -198,6 +202,39 @@ async fn a_verified_address_signs_in_and_an_unverified_one_is_refused_like_an_un
         .assert_problem(401, "invalid_credentials");
     // The username still signs in.
     assert!(!app.login("bob", PASSWORD).await.is_empty());
+}
+
+#[rocket::async_test]
+async fn the_username_and_the_verified_address_share_one_throttle_budget() {
+    let app = TestApp::with(build, json!({"login_max_failures": 3})).await;
+    signed_up(&app, "bob", json!("bob@example.org")).await;
+    verify(&app, "bob").await;
+    // Failures under either name count against the account: naming it both ways gives no
+    // fresh guesses.
+    for login in ["bob@example.org", "bob", "BOB@example.org"] {
+        let reply = app.try_login(login, "not the password").await;
+        reply.assert_problem(401, "invalid_credentials");
+    }
+    let account = "SELECT COUNT(*) FROM login_failures WHERE key = 'user:bob'";
+    assert_eq!(app.count(account).await, 3);
+    for login in ["bob", "bob@example.org"] {
+        let reply = app.try_login(login, PASSWORD).await;
+        reply.assert_problem(429, "throttled");
+    }
+}
+
+#[rocket::async_test]
+async fn a_sign_in_by_address_clears_the_accounts_failures() {
+    let app = TestApp::with(build, json!({"login_max_failures": 3})).await;
+    signed_up(&app, "bob", json!("bob@example.org")).await;
+    verify(&app, "bob").await;
+    for _ in 0..2 {
+        let reply = app.try_login("bob", "not the password").await;
+        reply.assert_problem(401, "invalid_credentials");
+    }
+    assert!(!app.login("bob@example.org", PASSWORD).await.is_empty());
+    let account = "SELECT COUNT(*) FROM login_failures WHERE key = 'user:bob'";
+    assert_eq!(app.count(account).await, 0);
 }
 
 #[rocket::async_test]

@@ -42,12 +42,11 @@ impl SignedIn {
     }
 }
 
-/// A sign-in whose password was right: its user, its throttle attempt (still in flight, or
-/// empty for none), and the throttle key of the login as typed (a username or an address).
+/// A sign-in whose password was right: its user and its throttle attempt (still in flight, or
+/// empty for none).
 pub(super) struct PasswordRight {
     pub user: User,
     pub attempt: String,
-    pub login_key: Option<String>,
 }
 
 /// A sign-in that opened its session.
@@ -148,7 +147,6 @@ impl SignIns<'_> {
         let right = PasswordRight {
             user,
             attempt: String::new(),
-            login_key: None,
         };
         let name = pending.name.as_deref();
         let opened = self

@@ -81,14 +81,8 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<PasswordRight, SignInError> {
         // A username or an email address: one that could never name an account is not looked
-        // up, nor counted against. Failures count against the login as given.
+        // up, nor counted against.
         let login = Login::parse(username);
-        let user_key = login.as_ref().map(|l| throttle::user_key(l.key()));
-        let ip_key = client.ip.as_deref().map(throttle::ip_key);
-
-        let attempt = self
-            .reserve_attempt(user_key.as_deref(), ip_key.as_deref())
-            .await?;
         let user = match &login {
             // An unverified address finds no account: the same path as an unknown username.
             Some(login) => {
@@ -96,7 +90,17 @@ impl Auth {
                 User::find_by_login(&mut conn, login).await?
             }
             None => None,
-        }; // The connection goes back to the pool before the slow hash.
+        }; // The connection goes back to the pool before the throttle's wait and the slow hash.
+           // Failures count against the account, however it was named (its username or its
+           // address share one budget), and against the login as typed when it names none.
+        let user_key = match &user {
+            Some(user) => Some(throttle::user_key(&User::key(&user.username))),
+            None => login.as_ref().map(|l| throttle::user_key(l.key())),
+        };
+        let ip_key = client.ip.as_deref().map(throttle::ip_key);
+        let attempt = self
+            .reserve_attempt(user_key.as_deref(), ip_key.as_deref())
+            .await?;
 
         // A failure is recorded for an account that exists, disabled or not.
         let account = user.as_ref().map(|u| u.id);
@@ -116,11 +120,7 @@ impl Auth {
                 .await?;
             return Err(SignInError::InvalidCredentials);
         };
-        Ok(PasswordRight {
-            user,
-            attempt,
-            login_key: user_key,
-        })
+        Ok(PasswordRight { user, attempt })
     }
 
     /// Opens the session of a sign-in whose factors are checked (`mfa`: a second one passed).
@@ -133,11 +133,7 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<Opened, SignInError> {
         let now = self.clock.now();
-        let PasswordRight {
-            user,
-            attempt,
-            login_key,
-        } = right;
+        let PasswordRight { user, attempt } = right;
         let attempt = attempt.as_str();
         let mut conn = self.db.acquire().await?;
         let expires_at =
@@ -170,13 +166,8 @@ impl Auth {
             return Err(SignInError::InvalidCredentials);
         }
         throttle::release(&mut tx, attempt).await?;
-        // The failures of the login as typed, and of the account's codes.
-        for key in login_key
-            .into_iter()
-            .chain([throttle::user_key(&User::key(&user.username))])
-        {
-            throttle::clear(&mut tx, &key).await?;
-        }
+        // The account's failures: of its passwords and of its codes.
+        throttle::clear(&mut tx, &throttle::user_key(&User::key(&user.username))).await?;
         let session = Session::insert(&mut tx, &new, &new_public_id(), &token_hash, now).await?;
         let evicted = Session::evict_over_cap(
             &mut tx,

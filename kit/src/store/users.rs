@@ -99,7 +99,8 @@ impl Login {
             .then_some(Login::Username(key))
     }
 
-    /// The login as typed, in comparison form: what its failures are counted against.
+    /// The login as typed, in comparison form: what its failures are counted against when it
+    /// names no account.
     pub fn key(&self) -> &str {
         match self {
             Login::Username(key) | Login::Email(key) => key,
