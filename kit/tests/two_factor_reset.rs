@@ -86,6 +86,7 @@ async fn the_reset_page_asks_for_the_code_too() {
     let app = &mail.app;
     let (secret, _, link) = alice_with_two_factor(&mail).await;
     let page = get_page(app, &format!("/reset-password?token={link}")).await;
+    assert!(page.text.contains(r#"name="code""#), "{}", page.text);
     let csrf = csrf_of(&page.text);
     let mut fields = vec![
         ("csrf", csrf.as_str()),
@@ -96,6 +97,7 @@ async fn the_reset_page_asks_for_the_code_too() {
     let reply = submit(app, "/reset-password", &fields).await;
     assert_eq!(reply.status.code, 401);
     assert!(reply.text.contains("recovery code"), "{}", reply.text);
+    assert!(reply.text.contains(r#"name="code""#), "{}", reply.text);
 
     app.next_step(); // The set-up's confirmation used the current step's code.
     let code = app.code_now(&secret);

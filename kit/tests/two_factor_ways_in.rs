@@ -22,8 +22,8 @@ const WAYS_IN: [&str; 7] = [
 
 /// Routes a signed-out client may write to that open no session for an existing account (sign-up
 /// makes a new one, which has no second factor yet; logout ends one; a reset request only mails
-/// a link; verifying an address grants nothing).
-const OPEN_NOTHING: [&str; 8] = [
+/// a link; verifying an address grants nothing; cancelling a held sign-in drops it).
+const OPEN_NOTHING: [&str; 9] = [
     "POST /api/users",
     "POST /signup",
     "POST /logout",
@@ -32,6 +32,7 @@ const OPEN_NOTHING: [&str; 8] = [
     "POST /forgot-password",
     "POST /api/auth/verify-email",
     "POST /verify-email",
+    "POST /login/two-factor/cancel",
 ];
 
 #[rocket::async_test]

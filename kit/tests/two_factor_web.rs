@@ -173,6 +173,33 @@ async fn a_half_done_sign_in_expires_and_belongs_to_its_browser() {
 }
 
 #[rocket::async_test]
+async fn cancel_drops_the_half_done_sign_in_at_once() {
+    let app = TestApp::new(build).await;
+    let (secret, _) = enabled_in_browser(&app).await;
+    sign_out(&app).await;
+    assert_redirect(&first_step(&app).await, "/login/two-factor");
+    let held = "SELECT COUNT(*) FROM mfa_pending";
+    assert_eq!(app.count(held).await, 1);
+
+    let page = get_page(&app, "/login/two-factor?next=/tokens").await;
+    assert!(page.text.contains("Cancel this sign-in"), "{}", page.text);
+    let csrf = csrf_of(&page.text);
+    let fields = [("csrf", csrf.as_str()), ("next", "/tokens")];
+    let cancelled = submit(&app, "/login/two-factor/cancel", &fields).await;
+    assert_redirect(&cancelled, "/login?next=%2Ftokens");
+    assert_eq!(app.count(held).await, 0, "the held sign-in is gone");
+    // A right code, from this browser, no longer finishes it.
+    let late = second_step(&app, &app.code_now(&secret)).await;
+    assert_redirect(&late, "/login");
+    assert_eq!(session_cookie(&app), None);
+    // Without its form's CSRF token, nothing is cancelled.
+    assert_redirect(&first_step(&app).await, "/login/two-factor");
+    let forged = submit(&app, "/login/two-factor/cancel", &[("next", "/tokens")]).await;
+    assert_eq!(forged.status, Status::Forbidden, "{}", forged.text);
+    assert_eq!(app.count(held).await, 1);
+}
+
+#[rocket::async_test]
 async fn the_sudo_form_takes_a_code() {
     let app = TestApp::with(build, json!({"sudo_window": 60})).await;
     let (secret, _) = enabled_in_browser(&app).await;

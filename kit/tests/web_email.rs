@@ -58,6 +58,8 @@ async fn a_forgotten_password_is_reset_through_the_pages() {
         assert!(page
             .text
             .contains(&format!("name=\"token\" value=\"{token}\"")));
+        // No two-factor on this account: the form asks for no code.
+        assert!(!page.text.contains(r#"name="code""#), "{}", page.text);
     }
     assert_eq!(
         app.count(links).await,

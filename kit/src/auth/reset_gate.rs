@@ -1,7 +1,9 @@
 //! The second factor a password reset needs: the one place where a reset asks for it, so that
 //! a mailbox alone never takes over an account protected by two-factor authentication.
 
-use super::{Auth, ClientInfo, RecoveryError};
+use super::{Auth, ClientInfo, LinkError, Recovery, RecoveryError};
+use crate::store::links::LinkKind;
+use crate::store::two_factor::TwoFactorRow;
 use crate::store::users::User;
 
 impl Auth {
@@ -24,5 +26,17 @@ impl Auth {
             .await
             .map_err(|e| RecoveryError::SecondFactor(e.into()))?;
         Ok(())
+    }
+}
+
+impl Recovery<'_> {
+    /// Whether a reset link works now and, if so, whether its account has two-factor on: the
+    /// reset form asks for a code only then. The link's holder has its mailbox; the answer
+    /// tells no one else anything.
+    pub async fn reset_asks_for_code(&self, token: &str) -> Result<bool, LinkError> {
+        let link = self.check_link(LinkKind::Reset, token).await?;
+        let mut conn = self.0.db().acquire().await?;
+        let row = TwoFactorRow::find(&mut conn, link.user_id).await?;
+        Ok(row.is_some_and(|row| row.is_enabled()))
     }
 }

@@ -86,18 +86,19 @@ impl Auth {
         two_factor::hold_pending(conn, &hash.0, &pending, expires_at).await?;
         Ok(handle)
     }
+}
 
-    /// Drops the half-done sign-in of `handle`, if any (the second step's "Cancel").
-    pub async fn drop_held_sign_in(&self, handle: &str) -> sqlx::Result<()> {
-        if let Some(hash) = TokenHash::parse(&self.config.token_prefix, handle) {
-            let mut conn = self.db().acquire().await?;
+impl SignIns<'_> {
+    /// Drops the half-done sign-in of `handle` at once, if any (the second step's "Cancel"):
+    /// no code can finish it afterwards.
+    pub async fn cancel_held_sign_in(&self, handle: &str) -> sqlx::Result<()> {
+        if let Some(hash) = TokenHash::parse(&self.0.config.token_prefix, handle) {
+            let mut conn = self.0.db().acquire().await?;
             two_factor::drop_pending(&mut conn, &hash.0).await?;
         }
         Ok(())
     }
-}
 
-impl SignIns<'_> {
     /// Whether `handle` holds a half-done sign-in now (the second step's page asks).
     pub async fn sign_in_is_held(&self, handle: &str) -> sqlx::Result<bool> {
         let Some(hash) = TokenHash::parse(&self.0.config.token_prefix, handle) else {

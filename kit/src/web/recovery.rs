@@ -10,8 +10,9 @@ use super::account::login_uri;
 use super::csrf::{self, SignedOutForm};
 use super::flash;
 use super::page::{sentence, Page};
-use crate::auth::{Accounts, ClientInfo, LinkKind, Recovery, RecoveryError, Settings, SignInError};
-use crate::config::AuthConfig;
+use crate::auth::{
+    Accounts, ClientInfo, LinkError, LinkKind, Recovery, RecoveryError, Settings, SignInError,
+};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket_dyn_templates::{context, Template};
@@ -25,34 +26,35 @@ fn link_invalid(kind: LinkKind) -> Page {
     )
 }
 
-/// The form a link leads to, with its token in a hidden field, and an error when shown again.
-fn link_form(
-    config: &AuthConfig,
-    jar: &CookieJar<'_>,
-    template: &'static str,
-    token: &str,
-    status: Status,
-    error: Option<String>,
-) -> Page {
-    let csrf = csrf::signed_out_token(jar, config.secure_cookie());
-    let view = context! { csrf, token, error, flash: flash::take(jar, config.secure_cookie()) };
-    Page::new(status, Template::render(template, view))
-}
-
-/// A link's page: its form while the link works, the dead-link page otherwise.
+/// A link's page: its form while the link works, with the token in a hidden field (and `error`
+/// when shown again), the dead-link page otherwise. The reset form asks for a two-factor code
+/// only when the link's account has two-factor on.
 async fn link_page(
-    recovery: Recovery<'_>,
+    recovery: &Recovery<'_>,
     jar: &CookieJar<'_>,
     kind: LinkKind,
-    template: &'static str,
-    token: Option<&str>,
+    token: &str,
+    status: Status,
+    error: Option<&str>,
 ) -> Page {
-    let token = token.unwrap_or_default();
-    match recovery.check_link(kind, token).await {
-        Ok(_) => link_form(recovery.config(), jar, template, token, Status::Ok, None),
-        Err(crate::auth::LinkError::Spent) => link_invalid(kind),
-        Err(crate::auth::LinkError::Db(e)) => Page::from_db(e),
-    }
+    let checked = match kind {
+        LinkKind::Reset => recovery.reset_asks_for_code(token).await,
+        LinkKind::Verify => recovery.check_link(kind, token).await.map(|_| false),
+    };
+    let two_factor = match checked {
+        Ok(two_factor) => two_factor,
+        Err(LinkError::Spent) => return link_invalid(kind),
+        Err(LinkError::Db(e)) => return Page::from_db(e),
+    };
+    let template = match kind {
+        LinkKind::Reset => "reset_password",
+        LinkKind::Verify => "verify_email",
+    };
+    let secure = recovery.config().secure_cookie();
+    let csrf = csrf::signed_out_token(jar, secure);
+    let flash = flash::take(jar, secure);
+    let view = context! { csrf, token, error, two_factor, flash };
+    Page::new(status, Template::render(template, view))
 }
 
 #[get("/forgot-password")]
@@ -83,7 +85,8 @@ fn forgot(
 
 #[get("/reset-password?<token>")]
 async fn reset_page(recovery: Recovery<'_>, jar: &CookieJar<'_>, token: Option<&str>) -> Page {
-    link_page(recovery, jar, LinkKind::Reset, "reset_password", token).await
+    let token = token.unwrap_or_default();
+    link_page(&recovery, jar, LinkKind::Reset, token, Status::Ok, None).await
 }
 
 #[derive(FromForm)]
@@ -108,22 +111,12 @@ async fn reset(
         confirm,
         code,
     } = form.0;
-    let again = |status, error: &str| {
-        let error = Some(error.to_string());
-        link_form(
-            recovery.config(),
-            jar,
-            "reset_password",
-            &token,
-            status,
-            error,
-        )
+    // The form again, with what went wrong (or the dead-link page, if the link died meanwhile).
+    let again = async |status, error: &str| {
+        link_page(&recovery, jar, LinkKind::Reset, &token, status, Some(error)).await
     };
     if password != confirm {
-        return Err(again(
-            Status::UnprocessableEntity,
-            "The passwords do not match.",
-        ));
+        return Err(again(Status::UnprocessableEntity, "The passwords do not match.").await);
     }
     let code = code.as_deref().map(str::trim).filter(|c| !c.is_empty());
     match recovery
@@ -137,19 +130,24 @@ async fn reset(
             Ok(Redirect::to(login_uri(None)))
         }
         Err(RecoveryError::LinkInvalid) => Err(link_invalid(LinkKind::Reset)),
-        Err(RecoveryError::Invalid(msg)) => Err(again(Status::UnprocessableEntity, &sentence(msg))),
+        Err(RecoveryError::Invalid(msg)) => {
+            Err(again(Status::UnprocessableEntity, &sentence(msg)).await)
+        }
         Err(RecoveryError::SecondFactor(SignInError::MfaRequired)) => Err(again(
             Status::Unauthorized,
             "Enter a code from your authenticator app, or a recovery code.",
-        )),
+        )
+        .await),
         Err(RecoveryError::SecondFactor(SignInError::WrongCode)) => Err(again(
             Status::Unauthorized,
             "That code is not right. Enter the current code, or a recovery code.",
-        )),
+        )
+        .await),
         Err(RecoveryError::SecondFactor(SignInError::Throttled(_))) => Err(again(
             Status::TooManyRequests,
             "Too many wrong codes. Wait a few minutes, then try again.",
-        )),
+        )
+        .await),
         Err(RecoveryError::Busy) => Err(Page::busy()),
         Err(RecoveryError::Db(e)) => Err(Page::from_db(e)),
         Err(e) => Err(Page::error(crate::problem::Problem::from(e).status, None)),
@@ -158,7 +156,8 @@ async fn reset(
 
 #[get("/verify-email?<token>")]
 async fn verify_page(recovery: Recovery<'_>, jar: &CookieJar<'_>, token: Option<&str>) -> Page {
-    link_page(recovery, jar, LinkKind::Verify, "verify_email", token).await
+    let token = token.unwrap_or_default();
+    link_page(&recovery, jar, LinkKind::Verify, token, Status::Ok, None).await
 }
 
 #[derive(FromForm)]

@@ -1,7 +1,7 @@
 //! The login form's second step (`/login/two-factor`), for an account with two-factor on: the
 //! password was right, and the sign-in is held server-side (see `auth/second_step.rs`) under a
 //! random handle that this browser's cookie alone holds. A right code opens the session; a wrong
-//! one is a failed login, and the form again.
+//! one is a failed login, and the form again. "Cancel" drops the held sign-in.
 
 use super::account::login_uri;
 use super::cookie;
@@ -114,6 +114,30 @@ async fn second_step(
     ))
 }
 
+#[derive(FromForm)]
+struct CancelFields {
+    next: Option<String>,
+}
+
+/// "Cancel this sign-in": the held sign-in is dropped at once, not left to expire, and this
+/// browser goes back to the sign-in form.
+#[post("/login/two-factor/cancel", data = "<form>")]
+async fn cancel(
+    sign_ins: SignIns<'_>,
+    jar: &CookieJar<'_>,
+    form: SignedOutForm<CancelFields>,
+) -> Result<Redirect, Page> {
+    if let Some(handle) = held_handle(sign_ins.config(), jar) {
+        sign_ins
+            .cancel_held_sign_in(&handle)
+            .await
+            .map_err(Page::from_db)?;
+    }
+    jar.remove(cookie::pending().removal(sign_ins.config().secure_cookie()));
+    let next = form.0.next.filter(|path| is_local_path(path));
+    Ok(Redirect::to(login_uri(next.as_deref())))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    routes![second_step_page, second_step]
+    routes![second_step_page, second_step, cancel]
 }
