@@ -7,6 +7,7 @@ pub mod inbox;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Messages in the app's outbox, due or not.
@@ -17,12 +18,22 @@ pub async fn outbox_len(app: &session_kit::testing::TestApp) -> i64 {
         .expect("the outbox is readable")
 }
 
-/// A free port on the loopback (nothing listens on it until a sink starts there).
+/// A free port on the loopback (nothing listens on it until a sink starts there), never one
+/// already handed to another test of this process: the OS may offer a port again once it is
+/// released, and two sinks of parallel tests would then share it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// The SMTP server process; killed when dropped.
