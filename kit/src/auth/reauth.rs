@@ -40,7 +40,7 @@ impl Auth {
         password: String,
         client: &ClientInfo,
     ) -> Result<Checked, SignInError> {
-        let user_key = throttle::user_key(&User::key(current.username()));
+        let user_key = throttle::account_key(current.username());
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
         let attempt = self
             .reserve_attempt(Some(&user_key), ip_key.as_deref())

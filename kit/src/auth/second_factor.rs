@@ -72,7 +72,7 @@ impl Auth {
             return Err(SecondFactorError::MfaRequired);
         };
         let code = code.as_str();
-        let user_key = throttle::user_key(&User::key(&user.username));
+        let user_key = throttle::account_key(&user.username);
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
         let attempt = self
             .reserve_attempt(Some(&user_key), ip_key.as_deref())

@@ -91,10 +91,11 @@ impl Auth {
             }
             None => None,
         }; // The connection goes back to the pool before the throttle's wait and the slow hash.
-           // Failures count against the account, however it was named (its username or its
-           // address share one budget), and against the login as typed when it names none.
+
+        // Failures count against the account, however it was named (its username and its
+        // address share one budget), and against the login as typed when it names none.
         let user_key = match &user {
-            Some(user) => Some(throttle::user_key(&User::key(&user.username))),
+            Some(user) => Some(throttle::account_key(&user.username)),
             None => login.as_ref().map(|l| throttle::user_key(l.key())),
         };
         let ip_key = client.ip.as_deref().map(throttle::ip_key);
@@ -167,7 +168,7 @@ impl Auth {
         }
         throttle::release(&mut tx, attempt).await?;
         // The account's failures: of its passwords and of its codes.
-        throttle::clear(&mut tx, &throttle::user_key(&User::key(&user.username))).await?;
+        throttle::clear(&mut tx, &throttle::account_key(&user.username)).await?;
         let session = Session::insert(&mut tx, &new, &new_public_id(), &token_hash, now).await?;
         let evicted = Session::evict_over_cap(
             &mut tx,

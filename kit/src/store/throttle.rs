@@ -1,12 +1,20 @@
 //! Failed-login records, kept in the database so that every instance sees the same counts: known
 //! failures, and password checks in flight (marked with their attempt's id until settled).
 
+use super::users::User;
 use sqlx::AnyConnection;
 use std::net::{IpAddr, Ipv6Addr};
 
-/// The throttle key of a username (already lower-cased), and of a client IP (below).
-pub fn user_key(username_key: &str) -> String {
-    format!("user:{username_key}")
+/// The throttle key of a login in comparison form (a username, lower-cased, or an address), and
+/// of a client IP (below).
+pub fn user_key(login_key: &str) -> String {
+    format!("user:{login_key}")
+}
+
+/// The throttle key of an account, by its username: what every failure against the account
+/// counts toward, however the account was named (its username or its verified address).
+pub fn account_key(username: &str) -> String {
+    user_key(&User::key(username))
 }
 
 /// An IPv4 address stands for itself; an IPv6 address for its /64, the block one subscriber is

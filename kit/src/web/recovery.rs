@@ -37,18 +37,17 @@ async fn link_page(
     status: Status,
     error: Option<&str>,
 ) -> Page {
-    let checked = match kind {
-        LinkKind::Reset => recovery.reset_asks_for_code(token).await,
-        LinkKind::Verify => recovery.check_link(kind, token).await.map(|_| false),
+    let (checked, template) = match kind {
+        LinkKind::Reset => (recovery.reset_asks_for_code(token).await, "reset_password"),
+        LinkKind::Verify => {
+            let checked = recovery.check_link(kind, token).await;
+            (checked.map(|_| false), "verify_email")
+        }
     };
     let two_factor = match checked {
         Ok(two_factor) => two_factor,
         Err(LinkError::Spent) => return link_invalid(kind),
         Err(LinkError::Db(e)) => return Page::from_db(e),
-    };
-    let template = match kind {
-        LinkKind::Reset => "reset_password",
-        LinkKind::Verify => "verify_email",
     };
     let secure = recovery.config().secure_cookie();
     let csrf = csrf::signed_out_token(jar, secure);
